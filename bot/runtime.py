@@ -1,0 +1,71 @@
+"""Everything a running bot is made of, built in one place (used by `tsunagi run` and the tests)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from bot.app import create_app
+from bot.delivery import Delivery
+from bot.settings import Settings
+from bot.slack import make_client
+from handlers.services import Services
+from models import crypto, migrate
+from models.clock import Clock, system_clock
+from models.db import make_engine, transaction
+
+
+class NotReady(RuntimeError):
+    """The database or the key is not in a state the bot may run on."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    client: WebClient
+    delivery: Delivery
+    app: App
+    services: Services
+
+
+def prepare_database(settings: Settings) -> Engine:
+    """Open the database, refuse an old schema, and prove the encryption key."""
+    crypto.configure(settings.encryption_keys)
+    engine = make_engine(settings.database_url)
+    if not migrate.is_current(engine):
+        raise NotReady("cli.db_not_current")
+    with transaction(engine) as session:
+        crypto.check_key(session)
+    return engine
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    verify_token: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Runtime:
+    engine = prepare_database(settings)
+    client = make_client(settings.bot_token, settings.slack_api_url)
+    delivery = Delivery(
+        engine,
+        make_client(settings.bot_token, settings.slack_api_url, retries=False),
+        clock,
+        channel_interval=settings.channel_interval,
+        sleep=sleep,
+    )
+    services = Services(engine=engine, clock=clock, kick_delivery=delivery.kick)
+    app = create_app(
+        services=services,
+        client=client,
+        signing_secret=settings.signing_secret or "",
+        verify_token=verify_token,
+    )
+    return Runtime(settings, engine, client, delivery, app, services)

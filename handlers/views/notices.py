@@ -1,0 +1,89 @@
+"""Turning an outbox notice into a Slack message, from the current state of the database.
+
+Rendering at send time means a message that waited (outage, 429) still tells the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from handlers.texts import t
+from handlers.views.cases import case_card
+from handlers.views.common import section
+from handlers.views.mrkdwn import escape
+from models.cases import case_by_id, summary
+from models.outbox import Notice, NoticeState
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    blocks: list[dict]
+    update_ts: str | None = None  # set: chat.update of this message instead of a new post
+    channel: str | None = None  # for updates: the channel of the original message
+
+
+class NotReady(Exception):
+    """The notice depends on another that has not been sent yet; try again shortly."""
+
+
+class Obsolete(Exception):
+    """Nothing to send any more (e.g. the message to update was never posted)."""
+
+
+def render(session: Session, notice: Notice, *, late_due: datetime | None) -> Rendered:
+    renderer = RENDERERS.get(notice.kind)
+    if renderer is None:
+        raise Obsolete(f"unknown notice kind {notice.kind}")
+    return renderer(session, notice, late_due)
+
+
+def _case_card(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
+    case = case_by_id(session, notice.payload["case_id"])
+    text, blocks = case_card(summary(session, case), late_due=late_due)
+    return Rendered(text=text, blocks=blocks)
+
+
+def _case_card_refresh(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
+    card = session.get(Notice, notice.payload["card_notice_id"])
+    if card is None or card.state in (NoticeState.failed, NoticeState.cancelled):
+        raise Obsolete("the card was never posted")
+    if card.state != NoticeState.sent:
+        raise NotReady("the card is not posted yet")
+    case = case_by_id(session, notice.payload["case_id"])
+    text, blocks = case_card(summary(session, case))
+    return Rendered(text=text, blocks=blocks, update_ts=card.result_ts, channel=card.result_channel)
+
+
+def _memo_receipt(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
+    s = summary(session, case_by_id(session, notice.payload["case_id"]))
+    body = t("receipt.body", number=s.number, agency=escape(s.routed_agency))
+    return Rendered(text=t("receipt.text", number=s.number), blocks=[section(body).to_dict()])
+
+
+def _referrer_update(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
+    s = summary(session, case_by_id(session, notice.payload["case_id"]))
+    event = notice.payload["event"]
+    body = t(f"referrer.{event}", number=s.number, agency=escape(s.routed_agency))
+    text = t(f"referrer.{event}_text", number=s.number)
+    return Rendered(text=text, blocks=[section(body).to_dict()])
+
+
+def _delivery_failed(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
+    p = notice.payload
+    body = t("alert.delivery_failed", kind=p["kind"], target=p["target"], error=escape(p["error"]))
+    return Rendered(
+        text=t("alert.delivery_failed_text", kind=p["kind"]), blocks=[section(body).to_dict()]
+    )
+
+
+RENDERERS = {
+    "case_card": _case_card,
+    "case_card_refresh": _case_card_refresh,
+    "memo_receipt": _memo_receipt,
+    "referrer_update": _referrer_update,
+    "delivery_failed": _delivery_failed,
+}

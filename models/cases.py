@@ -1,0 +1,184 @@
+"""Cases and the memos they start from. Personal fields are encrypted; the rest is coarse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.crypto import EncryptedText
+from models.db import UTCDateTime
+from models.errors import DomainError
+from models.lifecycle import CaseState, can_move
+
+
+class Case(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, index=True, max_length=16)
+    fiscal_year: int = Field(index=True)
+    seq: int
+    state: str = Field(default=CaseState.received, index=True, max_length=20)
+    domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    urgency: str = Field(max_length=20)
+    age_band: str = Field(max_length=10)
+    routed_agency_id: int = Field(foreign_key="agency.id", index=True)
+    route_reason: str = Field(max_length=32)
+    lead_agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    referrer_id: int = Field(foreign_key="member.id", index=True)
+    referrer_agency_id: int = Field(foreign_key="agency.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by_id: int | None = Field(default=None, foreign_key="member.id")
+    version: int = 1  # bumped on every change, so case messages know they need refreshing
+
+
+class Referral(SQLModel, table=True):
+    """The つなぎメモ as submitted. Only entitled members ever see these fields."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", unique=True)
+    source_view_id: str | None = Field(default=None, unique=True, max_length=64)
+    concerns: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    consent_to_share: str = Field(max_length=10)
+    destination: str | None = Field(default=None, max_length=64)
+    district: str | None = Field(default=None, sa_type=EncryptedText)
+    person_name: str | None = Field(default=None, sa_type=EncryptedText)
+    person_kana: str | None = Field(default=None, sa_type=EncryptedText)
+    contact: str | None = Field(default=None, sa_type=EncryptedText)
+    household: str | None = Field(default=None, sa_type=EncryptedText)
+    narrative: str = Field(sa_type=EncryptedText)
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CaseEvent(SQLModel, table=True):
+    """Who moved a case, when, from where to where, and why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    kind: str = Field(max_length=32)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    reason: str | None = Field(default=None, sa_type=EncryptedText)  # may be free text
+
+
+def case_by_id(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise DomainError("case.not_found")
+    return case
+
+
+def case_by_number(session: Session, number: str) -> Case:
+    case = session.exec(select(Case).where(Case.number == number.strip().upper())).first()
+    if case is None:
+        raise DomainError("case.not_found")
+    return case
+
+
+def referral_of(session: Session, case_id: int) -> Referral:
+    return session.exec(select(Referral).where(Referral.case_id == case_id)).one()
+
+
+def move(
+    session: Session,
+    case: Case,
+    target: CaseState,
+    *,
+    actor_id: int | None,
+    at: datetime,
+    kind: str = "transition",
+    reason: str | None = None,
+) -> CaseEvent:
+    """Move a case to `target`, or refuse with a reason the user sees."""
+    current = CaseState(case.state)
+    if not can_move(current, target):
+        raise DomainError("case.transition_refused", frm=current.value, to=target.value)
+    event = CaseEvent(
+        case_id=case.id,
+        at=at,
+        actor_id=actor_id,
+        kind=kind,
+        from_state=current,
+        to_state=target,
+        reason=reason,
+    )
+    case.state = target
+    case.version += 1
+    session.add(case)
+    session.add(event)
+    return event
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """What a Slack message may say about a case: the receipt number and coarse facts only."""
+
+    case_id: int
+    number: str
+    state: str
+    urgency: str
+    domains: tuple[str, ...]
+    age_band: str
+    routed_agency: str
+    referrer_agency: str
+    consent_to_share: str
+    route_reason: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None  # Slack user id
+    version: int
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """The whole memo, for the detail modal of an entitled member (and the audit log)."""
+
+    summary: CaseSummary
+    person_name: str | None
+    person_kana: str | None
+    district: str | None
+    contact: str | None
+    household: str | None
+    narrative: str
+    concerns: tuple[str, ...]
+
+
+def summary(session: Session, case: Case) -> CaseSummary:
+    from models.org import Agency, Member
+
+    referral = referral_of(session, case.id)
+    acknowledger = session.get(Member, case.acknowledged_by_id) if case.acknowledged_by_id else None
+    return CaseSummary(
+        case_id=case.id,
+        number=case.number,
+        state=case.state,
+        urgency=case.urgency,
+        domains=tuple(case.domains),
+        age_band=case.age_band,
+        routed_agency=session.get(Agency, case.routed_agency_id).name,
+        referrer_agency=session.get(Agency, case.referrer_agency_id).name,
+        consent_to_share=referral.consent_to_share,
+        route_reason=case.route_reason,
+        created_at=case.created_at,
+        acknowledged_at=case.acknowledged_at,
+        acknowledged_by=acknowledger.slack_id if acknowledger else None,
+        version=case.version,
+    )
+
+
+def detail(session: Session, case: Case) -> CaseDetail:
+    referral = referral_of(session, case.id)
+    return CaseDetail(
+        summary=summary(session, case),
+        person_name=referral.person_name,
+        person_kana=referral.person_kana,
+        district=referral.district,
+        contact=referral.contact,
+        household=referral.household,
+        narrative=referral.narrative,
+        concerns=tuple(referral.concerns),
+    )

@@ -1,0 +1,264 @@
+"""Taking in a つなぎメモ: validate, store with a receipt number, route, queue the notices."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from models import audit, outbox
+from models.cases import Case, CaseEvent, Referral, case_by_id, move
+from models.clock import TOKYO
+from models.concerns import AGE_BANDS, CONCERN_BY_KEY, ConsentToShare, Urgency, domains_of
+from models.errors import DomainError
+from models.lifecycle import CaseState
+from models.numbering import next_number
+from models.org import (
+    Agency,
+    Domain,
+    Member,
+    Role,
+    active_members_of,
+    channel_for,
+    coordinator_agency,
+    windows,
+)
+from models.org import districts as town_districts
+from models.routing import UNKNOWN_DESTINATION, route
+
+KANA = re.compile(r"^[\u3041-\u309F\u30A0-\u30FF\s\u3000・ー]*$")
+LIMITS = {
+    "person_name": 50,
+    "person_kana": 50,
+    "contact": 100,
+    "household": 1000,
+    "narrative": 3000,
+}
+
+
+@dataclass
+class MemoInput:
+    narrative: str = ""
+    concerns: list[str] = field(default_factory=list)
+    urgency: str = ""
+    consent_to_share: str = ""
+    age_band: str = ""
+    district: str | None = None
+    destination: str | None = None  # a window's agency key, "unknown", or None
+    person_name: str | None = None
+    person_kana: str | None = None
+    contact: str | None = None
+    household: str | None = None
+
+
+def validate(session: Session, memo: MemoInput) -> dict[str, str]:
+    """Field name -> message code, for every problem. Empty when the memo can be stored."""
+    errors: dict[str, str] = {}
+    for name, limit in LIMITS.items():
+        value = getattr(memo, name)
+        if value is not None and len(value) > limit:
+            errors[name] = "memo.error.too_long"
+    if not (memo.narrative or "").strip():
+        errors["narrative"] = "memo.error.narrative_required"
+    if not memo.concerns:
+        errors["concerns"] = "memo.error.concerns_required"
+    elif any(c not in CONCERN_BY_KEY for c in memo.concerns):
+        errors["concerns"] = "memo.error.invalid_choice"
+    if memo.urgency not in Urgency.__members__:
+        errors["urgency"] = "memo.error.choose_one"
+    if memo.consent_to_share not in ConsentToShare.__members__:
+        errors["consent_to_share"] = "memo.error.choose_one"
+    if memo.age_band not in AGE_BANDS:
+        errors["age_band"] = "memo.error.choose_one"
+    if memo.district and memo.district not in town_districts(session):
+        errors["district"] = "memo.error.invalid_choice"
+    if memo.person_kana and not KANA.match(memo.person_kana):
+        errors.setdefault("person_kana", "memo.error.kana_only")
+    named = memo.destination and memo.destination != UNKNOWN_DESTINATION
+    if named and memo.destination not in {a.key for a in windows(session)}:
+        errors["destination"] = "memo.error.invalid_choice"
+    return errors
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _windows_by_domain(session: Session) -> dict[Domain, list[str]]:
+    table: dict[Domain, list[str]] = {}
+    for agency in windows(session):
+        table.setdefault(Domain(agency.domain), []).append(agency.key)
+    return table
+
+
+def existing_for_view(session: Session, view_id: str) -> Case | None:
+    referral = session.exec(select(Referral).where(Referral.source_view_id == view_id)).first()
+    return None if referral is None else session.get(Case, referral.case_id)
+
+
+def submit(
+    session: Session, *, memo: MemoInput, referrer: Member, view_id: str | None, at: datetime
+) -> Case:
+    """Store a validated memo as a new case, routed, with its notices queued.
+
+    A second submission of the same Slack view returns the case of the first (no double memo).
+    """
+    if view_id and (case := existing_for_view(session, view_id)):
+        return case
+    errors = validate(session, memo)
+    if errors:
+        raise DomainError("memo.invalid", fields=errors)
+    decision = route(
+        concerns=memo.concerns,
+        destination=memo.destination,
+        windows_by_domain=_windows_by_domain(session),
+    )
+    if decision.to_coordinator:
+        target = coordinator_agency(session)
+    else:
+        target = session.exec(select(Agency).where(Agency.key == decision.window_key)).one()
+    if target is None:
+        raise DomainError("org.not_loaded")
+    fy, seq, number = next_number(session, at.astimezone(TOKYO).date())
+    case = Case(
+        number=number,
+        fiscal_year=fy,
+        seq=seq,
+        state=CaseState.received,
+        domains=[d.value for d in domains_of(memo.concerns)],
+        urgency=memo.urgency,
+        age_band=memo.age_band,
+        routed_agency_id=target.id,
+        route_reason=decision.reason.value,
+        referrer_id=referrer.id,
+        referrer_agency_id=referrer.agency_id,
+        created_at=at,
+    )
+    session.add(case)
+    try:
+        with session.begin_nested():
+            session.flush()
+            session.add(
+                Referral(
+                    case_id=case.id,
+                    source_view_id=view_id,
+                    concerns=list(dict.fromkeys(memo.concerns)),
+                    consent_to_share=memo.consent_to_share,
+                    destination=memo.destination,
+                    district=_clean(memo.district),
+                    person_name=_clean(memo.person_name),
+                    person_kana=_clean(memo.person_kana),
+                    contact=_clean(memo.contact),
+                    household=_clean(memo.household),
+                    narrative=memo.narrative.strip(),
+                    submitted_at=at,
+                )
+            )
+            session.flush()
+    except IntegrityError:
+        # The same view submitted concurrently by a retry: the other submission won.
+        raise DuplicateSubmission() from None
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=at,
+            actor_id=referrer.id,
+            kind="received",
+            to_state=CaseState.received,
+        )
+    )
+    audit.record(
+        session,
+        at=at,
+        actor_slack_id=referrer.slack_id,
+        actor_member_id=referrer.id,
+        action="memo.submit",
+        case_id=case.id,
+        allowed=True,
+    )
+    _queue_case_cards(session, case, target, at)
+    outbox.enqueue(
+        session,
+        key=f"case:{case.id}:receipt",
+        kind="memo_receipt",
+        target=referrer.slack_id,
+        payload={"case_id": case.id},
+        at=at,
+    )
+    return case
+
+
+class DuplicateSubmission(Exception):
+    """Another request stored this view's memo first; read it back and answer with it."""
+
+
+def card_targets(session: Session, agency: Agency) -> list[str]:
+    """Where a case routed to `agency` is announced: its channel, else DMs to its members."""
+    if agency.kind == "coordinator":
+        channel = channel_for(session, "coordinator") or agency.channel
+    else:
+        channel = agency.channel
+    if channel:
+        return [channel]
+    return [m.slack_id for m in active_members_of(session, agency.id)]
+
+
+def _queue_case_cards(session: Session, case: Case, agency: Agency, at: datetime) -> None:
+    for target in card_targets(session, agency):
+        outbox.enqueue(
+            session,
+            key=f"case:{case.id}:card:{agency.id}:{target}",
+            kind="case_card",
+            target=target,
+            payload={"case_id": case.id},
+            at=at,
+        )
+
+
+def acknowledge(session: Session, *, case_id: int, member: Member, at: datetime) -> Case:
+    """受付: the routed team (or the coordinator) takes the memo."""
+    case = case_by_id(session, case_id)
+    if case.acknowledged_at is not None:
+        raise DomainError("case.already_acknowledged", number=case.number)
+    target = CaseState.coordination if member.has(Role.coordinator) else CaseState.window
+    agency = session.get(Agency, case.routed_agency_id)
+    if agency is not None and agency.kind == "coordinator":
+        target = CaseState.coordination
+    move(session, case, target, actor_id=member.id, at=at, kind="acknowledged")
+    case.acknowledged_at = at
+    case.acknowledged_by_id = member.id
+    session.add(case)
+    refresh_case_messages(session, case, at)
+    referrer = session.get(Member, case.referrer_id)
+    if referrer is not None and referrer.active:
+        outbox.enqueue(
+            session,
+            key=f"case:{case.id}:referrer:acknowledged",
+            kind="referrer_update",
+            target=referrer.slack_id,
+            payload={"case_id": case.id, "event": "acknowledged"},
+            at=at,
+        )
+    return case
+
+
+def refresh_case_messages(session: Session, case: Case, at: datetime) -> None:
+    """Queue a chat.update of every card of this case, so channels show the current state."""
+    cards = session.exec(
+        select(outbox.Notice).where(
+            outbox.Notice.kind == "case_card", outbox.Notice.key.startswith(f"case:{case.id}:card:")
+        )
+    )
+    for card in cards:
+        outbox.enqueue(
+            session,
+            key=f"case:{case.id}:refresh:{card.id}:v{case.version}",
+            kind="case_card_refresh",
+            target=card.target,
+            payload={"case_id": case.id, "card_notice_id": card.id},
+            at=at,
+        )

@@ -1,0 +1,39 @@
+"""Receipt numbers: 和暦 fiscal year (April–March) and a sequence per year, e.g. R8-0001."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import text
+from sqlmodel import Field, Session, SQLModel
+
+REIWA_OFFSET = 2018  # 2019 = 令和元年
+
+
+class ReceiptCounter(SQLModel, table=True):
+    fiscal_year: int = Field(primary_key=True)
+    last: int = 0
+
+
+def fiscal_year(day: date) -> int:
+    """The fiscal year a day belongs to, by its starting calendar year (2027-03-31 -> 2026)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def format_number(fy: int, seq: int) -> str:
+    return f"R{fy - REIWA_OFFSET}-{seq:04d}"
+
+
+def next_number(session: Session, day: date) -> tuple[int, int, str]:
+    """Take the next sequence of the fiscal year atomically (safe with concurrent writers)."""
+    fy = fiscal_year(day)
+    ignore = "ON CONFLICT DO NOTHING"
+    session.execute(
+        text(f"INSERT INTO receiptcounter (fiscal_year, last) VALUES (:fy, 0) {ignore}"),
+        {"fy": fy},
+    )
+    seq = session.execute(
+        text("UPDATE receiptcounter SET last = last + 1 WHERE fiscal_year = :fy RETURNING last"),
+        {"fy": fy},
+    ).scalar_one()
+    return fy, seq, format_number(fy, seq)

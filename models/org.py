@@ -1,0 +1,110 @@
+"""The town's organisation: agencies, members, channels (loaded from the org file)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, Session, SQLModel, select
+
+
+class Role(StrEnum):
+    partner = "partner"
+    window = "window"
+    coordinator = "coordinator"
+    support = "support"
+    department = "department"
+    admin = "admin"
+
+
+class AgencyKind(StrEnum):
+    window = "window"
+    coordinator = "coordinator"
+    support = "support"
+    partner = "partner"
+    department = "department"
+
+
+class Domain(StrEnum):
+    elderly = "elderly"
+    disability = "disability"
+    children = "children"
+    poverty = "poverty"
+
+
+class Agency(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    domain: str | None = Field(default=None, max_length=20)
+    channel: str | None = Field(default=None, max_length=32)
+    position: int = 0  # order in the org file: the first window of a domain is its front door
+    active: bool = True
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slack_id: str = Field(unique=True, index=True, max_length=32)
+    name: str = Field(max_length=100)  # staff name, for the audit export; messages use <@id>
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    confidentiality_ack: date | None = None
+    active: bool = True
+
+    def has(self, role: Role) -> bool:
+        return self.active and role.value in self.roles
+
+
+class OrgSetting(SQLModel, table=True):
+    """Town-wide values from the org file: channels, town name, calendar, districts."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: object = Field(sa_column=Column(JSON, nullable=True))
+
+
+def setting(session: Session, key: str, default: object = None) -> object:
+    row = session.get(OrgSetting, key)
+    return default if row is None or row.value is None else row.value
+
+
+def channel_for(session: Session, name: str) -> str | None:
+    channels = setting(session, "channels", {}) or {}
+    return channels.get(name)
+
+
+def member_by_slack_id(session: Session, slack_id: str) -> Member | None:
+    """The active member behind a Slack user id, or None for strangers and deactivated members."""
+    member = session.exec(select(Member).where(Member.slack_id == slack_id)).first()
+    return member if member is not None and member.active else None
+
+
+def active_members_of(session: Session, agency_id: int) -> list[Member]:
+    rows = session.exec(select(Member).where(Member.agency_id == agency_id, Member.active))
+    return list(rows)
+
+
+def members_with_role(session: Session, role: Role) -> list[Member]:
+    return [m for m in session.exec(select(Member).where(Member.active)) if m.has(role)]
+
+
+def windows(session: Session) -> list[Agency]:
+    rows = session.exec(
+        select(Agency)
+        .where(Agency.kind == AgencyKind.window, Agency.active)
+        .order_by(Agency.position)
+    )
+    return list(rows)
+
+
+def coordinator_agency(session: Session) -> Agency | None:
+    return session.exec(
+        select(Agency)
+        .where(Agency.kind == AgencyKind.coordinator, Agency.active)
+        .order_by(Agency.position)
+    ).first()
+
+
+def districts(session: Session) -> list[str]:
+    return list(setting(session, "districts", []) or [])

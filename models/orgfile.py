@@ -1,0 +1,275 @@
+"""Load the organisation file (TOML) into the database: validated whole, applied in one go."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from models.org import Agency, AgencyKind, Domain, Member, OrgSetting, Role
+
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+AGENCY_KEY = re.compile(r"^[a-z0-9_\-]{1,64}$")
+KNOWN_CHANNELS = ("coordinator", "linknet", "admin")
+TOWN_KEYS = ("name", "timezone", "office_hours", "year_end_closing")
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    code: str  # a message code under "orgfile." in handlers/locale
+    params: dict
+
+
+class OrgFileError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the organisation file")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    agencies: int
+    members: int
+    deactivated_agencies: int
+    deactivated_members: int
+
+
+class _Lines:
+    """Finds the line of the n-th `[[table]]` entry, or of a key inside it, for error messages."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def _headers(self, table: str) -> list[int]:
+        pattern = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
+        return [i for i, line in enumerate(self.lines) if pattern.match(line)]
+
+    def entry(self, table: str, index: int, key: str | None = None) -> int | None:
+        headers = self._headers(table)
+        if index >= len(headers):
+            return None
+        start = headers[index]
+        if key is None:
+            return start + 1
+        key_line = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for i in range(start + 1, len(self.lines)):
+            if self.lines[i].lstrip().startswith("["):
+                break
+            if key_line.match(self.lines[i]):
+                return i + 1
+        return start + 1
+
+    def table(self, table: str, key: str | None = None) -> int | None:
+        pattern = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
+        for i, line in enumerate(self.lines):
+            if pattern.match(line):
+                if key is None:
+                    return i + 1
+                key_line = re.compile(rf"^\s*{re.escape(key)}\s*=")
+                for j in range(i + 1, len(self.lines)):
+                    if self.lines[j].lstrip().startswith("["):
+                        break
+                    if key_line.match(self.lines[j]):
+                        return j + 1
+                return i + 1
+        return None
+
+
+def parse(text: str) -> dict:
+    """Parse and validate; raise OrgFileError listing every problem with its line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        if line is None:
+            found = re.search(r"line (\d+)", str(exc))
+            line = int(found.group(1)) if found else None
+        raise OrgFileError([Problem(line, "toml_syntax", {"detail": str(exc)})]) from exc
+    problems = _validate(data, _Lines(text))
+    if problems:
+        raise OrgFileError(problems)
+    return data
+
+
+def _validate(data: dict, lines: _Lines) -> list[Problem]:
+    out: list[Problem] = []
+    town = data.get("town")
+    if not isinstance(town, dict) or not str(town.get("name", "")).strip():
+        out.append(Problem(lines.table("town"), "town_name_missing", {}))
+    elif town.get("timezone", "Asia/Tokyo") != "Asia/Tokyo":
+        out.append(Problem(lines.table("town", "timezone"), "timezone_unsupported", {}))
+    if isinstance(town, dict) and "districts" in town:
+        ds = town["districts"]
+        if not isinstance(ds, list) or not all(isinstance(d, str) and d.strip() for d in ds):
+            out.append(Problem(lines.table("town", "districts"), "districts_invalid", {}))
+    channels = data.get("channels", {})
+    if not isinstance(channels, dict):
+        out.append(Problem(lines.table("channels"), "channels_invalid", {}))
+        channels = {}
+    for name, value in channels.items():
+        if name not in KNOWN_CHANNELS:
+            out.append(Problem(lines.table("channels", name), "channel_unknown", {"name": name}))
+        elif not isinstance(value, str) or not SLACK_CHANNEL.match(value):
+            out.append(
+                Problem(lines.table("channels", name), "channel_id_invalid", {"value": value})
+            )
+    if "coordinator" not in channels:
+        out.append(Problem(lines.table("channels"), "coordinator_channel_missing", {}))
+
+    agencies = data.get("agencies", [])
+    keys: dict[str, dict] = {}
+    for i, agency in enumerate(agencies):
+        line = lines.entry("agencies", i)
+        key = agency.get("key")
+        if not isinstance(key, str) or not AGENCY_KEY.match(key):
+            out.append(Problem(line, "agency_key_invalid", {"value": key}))
+            continue
+        if key in keys:
+            out.append(Problem(line, "agency_key_duplicate", {"key": key}))
+        keys[key] = agency
+        if not str(agency.get("name", "")).strip():
+            out.append(Problem(line, "agency_name_missing", {"key": key}))
+        kind = agency.get("kind")
+        if kind not in AgencyKind.__members__:
+            out.append(
+                Problem(lines.entry("agencies", i, "kind"), "agency_kind_invalid", {"value": kind})
+            )
+        domain = agency.get("domain")
+        if kind == "window" and domain not in Domain.__members__:
+            out.append(
+                Problem(lines.entry("agencies", i, "domain"), "window_domain_invalid", {"key": key})
+            )
+        if kind != "window" and domain is not None:
+            out.append(Problem(lines.entry("agencies", i, "domain"), "domain_only_for_windows", {}))
+        channel = agency.get("channel")
+        if channel is not None and (
+            not isinstance(channel, str) or not SLACK_CHANNEL.match(channel)
+        ):
+            out.append(
+                Problem(
+                    lines.entry("agencies", i, "channel"), "channel_id_invalid", {"value": channel}
+                )
+            )
+    if not any(a.get("kind") == "coordinator" for a in agencies):
+        out.append(Problem(None, "coordinator_agency_missing", {}))
+
+    seen: set[str] = set()
+    for i, member in enumerate(data.get("members", [])):
+        line = lines.entry("members", i)
+        slack_id = member.get("slack_id")
+        if not isinstance(slack_id, str) or not SLACK_USER.match(slack_id):
+            out.append(
+                Problem(
+                    lines.entry("members", i, "slack_id"), "member_id_invalid", {"value": slack_id}
+                )
+            )
+            continue
+        if slack_id in seen:
+            out.append(Problem(line, "member_duplicate", {"slack_id": slack_id}))
+        seen.add(slack_id)
+        if not str(member.get("name", "")).strip():
+            out.append(Problem(line, "member_name_missing", {"slack_id": slack_id}))
+        if member.get("agency") not in keys:
+            out.append(
+                Problem(
+                    lines.entry("members", i, "agency"),
+                    "member_agency_unknown",
+                    {"value": member.get("agency")},
+                )
+            )
+        roles = member.get("roles")
+        if not isinstance(roles, list) or not roles:
+            out.append(Problem(lines.entry("members", i, "roles"), "member_roles_missing", {}))
+        else:
+            for role in roles:
+                if role not in Role.__members__:
+                    out.append(
+                        Problem(
+                            lines.entry("members", i, "roles"),
+                            "member_role_invalid",
+                            {"value": role},
+                        )
+                    )
+        ack = member.get("confidentiality_ack")
+        if ack is not None and not isinstance(ack, date):
+            out.append(
+                Problem(
+                    lines.entry("members", i, "confidentiality_ack"),
+                    "member_ack_invalid",
+                    {"value": ack},
+                )
+            )
+    return out
+
+
+def load(session: Session, data: dict) -> LoadResult:
+    """Apply a validated org file. Idempotent; absent agencies/members are deactivated."""
+    by_key = {a.key: a for a in session.exec(select(Agency))}
+    listed_keys = set()
+    for position, entry in enumerate(data.get("agencies", [])):
+        agency = by_key.get(entry["key"]) or Agency(key=entry["key"], name="", kind="")
+        agency.name = entry["name"].strip()
+        agency.kind = entry["kind"]
+        agency.domain = entry.get("domain")
+        agency.channel = entry.get("channel")
+        agency.position = position
+        agency.active = True
+        session.add(agency)
+        by_key[agency.key] = agency
+        listed_keys.add(agency.key)
+    deactivated_agencies = 0
+    for key, agency in by_key.items():
+        if key not in listed_keys and agency.active:
+            agency.active = False
+            deactivated_agencies += 1
+            session.add(agency)
+    session.flush()
+
+    by_slack = {m.slack_id: m for m in session.exec(select(Member))}
+    listed = set()
+    for entry in data.get("members", []):
+        member = by_slack.get(entry["slack_id"]) or Member(
+            slack_id=entry["slack_id"], name="", agency_id=0
+        )
+        member.name = entry["name"].strip()
+        member.agency_id = by_key[entry["agency"]].id
+        member.roles = list(dict.fromkeys(entry["roles"]))
+        member.confidentiality_ack = entry.get("confidentiality_ack")
+        member.active = True
+        session.add(member)
+        listed.add(member.slack_id)
+    deactivated_members = 0
+    for slack_id, member in by_slack.items():
+        if slack_id not in listed and member.active:
+            member.active = False
+            deactivated_members += 1
+            session.add(member)
+
+    town = data.get("town", {})
+    values = {
+        "town": {k: town[k] for k in TOWN_KEYS if k in town},
+        "channels": data.get("channels", {}),
+        "districts": town.get("districts", []),
+        "closed_days": [d.isoformat() for d in town.get("closed_days", []) if isinstance(d, date)],
+    }
+    for key, value in values.items():
+        row = session.get(OrgSetting, key) or OrgSetting(key=key)
+        row.value = value
+        session.add(row)
+    session.flush()
+    return LoadResult(
+        agencies=len(listed_keys),
+        members=len(listed),
+        deactivated_agencies=deactivated_agencies,
+        deactivated_members=deactivated_members,
+    )
+
+
+def load_file(session: Session, path: Path) -> LoadResult:
+    return load(session, parse(path.read_text(encoding="utf-8")))

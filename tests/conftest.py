@@ -1,0 +1,188 @@
+"""Test fixtures: a fresh database per test (SQLite, and PostgreSQL when configured), the strict
+Slack stand-in, and the real bot serving HTTP on 127.0.0.1 with an injected clock."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+
+from bot import runtime
+from bot.server import EVENTS_PATH, make_server
+from bot.settings import Settings
+from models import crypto, migrate
+from models.clock import FrozenClock
+from models.db import make_engine, normalise_url, transaction
+from models.orgfile import load_file
+from tests.signed import SignedSlack
+from tests.standin import SlackStandin
+
+DATA = Path(__file__).parent / "data"
+ORG_FILE = DATA / "org.toml"
+TEST_KEY = "q2yGgFQ9bz8e3uGJtYHmVwJYzJ2mKcV8cM7r6-1mP7o="
+SIGNING_SECRET = "test-signing-secret"
+POSTGRES = os.environ.get("TSUNAGI_TEST_POSTGRES_URL")
+# Friday 2026-11-27 10:00 in Tatsuno: a business day, office open.
+START = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
+
+CHANNELS = ["C0COORD", "C0HOUKATSU", "C0KODOMO", "C0FUKUSHI", "C0LINKNET", "C0ADMIN"]
+USERS = [
+    "U0COORD",
+    "U0WIN1",
+    "U0SHOGAI1",
+    "U0SHOGAI2",
+    "U0KODOMO1",
+    "U0FUKUSHI1",
+    "U0PARTNER1",
+    "U0SUPPORT1",
+    "U0DEPT1",
+    "U0ADMIN1",
+    "U0STRANGER",
+]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating every time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "tsunagi.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path, sqlite_template):
+    if request.param == "sqlite":
+        path = tmp_path / "tsunagi.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    if not POSTGRES:
+        pytest.skip("TSUNAGI_TEST_POSTGRES_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(normalise_url(POSTGRES))
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in POSTGRES else "?"
+    url = f"{POSTGRES}{sep}options=-csearch_path%3D{schema}"
+    migrate.upgrade(url)
+    yield url
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def encryption_key():
+    crypto.configure([TEST_KEY])
+    yield TEST_KEY
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def org(engine):
+    with transaction(engine) as session:
+        load_file(session, ORG_FILE)
+    return engine
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture(scope="session")
+def standin_server():
+    server = SlackStandin().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def slack(standin_server):
+    standin_server.reset()
+    for channel in CHANNELS:
+        standin_server.add_channel(channel)
+    for user in USERS:
+        standin_server.add_user(user)
+    return standin_server
+
+
+@dataclass
+class Bot:
+    rt: runtime.Runtime
+    slack: SlackStandin
+    signed: SignedSlack
+    url: str
+
+    def deliver(self) -> int:
+        """Run the delivery loop once, now (the background thread is not started in tests)."""
+        return self.rt.delivery.run_once()
+
+    def open_memo(self, user: str) -> dict:
+        before = len(self.slack.views_opened())
+        answer = self.signed.command(user, "", trigger_id=self.slack.issue_trigger_id())
+        assert answer.status == 200, answer.text
+        self.slack.wait_for(lambda: len(self.slack.views_opened()) > before)
+        return self.slack.views_opened()[-1]
+
+    def send_memo(self, user: str, **values) -> dict:
+        view = self.open_memo(user)
+        answer = self.signed.submit(user, view, memo_values(**values))
+        assert answer.status == 200, answer.text
+        return answer.json()
+
+
+def memo_values(**overrides) -> dict:
+    """A valid memo about an obviously synthetic person; override fields by block id."""
+    values = {
+        "person_name": "辰野 試験子",
+        "person_kana": "たつの しけんこ",
+        "age_band": "75+",
+        "district": "試験第一区",
+        "contact": "0266-00-0000",
+        "household": "試験用の世帯メモ（長男と同居）",
+        "concerns": ["kaigo"],
+        "narrative": "試験用の相談内容です。買い物に困っている様子。",
+        "urgency": "normal",
+        "consent_to_share": "yes",
+    }
+    values.update(overrides)
+    return values
+
+
+def make_bot(db_url: str, slack: SlackStandin, clock) -> tuple[Bot, object]:
+    settings = Settings(
+        bot_token=slack.token,
+        signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.base_url,
+        database_url=db_url,
+        encryption_keys=[TEST_KEY],
+        channel_interval=0.0,
+    )
+    rt = runtime.build(settings, clock=clock)
+    server = make_server(rt.app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.effective_port}{EVENTS_PATH}"
+    return Bot(rt, slack, SignedSlack(url, SIGNING_SECRET), url), server
+
+
+@pytest.fixture
+def bot(db_url, org, slack, clock):
+    harness, server = make_bot(db_url, slack, clock)
+    yield harness
+    server.close()
+    harness.rt.engine.dispose()
