@@ -12,7 +12,14 @@ from models.cases import Case, Referral
 from models.outbox import Notice
 from tests.conftest import memo_values
 
-PERSONAL = ["辰野 試験子", "たつの しけんこ", "0266-00-0000", "試験用の相談内容", "長男と同居", "試験第一区"]
+PERSONAL = [
+    "辰野 試験子",
+    "たつの しけんこ",
+    "0266-00-0000",
+    "試験用の相談内容",
+    "長男と同居",
+    "試験第一区",
+]
 
 
 def count(bot, model) -> int:
