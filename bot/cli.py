@@ -1,45 +1,22 @@
-"""The `tsunagi` command."""
+"""The `tsunagi` command. Each group of subcommands lives in a module of bot/commands/."""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import importlib
 import sys
-from pathlib import Path
 
 from bot.settings import Settings
-from handlers.texts import t
-from models import crypto, migrate
+
+# Modules with a `register(subparsers)` function, in the order `tsunagi --help` lists them.
+COMMAND_MODULES = ["bot.commands.core"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tsunagi", description="辰野町 つなぎメモ bot")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    run = sub.add_parser("run", help="ボットを起動する（Socket Mode / --http）")
-    run.add_argument("--http", action="store_true", help="HTTP で /slack/events を受ける")
-    run.add_argument("--host", default="0.0.0.0")
-    run.add_argument("--port", type=int, default=3000)
-    run.add_argument("--threads", type=int, default=8)
-    run.set_defaults(func=cmd_run)
-
-    man = sub.add_parser("manifest", help="Slack アプリのマニフェスト（YAML）を表示する")
-    man.add_argument("--http-url", help="HTTP モードの公開URL（例 https://tsunagi.example.jp）")
-    man.set_defaults(func=cmd_manifest)
-
-    org = sub.add_parser("org", help="組織ファイル").add_subparsers(
-        dest="org_command", required=True
-    )
-    load = org.add_parser("load", help="組織ファイル（TOML）を読み込む")
-    load.add_argument("file", type=Path)
-    load.set_defaults(func=cmd_org_load)
-
-    db = sub.add_parser("db", help="データベース").add_subparsers(dest="db_command", required=True)
-    db.add_parser("upgrade", help="スキーマを作成・更新する").set_defaults(func=cmd_db_upgrade)
-
-    keys = sub.add_parser("keys", help="暗号鍵").add_subparsers(dest="keys_command", required=True)
-    keys.add_parser("generate", help="新しい暗号鍵を表示する").set_defaults(func=cmd_keys_generate)
-
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     args = parser.parse_args(argv)
     return args.func(args, Settings.from_env())
 
@@ -47,78 +24,6 @@ def main(argv: list[str] | None = None) -> int:
 def fail(text: str, code: int = 2) -> int:
     print(text, file=sys.stderr)
     return code
-
-
-def cmd_run(args, settings: Settings) -> int:
-    from bot import runtime
-
-    missing = settings.missing_for_run(http=args.http)
-    if missing:
-        return fail(t("cli.missing_settings", names="\n".join(f"  {n}" for n in missing)))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    try:
-        rt = runtime.build(settings)
-    except crypto.KeyProblem as exc:
-        return fail(t("cli.key_problem", detail=exc))
-    except runtime.NotReady as exc:
-        return fail(t(str(exc)))
-    rt.delivery.start()
-    try:
-        if args.http:
-            from bot.server import make_server
-
-            server = make_server(rt.app, host=args.host, port=args.port, threads=args.threads)
-            logging.getLogger("tsunagi").info("HTTP mode on port %s", server.effective_port)
-            server.run()
-        else:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            SocketModeHandler(rt.app, settings.app_token).start()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        rt.delivery.stop()
-    return 0
-
-
-def cmd_manifest(args, settings: Settings) -> int:
-    from bot.manifest import manifest
-
-    print(manifest(args.http_url), end="")
-    return 0
-
-
-def cmd_org_load(args, settings: Settings) -> int:
-    from models.db import make_engine, transaction
-    from models.orgfile import OrgFileError, load_file
-
-    engine = make_engine(settings.database_url)
-    if not migrate.is_current(engine):
-        return fail(t("cli.db_not_current"))
-    try:
-        with transaction(engine) as session:
-            result = load_file(session, args.file)
-    except OrgFileError as exc:
-        lines = [t("orgfile.refused")]
-        for p in exc.problems:
-            where = t("orgfile.line", line=p.line) if p.line else ""
-            lines.append(f"  {args.file}:{where}{t('orgfile.' + p.code, **p.params)}")
-        return fail("\n".join(lines))
-    except OSError as exc:
-        return fail(f"{args.file}: {exc.strerror}")
-    print(t("orgfile.loaded", **result.__dict__))
-    return 0
-
-
-def cmd_db_upgrade(args, settings: Settings) -> int:
-    migrate.upgrade(settings.database_url)
-    print(t("cli.db_upgraded"))
-    return 0
-
-
-def cmd_keys_generate(args, settings: Settings) -> int:
-    print(crypto.generate_key())
-    return 0
 
 
 if __name__ == "__main__":

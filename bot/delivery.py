@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
+import handlers.views.notice_kinds  # noqa: F401  (registers every notice renderer)
 from handlers.views.notices import NotReady, Obsolete, Rendered, render
 from models import outbox
 from models.clock import Clock

@@ -1,4 +1,7 @@
-"""The Japanese texts, looked up by code. Wording lives in handlers/locale/ja.toml only."""
+"""The Japanese texts, looked up by code. Wording lives in handlers/locale/ja/*.toml only.
+
+One file per feature, merged into one catalogue; a code defined twice is an error.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +12,31 @@ from pathlib import Path
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 
+def _merge(into: dict, new: dict, where: str, prefix: str = "") -> None:
+    for key, value in new.items():
+        code = f"{prefix}{key}"
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value, where, code + ".")
+        elif key in into:
+            raise KeyError(f"text {code!r} is defined twice (again in {where})")
+        else:
+            into[key] = value
+
+
 @cache
 def _catalogue(lang: str = "ja") -> dict:
-    with (LOCALE_DIR / f"{lang}.toml").open("rb") as fh:
-        return tomllib.load(fh)
+    catalogue: dict = {}
+    for path in sorted((LOCALE_DIR / lang).glob("*.toml")):
+        with path.open("rb") as fh:
+            _merge(catalogue, tomllib.load(fh), path.name)
+    return catalogue
 
 
 def _lookup(code: str) -> object:
     node: object = _catalogue()
     for part in code.split("."):
         if not isinstance(node, dict) or part not in node:
-            raise KeyError(f"no text for {code!r} in locale/ja.toml")
+            raise KeyError(f"no text for {code!r} in handlers/locale/ja/")
         node = node[part]
     return node
 

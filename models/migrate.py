@@ -37,3 +37,27 @@ def current_revision(engine: Engine) -> str | None:
 
 def is_current(engine: Engine) -> bool:
     return current_revision(engine) == head_revision(engine.url.render_as_string(False))
+
+
+def _regenerate_initial() -> None:
+    """Development only, before the first release: rebuild 0001 from the current models."""
+    import subprocess
+    import sys
+    import tempfile
+
+    for old in (MIGRATIONS / "versions").glob("0001_*.py"):
+        old.unlink()
+    with tempfile.TemporaryDirectory() as tmp:
+        command.revision(
+            config(f"sqlite:///{tmp}/empty.db"),
+            message="initial schema",
+            autogenerate=True,
+            rev_id="0001",
+        )
+    ruff = Path(sys.executable).parent / "ruff"
+    subprocess.run([ruff, "check", "--fix", "-q", MIGRATIONS], check=False)
+    subprocess.run([ruff, "format", "-q", MIGRATIONS], check=False)
+
+
+if __name__ == "__main__":
+    _regenerate_initial()

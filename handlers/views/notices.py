@@ -5,6 +5,7 @@ Rendering at send time means a message that waited (outage, 429) still tells the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +35,22 @@ class Obsolete(Exception):
     """Nothing to send any more (e.g. the message to update was never posted)."""
 
 
+Renderer = Callable[[Session, Notice, datetime | None], Rendered]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def renders(kind: str) -> Callable[[Renderer], Renderer]:
+    """Register the renderer of a notice kind (feature modules are listed in notice_kinds.py)."""
+
+    def register(fn: Renderer) -> Renderer:
+        if kind in RENDERERS:
+            raise ValueError(f"two renderers for notice kind {kind}")
+        RENDERERS[kind] = fn
+        return fn
+
+    return register
+
+
 def render(session: Session, notice: Notice, *, late_due: datetime | None) -> Rendered:
     renderer = RENDERERS.get(notice.kind)
     if renderer is None:
@@ -41,12 +58,14 @@ def render(session: Session, notice: Notice, *, late_due: datetime | None) -> Re
     return renderer(session, notice, late_due)
 
 
+@renders("case_card")
 def _case_card(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
     case = case_by_id(session, notice.payload["case_id"])
     text, blocks = case_card(summary(session, case), late_due=late_due)
     return Rendered(text=text, blocks=blocks)
 
 
+@renders("case_card_refresh")
 def _case_card_refresh(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
     card = session.get(Notice, notice.payload["card_notice_id"])
     if card is None or card.state in (NoticeState.failed, NoticeState.cancelled):
@@ -58,12 +77,14 @@ def _case_card_refresh(session: Session, notice: Notice, late_due: datetime | No
     return Rendered(text=text, blocks=blocks, update_ts=card.result_ts, channel=card.result_channel)
 
 
+@renders("memo_receipt")
 def _memo_receipt(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
     s = summary(session, case_by_id(session, notice.payload["case_id"]))
     body = t("receipt.body", number=s.number, agency=escape(s.routed_agency))
     return Rendered(text=t("receipt.text", number=s.number), blocks=[section(body).to_dict()])
 
 
+@renders("referrer_update")
 def _referrer_update(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
     s = summary(session, case_by_id(session, notice.payload["case_id"]))
     event = notice.payload["event"]
@@ -72,18 +93,10 @@ def _referrer_update(session: Session, notice: Notice, late_due: datetime | None
     return Rendered(text=text, blocks=[section(body).to_dict()])
 
 
+@renders("delivery_failed")
 def _delivery_failed(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
     p = notice.payload
     body = t("alert.delivery_failed", kind=p["kind"], target=p["target"], error=escape(p["error"]))
     return Rendered(
         text=t("alert.delivery_failed_text", kind=p["kind"]), blocks=[section(body).to_dict()]
     )
-
-
-RENDERERS = {
-    "case_card": _case_card,
-    "case_card_refresh": _case_card_refresh,
-    "memo_receipt": _memo_receipt,
-    "referrer_update": _referrer_update,
-    "delivery_failed": _delivery_failed,
-}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 09:41:42.994843
+Create Date: 2026-11-27 09:49:07.569742
 """
 
 import sqlalchemy as sa
