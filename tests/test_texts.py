@@ -52,13 +52,16 @@ def _all_texts(node, prefix=""):
 
 
 def test_sentences_are_polite():
-    # Sentences addressed to people end in です・ます forms, not plain forms.
+    # Sentences addressed to people end in です・ます forms, not plain forms (examples aside).
+    polite = re.compile(
+        r"(です|ます|ません|ください|でした|ました|しょう)(（[^（）]*）)?[）」)]*。$"
+    )
+    plain = []
     for code, text in _all_texts(_catalogue()):
-        if code.startswith("label.") or not text.rstrip().endswith("。"):
+        if code.startswith("label."):
             continue
         for sentence in re.split(r"(?<=。)", text):
             s = sentence.strip()
-            if s.endswith("。"):
-                assert re.search(
-                    r"(です|ます|ません|ください|でした|ました|しょう)[）」)]*。$", s
-                ), f"{code}: {s}"
+            if s.endswith("。") and not s.startswith("例") and not polite.search(s):
+                plain.append(f"{code}: {s}")
+    assert plain == []
