@@ -12,6 +12,7 @@ from models.org import Domain
 from models.routing import RouteReason
 
 ROOT = Path(__file__).parent.parent
+POLITE = r"(です|ます|ません|ください|でした|ました|しょう)(（[^（）]*）)?[）」)]*。$"
 LITERAL = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_0-9]+)+)["']""")
 
 
@@ -53,9 +54,7 @@ def _all_texts(node, prefix=""):
 
 def test_sentences_are_polite():
     # Sentences addressed to people end in です・ます forms, not plain forms (examples aside).
-    polite = re.compile(
-        r"(です|ます|ません|ください|でした|ました|しょう)(（[^（）]*）)?[）」)]*。$"
-    )
+    polite = re.compile(POLITE)
     plain = []
     for code, text in _all_texts(_catalogue()):
         if code.startswith("label."):
