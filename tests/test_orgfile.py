@@ -109,6 +109,6 @@ def test_cli_refuses_a_bad_file_and_changes_nothing(
 def test_cli_loads_the_example(engine, db_url, monkeypatch, capsys):
     monkeypatch.setenv("TSUNAGI_DATABASE_URL", db_url)
     assert main(["org", "load", str(EXAMPLE)]) == 0
-    assert "読み込みました" in capsys.readouterr().out
+    assert "を読み込みました" in capsys.readouterr().out
     with Session(engine) as s:
         assert len(list(s.exec(select(Agency)))) == 19
