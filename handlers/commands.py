@@ -1,18 +1,30 @@
-"""`/tsunagi [subcommand]`: one entry, a table of subcommands."""
+"""`/tsunagi [subcommand]`: one entry; each feature registers its subcommands here."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from handlers import ids
-from handlers.intake import open_memo
-from handlers.replies import refuse
-from handlers.services import services
 from handlers.texts import t
-from models.access import Action, decide
-from models.db import transaction
-from models.org import member_by_slack_id
+
+Subcommand = Callable[[Ack, dict, WebClient, dict, list[str]], None]
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(*names: str) -> Callable[[Subcommand], Subcommand]:
+    """Register a `/tsunagi NAME …` handler: fn(ack, body, client, context, args)."""
+
+    def add(fn: Subcommand) -> Subcommand:
+        for name in names:
+            if name in SUBCOMMANDS:
+                raise ValueError(f"/tsunagi {name} is registered twice")
+            SUBCOMMANDS[name] = fn
+        return fn
+
+    return add
 
 
 def register(app: App) -> None:
@@ -29,30 +41,6 @@ def on_command(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     handler(ack, body, client, context, words[1:])
 
 
-def _memo(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]) -> None:
-    svc = services(context)
-    user = body["user_id"]
-    with transaction(svc.engine) as session:
-        member = member_by_slack_id(session, user)
-        decision = decide(session, member, Action.send_memo)
-        if not decision:
-            text = refuse(
-                session,
-                at=svc.clock(),
-                slack_id=user,
-                member=member,
-                action=Action.send_memo,
-                reason=decision.reason,
-            )
-    if not decision:
-        ack(text=text)
-        return
-    ack()
-    open_memo(client, context, user=user, trigger_id=body["trigger_id"])
-
-
+@subcommand("help", "ヘルプ")
 def _help(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]) -> None:
     ack(text=t("help.text"))
-
-
-SUBCOMMANDS = {"": _memo, "memo": _memo, "help": _help, "ヘルプ": _help}

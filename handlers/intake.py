@@ -6,6 +6,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from handlers import ids
+from handlers.commands import subcommand
 from handlers.replies import message_for, refuse, tell
 from handlers.services import services
 from handlers.texts import t
@@ -49,6 +50,30 @@ def open_memo(client: WebClient, context: dict, *, user: str, trigger_id: str, p
             )
             view = notice_modal(t("access.not_registered_title"), text)
     client.views_open(trigger_id=trigger_id, view=view)
+
+
+@subcommand("", "memo", "メモ")
+def memo_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]) -> None:
+    """`/tsunagi`: strangers are answered in the command's own reply, members get the form."""
+    svc = services(context)
+    user = body["user_id"]
+    with transaction(svc.engine) as session:
+        member = member_by_slack_id(session, user)
+        decision = decide(session, member, Action.send_memo)
+        if not decision:
+            text = refuse(
+                session,
+                at=svc.clock(),
+                slack_id=user,
+                member=member,
+                action=Action.send_memo,
+                reason=decision.reason,
+            )
+    if not decision:
+        ack(text=text)
+        return
+    ack()
+    open_memo(client, context, user=user, trigger_id=body["trigger_id"])
 
 
 def open_memo_from_shortcut(ack: Ack, body: dict, client: WebClient, context: dict) -> None:

@@ -17,12 +17,12 @@ import sqlalchemy
 from bot import runtime
 from bot.server import EVENTS_PATH, make_server
 from bot.settings import Settings
+from bot.standin import SlackStandin
 from models import crypto, migrate
 from models.clock import FrozenClock
 from models.db import make_engine, normalise_url, transaction
 from models.orgfile import load_file
 from tests.signed import SignedSlack
-from tests.standin import SlackStandin
 
 DATA = Path(__file__).parent / "data"
 ORG_FILE = DATA / "org.toml"

@@ -1,4 +1,4 @@
-"""Tests of the Slack Web API stand-in itself (tests/standin)."""
+"""Tests of the Slack Web API stand-in itself (bot/standin)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from tests.standin import SlackStandin
+from bot.standin import SlackStandin
 
 TOKEN = "xoxb-test-token"
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*hello*"}}

@@ -2,7 +2,7 @@
 
 A real HTTP server on 127.0.0.1 (random free port) that answers the Web API methods tsunagi
 uses, validates every Block Kit payload three ways (slack_sdk's models, the JSON Schema in
-tests/data/block-kit.schema.json, and the limits Slack documents) and records every call.
+bot/standin/schema/block-kit.schema.json, and the limits Slack documents) and records every call.
 Point ``slack_sdk.WebClient(base_url=standin.base_url)`` at it.
 """
 
@@ -29,7 +29,7 @@ from jsonschema.exceptions import best_match, relevance
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "block-kit.schema.json"
+DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "block-kit.schema.json"
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
