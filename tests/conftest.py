@@ -18,11 +18,11 @@ from bot import runtime
 from bot.server import EVENTS_PATH, make_server
 from bot.settings import Settings
 from bot.standin import SlackStandin
+from bot.standin.signed import SignedSlack
 from models import crypto, migrate
 from models.clock import FrozenClock
 from models.db import make_engine, normalise_url, transaction
 from models.orgfile import load_file
-from tests.signed import SignedSlack
 
 DATA = Path(__file__).parent / "data"
 ORG_FILE = DATA / "org.toml"

@@ -476,6 +476,8 @@ class SlackStandin:
                 status, headers, body = self._api(url.path[5:], url.query, req.headers, raw)
             elif url.path.startswith("/upload/v1/"):
                 status, headers, body = self._upload(url.path[11:], raw)
+            elif url.path.startswith("/_standin/"):
+                status, headers, body = self._control(url.path[10:], raw)
             else:
                 status, headers, body = 404, {"Content-Type": "text/plain"}, b"not found"
         except Exception:
@@ -488,6 +490,28 @@ class SlackStandin:
         req.send_header("Content-Length", str(len(body)))
         req.end_headers()
         req.wfile.write(body)
+
+    def _control(self, action: str, raw: bytes):
+        """Test-side API over HTTP, for a stand-in running in its own process (benchmark, demo)."""
+        args = json.loads(raw.decode("utf-8")) if raw else {}
+        if action == "trigger":
+            result: Any = {"trigger_id": self.issue_trigger_id()}
+        elif action == "setup":
+            for channel in args.get("channels", []):
+                self.add_channel(channel)
+            for user in args.get("users", []):
+                self.add_user(user)
+            result = {"ok": True}
+        elif action == "counts":
+            with self._lock:
+                counts: dict[str, int] = {}
+                for call in self.calls:
+                    key = f"{call.method}:{'ok' if call.ok else call.error}"
+                    counts[key] = counts.get(key, 0) + 1
+            result = counts
+        else:
+            return 404, {"Content-Type": "text/plain"}, b"unknown control action"
+        return 200, {"Content-Type": "application/json"}, json.dumps(result).encode()
 
     @staticmethod
     def _parse_args(query: str, content_type: str, raw: bytes) -> tuple[dict, bool]:

@@ -1,15 +1,18 @@
-"""Requests as Slack sends them: signed, form-encoded or JSON, to the bot's real endpoint."""
+"""Requests as Slack sends them: signed, form-encoded or JSON, to the bot's real endpoint.
+
+Used by the tests, the benchmark's load generator and the demo. Standard library only, one
+keep-alive connection per client (not thread-safe: one SignedSlack per thread).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import time
 import urllib.parse
 from dataclasses import dataclass
-
-import requests
 
 TEAM = {"id": "T0TEST", "domain": "tsunagi-test"}
 
@@ -27,7 +30,9 @@ class SignedSlack:
     def __init__(self, url: str, secret: str) -> None:
         self.url = url
         self.secret = secret
-        self.http = requests.Session()
+        parts = urllib.parse.urlsplit(url)
+        self._host, self._port, self._path = parts.hostname, parts.port, parts.path
+        self._conn: http.client.HTTPConnection | None = None
 
     def sign(self, body: str, ts: int | None = None) -> dict[str, str]:
         ts = int(time.time()) if ts is None else ts
@@ -37,8 +42,19 @@ class SignedSlack:
 
     def post(self, body: str, content_type: str, headers: dict | None = None, **sign) -> Answer:
         all_headers = {"Content-Type": content_type, **self.sign(body, **sign), **(headers or {})}
-        r = self.http.post(self.url, data=body.encode(), headers=all_headers, timeout=10)
-        return Answer(r.status_code, r.text)
+        for attempt in (1, 2):  # a kept-alive connection the server closed is opened again once
+            if self._conn is None:
+                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=10)
+            try:
+                self._conn.request("POST", self._path, body=body.encode(), headers=all_headers)
+                response = self._conn.getresponse()
+                return Answer(response.status, response.read().decode("utf-8"))
+            except (http.client.HTTPException, ConnectionError):
+                self._conn.close()
+                self._conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def command(self, user: str, text: str = "", *, trigger_id: str, channel="C0ANY") -> Answer:
         form = {
