@@ -9,7 +9,7 @@ import sys
 from bot.settings import Settings
 
 # Modules with a `register(subparsers)` function, in the order `tsunagi --help` lists them.
-COMMAND_MODULES = ["bot.commands.core"]
+COMMAND_MODULES = ["bot.commands.core", "bot.commands.bench"]
 
 
 def main(argv: list[str] | None = None) -> int:
