@@ -65,13 +65,18 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        write = conn.get_execution_options().get("tsunagi_write", True)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """A session whose work is committed together at the end, or not at all."""
-    with Session(engine, expire_on_commit=False) as session:
+def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """A session whose work is committed together at the end, or not at all.
+
+    `write=False` for pure reads: on SQLite they then do not queue behind writers.
+    """
+    bind = engine if write else engine.execution_options(tsunagi_write=False)
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
