@@ -1,3 +1,12 @@
 """Imports every table module, so the metadata (and migrations) see the whole schema."""
 
-from models import audit, cases, dedup, numbering, org, outbox  # noqa: F401
+from models import (  # noqa: F401
+    audit,
+    cases,
+    dedup,
+    meetings,
+    numbering,
+    org,
+    outbox,
+    plans,
+)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 09:49:07.569742
+Create Date: 2026-11-27 09:55:59.976342
 """
 
 import sqlalchemy as sa
@@ -35,6 +35,18 @@ def upgrade() -> None:
     with op.batch_alter_table("agency", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_agency_key"), ["key"], unique=True)
 
+    op.create_table(
+        "meetingseries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("weekday", sa.Integer(), nullable=False),
+        sa.Column("nth", sa.Integer(), nullable=False),
+        sa.Column("hour", sa.Integer(), nullable=False),
+        sa.Column("minute", sa.Integer(), nullable=False),
+        sa.Column("place", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_table(
         "notice",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -77,6 +89,16 @@ def upgrade() -> None:
         sa.Column("fiscal_year", sa.Integer(), nullable=False),
         sa.Column("last", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("fiscal_year"),
+    )
+    op.create_table(
+        "resource",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
     )
     op.create_table(
         "member",
@@ -152,6 +174,68 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_case_state"), ["state"], unique=False)
 
     op.create_table(
+        "meeting",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("starts_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("minutes_long", sa.Integer(), nullable=False),
+        sa.Column("place", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("series_id", sa.Integer(), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["series_id"],
+            ["meetingseries.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("meeting", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_meeting_kind"), ["kind"], unique=False)
+        batch_op.create_index(batch_op.f("ix_meeting_starts_at"), ["starts_at"], unique=False)
+
+    op.create_table(
+        "agendaitem",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("meeting_id", "case_id"),
+    )
+    with op.batch_alter_table("agendaitem", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_agendaitem_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_agendaitem_meeting_id"), ["meeting_id"], unique=False)
+
+    op.create_table(
+        "agendatopic",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("text", models.crypto.EncryptedText(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("agendatopic", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_agendatopic_meeting_id"), ["meeting_id"], unique=False)
+
+    op.create_table(
         "auditentry",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("at", models.db.UTCDateTime(timezone=True), nullable=False),
@@ -199,6 +283,102 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_caseevent_case_id"), ["case_id"], unique=False)
 
     op.create_table(
+        "meetingattendee",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("via_agency_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["via_agency_id"],
+            ["agency.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("meeting_id", "member_id"),
+    )
+    with op.batch_alter_table("meetingattendee", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_meetingattendee_meeting_id"), ["meeting_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_meetingattendee_member_id"), ["member_id"], unique=False
+        )
+
+    op.create_table(
+        "outcome",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("direction", models.crypto.EncryptedText(), nullable=False),
+        sa.Column("lead_agency_id", sa.Integer(), nullable=True),
+        sa.Column("next_step", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("review_on", sa.Date(), nullable=True),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["lead_agency_id"],
+            ["agency.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["member.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("meeting_id", "case_id"),
+    )
+    with op.batch_alter_table("outcome", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outcome_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outcome_meeting_id"), ["meeting_id"], unique=False)
+
+    op.create_table(
+        "plan",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("goals", models.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("review_on", sa.Date(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("current", sa.Boolean(), nullable=False),
+        sa.Column("evaluation", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("evaluation_note", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("evaluated_at", models.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_id", "version"),
+    )
+    with op.batch_alter_table("plan", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_plan_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_plan_created_at"), ["created_at"], unique=False)
+
+    op.create_table(
         "referral",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -221,12 +401,70 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id"),
         sa.UniqueConstraint("source_view_id"),
     )
+    op.create_table(
+        "plantask",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("plan_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.Column("what", models.crypto.EncryptedText(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("progress", models.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("resource_id", sa.Integer(), nullable=True),
+        sa.Column("done_at", models.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["agency_id"],
+            ["agency.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"],
+            ["plan.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["resource_id"],
+            ["resource.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("plantask", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_plantask_agency_id"), ["agency_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_plantask_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_plantask_plan_id"), ["plan_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_plantask_state"), ["state"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("plantask", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_plantask_state"))
+        batch_op.drop_index(batch_op.f("ix_plantask_plan_id"))
+        batch_op.drop_index(batch_op.f("ix_plantask_case_id"))
+        batch_op.drop_index(batch_op.f("ix_plantask_agency_id"))
+
+    op.drop_table("plantask")
     op.drop_table("referral")
+    with op.batch_alter_table("plan", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_plan_created_at"))
+        batch_op.drop_index(batch_op.f("ix_plan_case_id"))
+
+    op.drop_table("plan")
+    with op.batch_alter_table("outcome", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outcome_meeting_id"))
+        batch_op.drop_index(batch_op.f("ix_outcome_case_id"))
+
+    op.drop_table("outcome")
+    with op.batch_alter_table("meetingattendee", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_meetingattendee_member_id"))
+        batch_op.drop_index(batch_op.f("ix_meetingattendee_meeting_id"))
+
+    op.drop_table("meetingattendee")
     with op.batch_alter_table("caseevent", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_caseevent_case_id"))
 
@@ -236,6 +474,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_auditentry_at"))
 
     op.drop_table("auditentry")
+    with op.batch_alter_table("agendatopic", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agendatopic_meeting_id"))
+
+    op.drop_table("agendatopic")
+    with op.batch_alter_table("agendaitem", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agendaitem_meeting_id"))
+        batch_op.drop_index(batch_op.f("ix_agendaitem_case_id"))
+
+    op.drop_table("agendaitem")
+    with op.batch_alter_table("meeting", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_meeting_starts_at"))
+        batch_op.drop_index(batch_op.f("ix_meeting_kind"))
+
+    op.drop_table("meeting")
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_state"))
         batch_op.drop_index(batch_op.f("ix_case_routed_agency_id"))
@@ -251,6 +503,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_member_agency_id"))
 
     op.drop_table("member")
+    op.drop_table("resource")
     op.drop_table("receiptcounter")
     op.drop_table("processedevent")
     op.drop_table("orgsetting")
@@ -258,6 +511,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_notice_due")
 
     op.drop_table("notice")
+    op.drop_table("meetingseries")
     with op.batch_alter_table("agency", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_agency_key"))
 
