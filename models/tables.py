@@ -8,5 +8,6 @@ from models import (  # noqa: F401
     numbering,
     org,
     outbox,
+    outreach,
     plans,
 )

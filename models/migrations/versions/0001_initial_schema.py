@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 09:55:59.976342
+Create Date: 2026-11-27 09:56:36.803315
 """
 
 import sqlalchemy as sa
@@ -35,6 +35,13 @@ def upgrade() -> None:
     with op.batch_alter_table("agency", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_agency_key"), ["key"], unique=True)
 
+    op.create_table(
+        "auditchainhead",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_table(
         "meetingseries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -238,6 +245,7 @@ def upgrade() -> None:
     op.create_table(
         "auditentry",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("at", models.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_slack_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("actor_member_id", sa.Integer(), nullable=True),
@@ -245,6 +253,8 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Integer(), nullable=True),
         sa.Column("allowed", sa.Boolean(), nullable=False),
         sa.Column("detail", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("prev_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_member_id"],
             ["member.id"],
@@ -254,6 +264,7 @@ def upgrade() -> None:
             ["case.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("seq"),
     )
     with op.batch_alter_table("auditentry", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_auditentry_at"), ["at"], unique=False)
@@ -346,6 +357,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_outcome_meeting_id"), ["meeting_id"], unique=False)
 
     op.create_table(
+        "outreachtarget",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("person", models.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("reason_kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("reason", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("cadence_days", sa.Integer(), nullable=False),
+        sa.Column("next_contact_on", sa.Date(), nullable=False),
+        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("state_reason", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["member.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("label"),
+    )
+    with op.batch_alter_table("outreachtarget", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outreachtarget_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_outreachtarget_next_contact_on"), ["next_contact_on"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_outreachtarget_state"), ["state"], unique=False)
+
+    op.create_table(
         "plan",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -402,6 +446,53 @@ def upgrade() -> None:
         sa.UniqueConstraint("source_view_id"),
     )
     op.create_table(
+        "contact",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("note", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("by_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["by_id"],
+            ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_id"],
+            ["outreachtarget.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contact_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_contact_target_id"), ["target_id"], unique=False)
+
+    op.create_table(
+        "outreachworker",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_id"],
+            ["agency.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_id"],
+            ["outreachtarget.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("target_id", "agency_id"),
+    )
+    with op.batch_alter_table("outreachworker", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_outreachworker_agency_id"), ["agency_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_outreachworker_target_id"), ["target_id"], unique=False
+        )
+
+    op.create_table(
         "plantask",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("plan_id", sa.Integer(), nullable=False),
@@ -449,12 +540,28 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_plantask_agency_id"))
 
     op.drop_table("plantask")
+    with op.batch_alter_table("outreachworker", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outreachworker_target_id"))
+        batch_op.drop_index(batch_op.f("ix_outreachworker_agency_id"))
+
+    op.drop_table("outreachworker")
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_target_id"))
+        batch_op.drop_index(batch_op.f("ix_contact_at"))
+
+    op.drop_table("contact")
     op.drop_table("referral")
     with op.batch_alter_table("plan", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plan_created_at"))
         batch_op.drop_index(batch_op.f("ix_plan_case_id"))
 
     op.drop_table("plan")
+    with op.batch_alter_table("outreachtarget", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outreachtarget_state"))
+        batch_op.drop_index(batch_op.f("ix_outreachtarget_next_contact_on"))
+        batch_op.drop_index(batch_op.f("ix_outreachtarget_case_id"))
+
+    op.drop_table("outreachtarget")
     with op.batch_alter_table("outcome", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outcome_meeting_id"))
         batch_op.drop_index(batch_op.f("ix_outcome_case_id"))
@@ -512,6 +619,7 @@ def downgrade() -> None:
 
     op.drop_table("notice")
     op.drop_table("meetingseries")
+    op.drop_table("auditchainhead")
     with op.batch_alter_table("agency", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_agency_key"))
 
