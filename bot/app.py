@@ -8,7 +8,7 @@ import traceback
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from handlers import commands, home, intake
+from handlers import case_desk, case_records, commands, home, intake, linknet, reminders
 from handlers.services import CONTEXT_KEY, Services
 from models.db import transaction
 from models.dedup import first_delivery
@@ -58,4 +58,8 @@ def create_app(
     commands.register(app)
     intake.register(app)
     home.register(app)
+    case_desk.register(app)
+    case_records.register(app)
+    reminders.register(app)
+    linknet.register(app)
     return app

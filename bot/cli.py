@@ -9,7 +9,13 @@ import sys
 from bot.settings import Settings
 
 # Modules with a `register(subparsers)` function, in the order `tsunagi --help` lists them.
-COMMAND_MODULES = ["bot.commands.core", "bot.commands.bench"]
+COMMAND_MODULES = [
+    "bot.commands.core",
+    "bot.commands.bench",
+    "bot.commands.ops",
+    "bot.commands.reminders",
+    "bot.commands.linknet",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

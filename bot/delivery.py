@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 
 import handlers.views.notice_kinds  # noqa: F401  (registers every notice renderer)
@@ -111,14 +111,17 @@ class Delivery:
             outbox.mark_cancelled(self.engine, notice.id, worker=self.worker, reason=str(exc))
             return
         try:
-            if rendered.update_ts is None and notice.verify and self._already_posted(notice):
+            # An upload carries no metadata to look for: after an ambiguous failure it goes again.
+            fresh_post = rendered.update_ts is None and rendered.file is None
+            if fresh_post and notice.verify and self._already_posted(notice):
                 return
             self._pace(notice.target)
             channel, ts = self._send(notice, rendered)
         except SlackApiError as exc:
             self._failed_call(notice, exc)
             return
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        except (urllib.error.URLError, OSError, TimeoutError, SlackRequestError) as exc:
+            # SlackRequestError: files_upload_v2 could not send the bytes to the upload URL
             self._retry_or_give_up(notice, f"network: {type(exc).__name__}")
             return
         outbox.mark_sent(
@@ -126,6 +129,16 @@ class Delivery:
         )
 
     def _send(self, notice: Notice, r: Rendered) -> tuple[str, str]:
+        if r.file is not None:  # files_upload_v2: get an upload URL, send the bytes, share
+            resp = self.client.files_upload_v2(
+                channel=notice.target,
+                file=r.file.content,
+                filename=r.file.filename,
+                title=r.file.title,
+                alt_txt=r.file.alt_text[:1000],
+                initial_comment=r.text or None,
+            )
+            return notice.target, resp["files"][0]["id"]
         if r.update_ts:
             resp = self.client.chat_update(
                 channel=r.channel, ts=r.update_ts, text=r.text, blocks=r.blocks

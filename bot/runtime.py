@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from bot.app import create_app
 from bot.delivery import Delivery
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack import make_client
 from handlers.services import Services
@@ -32,6 +33,7 @@ class Runtime:
     delivery: Delivery
     app: App
     services: Services
+    scheduler: Scheduler | None = None  # started by `tsunagi run`; tests call .tick()
 
 
 def prepare_database(settings: Settings) -> Engine:
@@ -68,4 +70,5 @@ def build(
         signing_secret=settings.signing_secret or "",
         verify_token=verify_token,
     )
-    return Runtime(settings, engine, client, delivery, app, services)
+    scheduler = Scheduler(engine, clock, kick_delivery=delivery.kick)
+    return Runtime(settings, engine, client, delivery, app, services, scheduler)

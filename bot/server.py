@@ -1,30 +1,78 @@
-"""HTTP mode: Slack's requests at /slack/events, served by waitress (a production WSGI server)."""
+"""HTTP mode: Slack's requests at /slack/events, served by waitress (a production WSGI server).
+
+`GET /healthz` is for monitoring: 200 with `{"status": "ok", …}` when the database answers,
+503 with `{"status": "unavailable", …}` when it does not (bot/health.py). The body holds
+states only, never data.
+"""
 
 from __future__ import annotations
+
+import json
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
+from bot.health import HealthCheck
+
 EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+STATUS_LINES = {200: "200 OK", 503: "503 Service Unavailable"}
 
 
-def wsgi_app(app: App):
+def _alive() -> tuple[int, dict]:
+    return 200, {"status": "ok"}  # the process answers; no database check was wired
+
+
+def wsgi_app(app: App, *, health: HealthCheck | None = None):
     bolt = SlackRequestHandler(app)
+    check = health or _alive
 
     def application(environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH:
             return bolt(environ, start_response)
-        if path == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
-            return [b"ok\n"]
+        if path == HEALTH_PATH:
+            status, body = check()
+            payload = json.dumps(body).encode()
+            start_response(
+                STATUS_LINES.get(status, f"{status} Status"),
+                [
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(payload))),
+                    ("Cache-Control", "no-store"),
+                ],
+            )
+            return [payload] if environ.get("REQUEST_METHOD", "GET") != "HEAD" else [b""]
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"not found\n"]
 
     return application
 
 
-def make_server(app: App, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 8):
+def make_server(
+    app: App,
+    *,
+    host: str = "0.0.0.0",
+    port: int = 3000,
+    threads: int = 8,
+    health: HealthCheck | None = None,
+):
     """A waitress server; `.run()` serves until `.close()`. port=0 picks a free port."""
-    return create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="tsunagi")
+    return create_server(
+        wsgi_app(app, health=health), host=host, port=port, threads=threads, ident="tsunagi"
+    )
+
+
+def shutdown(server, thread=None) -> None:
+    """Stop a server whose `.run()` loops in another thread.
+
+    The sockets are closed from the loop's own thread (through waitress's trigger), so the
+    loop ends cleanly instead of selecting on closed descriptors.
+    """
+    from waitress import wasyncore
+
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    server.task_dispatcher.shutdown()
+    if thread is not None:
+        thread.join(timeout=5)

@@ -32,7 +32,8 @@ class Settings:
             app_token=env.get("SLACK_APP_TOKEN") or None,
             slack_api_url=api if api.endswith("/") else api + "/",
             database_url=env.get("TSUNAGI_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            encryption_keys=[k.strip() for k in keys if k.strip()],
+            # Old keys only read, and only beside a current key: without one nothing is usable.
+            encryption_keys=[k.strip() for k in keys if k.strip()] if keys[0].strip() else [],
             channel_interval=float(env.get("TSUNAGI_CHANNEL_INTERVAL", "1.0")),
         )
 

@@ -1,13 +1,46 @@
 """Who may do what — the one table of rights, checked against the database on every action.
 
-Role         | sees                                   | may do
------------- | -------------------------------------- | -------------------------------------
-partner      | status of memos its agency sent         | send memos
-window       | cases routed to / led by its agency     | send memos, take (受付) and view them
-coordinator  | every case                             | everything on cases
-support      | cases where its agency holds a task    | send memos, view those cases
-department   | no case (Link-net figures only)         | send memos
-admin        | no case; operations                    | send memos, operations
+A member's relation to a case decides (coordinators may do everything on every case):
+- referrer: the member's agency sent the memo;
+- handler: a window member whose agency the case is routed to (routed) or the lead (主担当);
+- at window: routed to the member's window and still held there (受付待ち, 窓口で対応中, or
+  中断 from there) — once escalated, the coordinator runs the case;
+- task holder: a support member whose agency holds a task in the case's plan
+  (`agencies_with_tasks`; plans arrive with issue 5, until then no agency holds one);
+- entitled task holder: a task holder whose agency the current consent covers, or — for a case
+  in the さぽネット会議 (no consent) — who has acknowledged the 守秘義務 (confidentiality_ack).
+
+Action            | partner, department, admin | window            | support           | coordinator
+----------------- | -------------------------- | ----------------- | ----------------- | -----------
+send_memo         | yes                        | yes               | yes               | yes
+view_home         | own desk                   | own desk          | own desk          | own desk
+list_mine         | own list                   | own list          | own list          | own list
+view_case_status  | memos its agency sent      | handler, referrer | task h., referrer | all
+view_case_summary | –                          | handler           | task holder       | all
+view_case_detail  | –                          | handler           | entitled task h.  | all
+view_consent      | –                          | handler           | entitled task h.  | all
+view_assessment   | –                          | handler           | entitled task h.  | all
+acknowledge_case  | –                          | routed            | –                 | all
+reroute_case      | –                          | at window         | –                 | all
+escalate_case     | –                          | at window         | –                 | all
+suspend_case      | –                          | at window         | –                 | all
+close_case        | –                          | at window         | –                 | all
+resume_case       | –                          | at window         | –                 | all
+record_consent    | –                          | handler           | –                 | all
+record_assessment | –                          | lead              | –                 | all
+start_assessment  | –                          | –                 | –                 | all
+advance_case      | –                          | –                 | –                 | all
+set_lead          | –                          | –                 | –                 | all
+preview_linknet   | –                          | –                 | –                 | figures
+
+A referrer (any role) sees only the status word (lifecycle.REFERRER_STATUS) of a memo its agency
+sent. A department sees no case — only, like any referrer, that word for a memo its own agency sent
+(the closed-loop message already told the sender). An admin sees no case.
+Strangers and deactivated members may do nothing. Whether a step makes sense in the case's
+current state is the state machine's business (models/lifecycle.py), not this table's.
+`case_scope` gives the same answers as SQL, for lists (App Home, /tsunagi mine).
+reminder_done / reminder_snooze (buttons on a reminder): the member or team it is addressed to,
+a handler of its case, or the coordinator (`_answers_reminder`).
 """
 
 from __future__ import annotations
@@ -15,17 +48,96 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import false, or_, true
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from models.cases import Case
+from models.lifecycle import CaseState, Step, steps_from
 from models.org import Member, Role
 
 
 class Action(StrEnum):
     send_memo = "send_memo"
-    view_case_detail = "view_case_detail"  # personal details: always audited
+    view_home = "view_home"
+    list_mine = "list_mine"
     view_case_status = "view_case_status"
+    view_case_summary = "view_case_summary"
+    view_case_detail = "view_case_detail"  # personal details: always audited
+    view_consent = "view_consent"  # audited
+    view_assessment = "view_assessment"  # audited
     acknowledge_case = "acknowledge_case"
+    reroute_case = "reroute_case"
+    escalate_case = "escalate_case"
+    suspend_case = "suspend_case"
+    close_case = "close_case"
+    resume_case = "resume_case"
+    record_consent = "record_consent"
+    record_assessment = "record_assessment"
+    start_assessment = "start_assessment"
+    advance_case = "advance_case"
+    set_lead = "set_lead"
+    reminder_done = "reminder_done"  # 対応しました on a reminder message
+    reminder_snooze = "reminder_snooze"  # 明日また / 1週間後
+    preview_linknet = "preview_linknet"  # /tsunagi summary: the coordinator previews the post
+
+
+class Relation(StrEnum):
+    referrer = "referrer"
+    routed = "routed"
+    lead = "lead"
+    at_window = "at_window"
+    task = "task"
+    entitled_task = "entitled_task"
+
+
+R = Relation
+EVERYONE = frozenset({Action.send_memo, Action.view_home, Action.list_mine})
+HANDLER = frozenset({R.routed, R.lead})
+# For every action on a case: the relations that grant it (a coordinator always may).
+RULES: dict[Action, frozenset[Relation]] = {
+    Action.view_case_status: frozenset({R.referrer, R.routed, R.lead, R.task}),
+    Action.view_case_summary: frozenset({R.routed, R.lead, R.task}),
+    Action.view_case_detail: HANDLER | {R.entitled_task},
+    Action.view_consent: HANDLER | {R.entitled_task},
+    Action.view_assessment: HANDLER | {R.entitled_task},
+    Action.acknowledge_case: frozenset({R.routed}),
+    Action.reroute_case: frozenset({R.at_window}),
+    Action.escalate_case: frozenset({R.at_window}),
+    Action.suspend_case: frozenset({R.at_window}),
+    Action.close_case: frozenset({R.at_window}),
+    Action.resume_case: frozenset({R.at_window}),
+    Action.record_consent: HANDLER,
+    Action.record_assessment: frozenset({R.lead}),
+    Action.start_assessment: frozenset(),
+    Action.advance_case: frozenset(),
+    Action.set_lead: frozenset(),
+}
+COORDINATOR_ONLY = frozenset(a for a, granted in RULES.items() if not granted)
+AT_WINDOW_STATES = frozenset({CaseState.received, CaseState.window})
+
+
+# --- extension point: plan tasks (issue 5) ------------------------------------------------------
+
+
+def agencies_with_tasks(session: Session, case_id: int) -> frozenset[int]:
+    """Ids of the agencies holding a task (PlanTask) in this case's plan.
+
+    Extension point: there is no PlanTask table yet, so no agency holds a task and support
+    agencies see no case. Issue 5 (plans) replaces the body with a query; the rules above and
+    `case_scope` then give support members their cases without further change.
+    """
+    del session, case_id
+    return frozenset()
+
+
+def cases_with_tasks(session: Session, agency_id: int) -> frozenset[int]:
+    """Ids of the cases where this agency holds a task — the list form of the hook above."""
+    del session, agency_id
+    return frozenset()
+
+
+# --- decisions ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -40,31 +152,139 @@ class Decision:
 ALLOW = Decision(True)
 
 
-def _handles(member: Member, case: Case) -> bool:
-    """The member's agency is where the case was routed or is its lead."""
-    return member.agency_id in (case.routed_agency_id, case.lead_agency_id)
+def relations(session: Session, member: Member, case: Case) -> frozenset[Relation]:
+    """How this (active) member stands to this case."""
+    found: set[Relation] = set()
+    if member.agency_id == case.referrer_agency_id:
+        found.add(R.referrer)
+    if member.has(Role.window):
+        if member.agency_id == case.routed_agency_id:
+            found.add(R.routed)
+            held = case.state in AT_WINDOW_STATES or (
+                case.state == CaseState.suspended and case.suspended_from == CaseState.window
+            )
+            if held:
+                found.add(R.at_window)
+        if case.lead_agency_id is not None and member.agency_id == case.lead_agency_id:
+            found.add(R.lead)
+    if member.has(Role.support) and member.agency_id in agencies_with_tasks(session, case.id):
+        found.add(R.task)
+        if _task_entitled(session, member, case):
+            found.add(R.entitled_task)
+    return frozenset(found)
+
+
+def _task_entitled(session: Session, member: Member, case: Case) -> bool:
+    from models.consent import covers
+
+    if covers(session, case.id, member.agency_id):
+        return True
+    return case.state == CaseState.saponet and member.confidentiality_ack is not None
+
+
+def _answers_reminder(session: Session, member: Member, reminder, case: Case | None) -> Decision:
+    """A reminder's buttons: its member, its team, a handler of its case, the coordinator."""
+    if reminder is None:
+        return Decision(False, "reminder.not_found")
+    if member.has(Role.coordinator):
+        return ALLOW
+    mine = {"member": str(member.id), "agency": str(member.agency_id)}
+    if mine.get(reminder.recipient_kind) == reminder.recipient:
+        return ALLOW
+    if case is not None and relations(session, member, case) & HANDLER:
+        return ALLOW
+    return Decision(False, "reminder.not_yours")
 
 
 def decide(
-    session: Session, member: Member | None, action: Action, case: Case | None = None
+    session: Session,
+    member: Member | None,
+    action: Action,
+    case: Case | None = None,
+    *,
+    reminder=None,  # a models.reminders.Reminder, for the reminder actions
 ) -> Decision:
-    del session  # kept in the signature: later rules (plan tasks) look rows up
+    """May `member` (None: a stranger) do `action` (on `case`)? A refusal carries its reason."""
     if member is None or not member.active:
         return Decision(False, "access.not_registered")
-    if action is Action.send_memo:
+    action = Action(action)
+    if action in EVERYONE:
         return ALLOW
+    if action in (Action.reminder_done, Action.reminder_snooze):
+        return _answers_reminder(session, member, reminder, case)
+    if action is Action.preview_linknet:  # figures only, but before the departments see them
+        return ALLOW if member.has(Role.coordinator) else Decision(False, "access.coordinator_only")
     if case is None:
         return Decision(False, "case.not_found")
     if member.has(Role.coordinator):
         return ALLOW
-    if action is Action.view_case_status:
-        if _handles(member, case) and member.has(Role.window):
-            return ALLOW
-        if member.agency_id == case.referrer_agency_id:
-            return ALLOW
-        return Decision(False, "access.not_your_case")
-    if action in (Action.view_case_detail, Action.acknowledge_case):
-        if member.has(Role.window) and _handles(member, case):
-            return ALLOW
-        return Decision(False, "access.not_your_case")
+    found = relations(session, member, case)
+    if found & RULES[action]:
+        return ALLOW
+    if action in COORDINATOR_ONLY:
+        return Decision(False, "access.coordinator_only")
+    if RULES[action] == {R.at_window} and R.routed in found:
+        if case.state == CaseState.closed:
+            return Decision(False, "access.case_closed")
+        return Decision(False, "access.not_at_your_window")
+    if RULES[action] == {R.lead} and found & HANDLER:
+        return Decision(False, "access.lead_only")
+    if R.task in found:
+        return Decision(False, "access.consent_not_covering")
     return Decision(False, "access.not_your_case")
+
+
+def allowed(session: Session, member: Member | None, action: Action, case: Case) -> bool:
+    return decide(session, member, action, case).allowed
+
+
+# Which right each step of the case desk needs (models/lifecycle.Step).
+STEP_ACTION: dict[Step, Action] = {
+    Step.acknowledge: Action.acknowledge_case,
+    Step.reroute: Action.reroute_case,
+    Step.escalate: Action.escalate_case,
+    Step.start_assessment: Action.start_assessment,
+    Step.advance: Action.advance_case,
+    Step.set_lead: Action.set_lead,
+    Step.suspend: Action.suspend_case,
+    Step.resume: Action.resume_case,
+    Step.close: Action.close_case,
+    Step.consent: Action.record_consent,
+    Step.assessment: Action.view_assessment,  # opening it; saving needs record_assessment
+}
+
+
+def steps_for(session: Session, member: Member | None, case: Case) -> list[Step]:
+    """The steps this member may take on this case now (state machine and rights together)."""
+    found = []
+    for step in steps_from(case.state):
+        if decide(session, member, STEP_ACTION[step], case) or (
+            step is Step.assessment and decide(session, member, Action.record_assessment, case)
+        ):
+            found.append(step)
+    return found
+
+
+def case_scope(session: Session, member: Member | None, action: Action) -> ColumnElement[bool]:
+    """A WHERE clause selecting the cases on which `decide` allows `action` to `member`.
+
+    For the list actions only: view_case_status (everything a member may look up) and
+    view_case_summary (the cases a member works on). Tested against `decide` case by case.
+    """
+    if action not in (Action.view_case_status, Action.view_case_summary):
+        raise ValueError(f"no list scope for {action}")
+    if member is None or not member.active:
+        return false()
+    if member.has(Role.coordinator):
+        return true()
+    parts: list[ColumnElement[bool]] = []
+    if action is Action.view_case_status:
+        parts.append(Case.referrer_agency_id == member.agency_id)
+    if member.has(Role.window):
+        parts.append(Case.routed_agency_id == member.agency_id)
+        parts.append(Case.lead_agency_id == member.agency_id)
+    if member.has(Role.support):
+        task_cases = cases_with_tasks(session, member.agency_id)
+        if task_cases:
+            parts.append(Case.id.in_(sorted(task_cases)))
+    return or_(*parts) if parts else false()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +13,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from models.crypto import EncryptedText
 from models.db import UTCDateTime
 from models.errors import DomainError
-from models.lifecycle import CaseState, can_move
+from models.lifecycle import CaseState, can_move, referrer_status
 
 
 class Case(SQLModel, table=True):
@@ -31,6 +33,8 @@ class Case(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by_id: int | None = Field(default=None, foreign_key="member.id")
+    state_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: created_at
+    suspended_from: str | None = Field(default=None, max_length=20)  # where resume goes back to
     version: int = 1  # bumped on every change, so case messages know they need refreshing
 
 
@@ -53,7 +57,11 @@ class Referral(SQLModel, table=True):
 
 
 class CaseEvent(SQLModel, table=True):
-    """Who moved a case, when, from where to where, and why."""
+    """Who moved a case, when, from where to where, and why.
+
+    `code` is a coarse reason from a list (e.g. a CloseReason); `reason` is the free text a
+    person typed (encrypted); `agency_id` is the agency the event is about (new window, lead).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
@@ -62,6 +70,8 @@ class CaseEvent(SQLModel, table=True):
     kind: str = Field(max_length=32)
     from_state: str | None = Field(default=None, max_length=20)
     to_state: str | None = Field(default=None, max_length=20)
+    code: str | None = Field(default=None, max_length=32)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
     reason: str | None = Field(default=None, sa_type=EncryptedText)  # may be free text
 
 
@@ -72,8 +82,19 @@ def case_by_id(session: Session, case_id: int) -> Case:
     return case
 
 
+NUMBER = re.compile(r"^R\d{1,2}-\d{4,}$")
+DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−ーｰ"})
+
+
+def normalise_number(text: str) -> str | None:
+    """`ｒ８－０００１`, `R8ー0001` … → `R8-0001`; None when it is not a receipt number."""
+    number = unicodedata.normalize("NFKC", text or "").translate(DASHES).strip().upper()
+    return number if NUMBER.match(number) else None
+
+
 def case_by_number(session: Session, number: str) -> Case:
-    case = session.exec(select(Case).where(Case.number == number.strip().upper())).first()
+    normal = normalise_number(number)
+    case = session.exec(select(Case).where(Case.number == normal)).first() if normal else None
     if case is None:
         raise DomainError("case.not_found")
     return case
@@ -92,25 +113,90 @@ def move(
     at: datetime,
     kind: str = "transition",
     reason: str | None = None,
+    code: str | None = None,
+    agency_id: int | None = None,
 ) -> CaseEvent:
-    """Move a case to `target`, or refuse with a reason the user sees."""
+    """Move a case to `target`, or refuse with a reason the user sees.
+
+    The one door every state change goes through: it checks the state machine and the
+    consent rule (no たつのまるごと会議 without current consent), and records the event.
+    """
     current = CaseState(case.state)
+    target = CaseState(target)
     if not can_move(current, target):
         raise DomainError("case.transition_refused", frm=current.value, to=target.value)
+    if target is CaseState.marugoto:
+        # Imported here: models.consent builds on this module.
+        from models.consent import require_consent
+
+        require_consent(session, case)
+    if target is CaseState.suspended:
+        case.suspended_from = current.value
+    elif current is CaseState.suspended:
+        case.suspended_from = None
+    case.state = target
+    case.state_since = at
+    return record_event(
+        session,
+        case,
+        kind=kind,
+        actor_id=actor_id,
+        at=at,
+        from_state=current,
+        to_state=target,
+        reason=reason,
+        code=code,
+        agency_id=agency_id,
+    )
+
+
+def record_event(
+    session: Session,
+    case: Case,
+    *,
+    kind: str,
+    actor_id: int | None,
+    at: datetime,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    code: str | None = None,
+    agency_id: int | None = None,
+) -> CaseEvent:
+    """Write down a change to a case (state or not) and mark its messages as out of date."""
     event = CaseEvent(
         case_id=case.id,
         at=at,
         actor_id=actor_id,
         kind=kind,
-        from_state=current,
-        to_state=target,
+        from_state=from_state,
+        to_state=to_state,
         reason=reason,
+        code=code,
+        agency_id=agency_id,
     )
-    case.state = target
     case.version += 1
     session.add(case)
     session.add(event)
     return event
+
+
+def events_of(session: Session, case_id: int) -> list[CaseEvent]:
+    rows = session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """An event as the case's message may show it: what, who, when — no reason text."""
+
+    kind: str
+    to_state: str | None
+    actor: str | None  # Slack user id
+    at: datetime
+    agency: str | None
 
 
 @dataclass(frozen=True)
@@ -131,6 +217,14 @@ class CaseSummary:
     acknowledged_at: datetime | None
     acknowledged_by: str | None  # Slack user id
     version: int
+    lead_agency: str | None = None
+    state_since: datetime | None = None
+    last_event: EventLine | None = None  # what happened last (never the free-text reason)
+    consent_status: str | None = None  # the current 本人同意 record's status, if any recorded
+
+    @property
+    def referrer_status(self) -> str:
+        return referrer_status(self.state).value
 
 
 @dataclass(frozen=True)
@@ -152,6 +246,24 @@ def summary(session: Session, case: Case) -> CaseSummary:
 
     referral = referral_of(session, case.id)
     acknowledger = session.get(Member, case.acknowledged_by_id) if case.acknowledged_by_id else None
+    lead = session.get(Agency, case.lead_agency_id) if case.lead_agency_id else None
+    from models.consent import current_consent  # builds on this module
+
+    consent = current_consent(session, case.id)
+    last = session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc())
+    ).first()
+    last_line = None
+    if last is not None:
+        actor = session.get(Member, last.actor_id) if last.actor_id else None
+        agency = session.get(Agency, last.agency_id) if last.agency_id else None
+        last_line = EventLine(
+            kind=last.kind,
+            to_state=last.to_state,
+            actor=actor.slack_id if actor else None,
+            at=last.at,
+            agency=agency.name if agency else None,
+        )
     return CaseSummary(
         case_id=case.id,
         number=case.number,
@@ -167,6 +279,10 @@ def summary(session: Session, case: Case) -> CaseSummary:
         acknowledged_at=case.acknowledged_at,
         acknowledged_by=acknowledger.slack_id if acknowledger else None,
         version=case.version,
+        lead_agency=lead.name if lead else None,
+        state_since=case.state_since or case.created_at,
+        last_event=last_line,
+        consent_status=consent.status if consent else None,
     )
 
 

@@ -1,20 +1,274 @@
-"""What waits for a member (the App Home's figures)."""
+"""What waits for a member: the data behind the App Home and `/tsunagi mine`, per role.
+
+- coordinator: memos waiting to be taken (urgency first, how long they waited, their deadline),
+  items overdue, cases by state, the open cases, the next meetings;
+- window: the memos waiting at its agency, its overdue items, its agency's open cases;
+- partner: the memos its agency sent, each with a status word (lifecycle.REFERRER_STATUS);
+- support: its tasks; department / admin: no cases.
+
+Receipt numbers and coarse facts only — never a person. Lists are paged (PAGE_SIZE).
+
+Extension points, filled by later issues without changing the desk:
+- `OVERDUE_SOURCES`: functions adding overdue items (reminders: plan reviews, outreach …);
+- `upcoming_meetings`: the next meetings (issue 4 adds the meetings table);
+- `tasks_of`: a support agency's tasks (issue 5 adds PlanTask).
+This module never imports reminders/: the caller passes `deadline_of` (layers point down).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from models.access import Action, case_scope
 from models.cases import Case
-from models.lifecycle import CaseState
-from models.org import Member, Role
+from models.concerns import Urgency
+from models.lifecycle import STATE_ORDER, CaseState, referrer_status
+from models.org import Agency, Member, Role, channel_for
+
+PAGE_SIZE = 8
+URGENCY_RANK = {Urgency.urgent: 0, Urgency.three_days: 1, Urgency.normal: 2}
+STATE_RANK = {s.value: i for i, s in enumerate(STATE_ORDER)}
+DeadlineOf = Callable[[datetime, str], datetime]  # (memo sent at, urgency) -> ack deadline
 
 
-def waiting_count(session: Session, member: Member) -> int | None:
-    """Memos not yet taken that this member could take; None for roles that take none."""
-    query = select(func.count()).select_from(Case).where(Case.state == CaseState.received)
+@dataclass(frozen=True)
+class CaseLine:
+    case_id: int
+    number: str
+    state: str
+    urgency: str
+    domains: tuple[str, ...]
+    age_band: str
+    created_at: datetime
+    since: datetime  # in this state since
+    routed_agency: str
+    lead_agency: str | None
+
+    @property
+    def referrer_status(self) -> str:
+        return referrer_status(self.state).value
+
+
+@dataclass(frozen=True)
+class Waiting:
+    line: CaseLine
+    waited: timedelta
+    due: datetime
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    items: tuple
+    page: int  # from 0
+    pages: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.page + 1 < self.pages
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    kind: str  # a text key: desk.overdue.<kind>
+    case_id: int
+    number: str
+    due: datetime
+
+
+@dataclass(frozen=True)
+class MeetingItem:
+    kind: str  # saponet / marugoto / linknet
+    at: datetime
+    cases: int
+
+
+@dataclass(frozen=True)
+class TaskItem:
+    case_id: int
+    number: str
+    title_code: str
+    due: datetime | None
+
+
+@dataclass(frozen=True)
+class Desk:
+    member_id: int
+    roles: tuple[str, ...]
+    waiting: Page | None = None
+    overdue: tuple[OverdueItem, ...] | None = None
+    by_state: dict[str, int] | None = None
+    cases: Page | None = None
+    meetings: tuple[MeetingItem, ...] | None = None
+    sent: Page | None = None
+    tasks: tuple[TaskItem, ...] | None = None
+    linknet_channel: str | None = None
+    sections: tuple[str, ...] = field(default=())
+
+
+def paginate(items: list, page: int, size: int = PAGE_SIZE) -> Page:
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page, 0), pages - 1)
+    return Page(tuple(items[page * size : (page + 1) * size]), page, pages, len(items))
+
+
+def _lines(session: Session, cases: list[Case]) -> list[CaseLine]:
+    names = {a.id: a.name for a in session.exec(select(Agency))}
+    return [
+        CaseLine(
+            case_id=c.id,
+            number=c.number,
+            state=c.state,
+            urgency=c.urgency,
+            domains=tuple(c.domains),
+            age_band=c.age_band,
+            created_at=c.created_at,
+            since=c.state_since or c.created_at,
+            routed_agency=names.get(c.routed_agency_id, ""),
+            lead_agency=names.get(c.lead_agency_id) if c.lead_agency_id else None,
+        )
+        for c in cases
+    ]
+
+
+def _waiting_cases(session: Session, member: Member) -> list[Case]:
+    query = select(Case).where(Case.state == CaseState.received)
+    if not member.has(Role.coordinator):
+        query = query.where(Case.routed_agency_id == member.agency_id)
+    return list(session.exec(query))
+
+
+def waiting(session: Session, member: Member, *, now: datetime, deadline_of: DeadlineOf) -> list:
+    """Memos this member's team could take, most urgent first, then the longest waiting."""
+    if not (member.has(Role.coordinator) or member.has(Role.window)):
+        return []
+    found = []
+    for line in _lines(session, _waiting_cases(session, member)):
+        # Measured from when the memo was sent, as the reminders do: a reroute does not
+        # restart the person's wait.
+        due = deadline_of(line.created_at, line.urgency)
+        found.append(Waiting(line, now - line.created_at, due, due <= now))
+    found.sort(
+        key=lambda w: (URGENCY_RANK.get(w.line.urgency, 9), w.line.created_at, w.line.case_id)
+    )
+    return found
+
+
+def _ack_overdue(
+    session: Session, member: Member, now: datetime, deadline_of: DeadlineOf
+) -> list[OverdueItem]:
+    return [
+        OverdueItem("ack", w.line.case_id, w.line.number, w.due)
+        for w in waiting(session, member, now=now, deadline_of=deadline_of)
+        if w.overdue
+    ]
+
+
+OverdueSource = Callable[[Session, Member, datetime, DeadlineOf], list[OverdueItem]]
+# Later issues append their sources (plan review dates, outreach follow-ups …).
+OVERDUE_SOURCES: list[OverdueSource] = [_ack_overdue]
+
+
+def overdue(
+    session: Session, member: Member, *, now: datetime, deadline_of: DeadlineOf
+) -> list[OverdueItem]:
+    items = [i for source in OVERDUE_SOURCES for i in source(session, member, now, deadline_of)]
+    return sorted(items, key=lambda i: (i.due, i.number))
+
+
+def upcoming_meetings(session: Session, member: Member, *, now: datetime) -> list[MeetingItem]:
+    """Extension point: the next さぽネット / たつのまるごと / リンクネット meetings.
+
+    There is no meetings table yet (issue 4), so there are none to show.
+    """
+    del session, member, now
+    return []
+
+
+def tasks_of(session: Session, member: Member, *, now: datetime) -> list[TaskItem]:
+    """Extension point: the tasks (役割分担) a support agency holds — issue 5 adds PlanTask."""
+    del session, member, now
+    return []
+
+
+def open_cases(session: Session, member: Member) -> list[CaseLine]:
+    """The taken, not yet closed cases this member works on, by stage then number."""
+    query = select(Case).where(
+        case_scope(session, member, Action.view_case_summary),
+        Case.state.not_in([CaseState.received, CaseState.closed]),
+    )
+    cases = sorted(session.exec(query), key=lambda c: (STATE_RANK[c.state], c.id))
+    return _lines(session, cases)
+
+
+def counts_by_state(session: Session, member: Member) -> dict[str, int]:
+    query = (
+        select(Case.state, func.count())
+        .where(case_scope(session, member, Action.view_case_summary))
+        .group_by(Case.state)
+    )
+    found = dict(session.exec(query).all())
+    return {s.value: found.get(s.value, 0) for s in STATE_ORDER}
+
+
+def sent_memos(session: Session, member: Member) -> list[CaseLine]:
+    """The memos the member's agency sent, newest first (the referrer sees status words only)."""
+    query = (
+        select(Case)
+        .where(Case.referrer_agency_id == member.agency_id)
+        .order_by(Case.created_at.desc(), Case.id.desc())
+    )
+    return _lines(session, list(session.exec(query)))
+
+
+def build(
+    session: Session,
+    member: Member,
+    *,
+    now: datetime,
+    deadline_of: DeadlineOf,
+    pages: dict[str, int] | None = None,
+    page_size: int = PAGE_SIZE,
+) -> Desk:
+    """The desk of one member: a section per role they hold."""
+    pages = pages or {}
+    values: dict = {}
+    sections: list[str] = []
+    takes = member.has(Role.coordinator) or member.has(Role.window)
+    if takes:
+        sections += ["waiting", "overdue"]
+        values["waiting"] = paginate(
+            waiting(session, member, now=now, deadline_of=deadline_of),
+            pages.get("waiting", 0),
+            page_size,
+        )
+        values["overdue"] = tuple(overdue(session, member, now=now, deadline_of=deadline_of))
     if member.has(Role.coordinator):
-        return session.exec(query).one()
-    if member.has(Role.window):
-        return session.exec(query.where(Case.routed_agency_id == member.agency_id)).one()
-    return None
+        sections += ["by_state", "meetings"]
+        values["by_state"] = counts_by_state(session, member)
+        values["meetings"] = tuple(upcoming_meetings(session, member, now=now))
+    if takes:
+        sections.append("cases")
+        values["cases"] = paginate(open_cases(session, member), pages.get("cases", 0), page_size)
+    if member.has(Role.support):
+        sections.append("tasks")
+        values["tasks"] = tuple(tasks_of(session, member, now=now))
+    if member.has(Role.partner):
+        sections.append("sent")
+        values["sent"] = paginate(sent_memos(session, member), pages.get("sent", 0), page_size)
+    if member.has(Role.department):
+        sections.append("department")
+        values["linknet_channel"] = channel_for(session, "linknet")
+    if member.has(Role.admin):
+        sections.append("admin")
+    return Desk(member_id=member.id, roles=tuple(member.roles), sections=tuple(sections), **values)

@@ -235,9 +235,10 @@ def acknowledge(session: Session, *, case_id: int, member: Member, at: datetime)
     refresh_case_messages(session, case, at)
     referrer = session.get(Member, case.referrer_id)
     if referrer is not None and referrer.active:
+        # Keyed by version: after a reroute, the new window's 受付 is news to the referrer too.
         outbox.enqueue(
             session,
-            key=f"case:{case.id}:referrer:acknowledged",
+            key=f"case:{case.id}:referrer:acknowledged:v{case.version}",
             kind="referrer_update",
             target=referrer.slack_id,
             payload={"case_id": case.id, "event": "acknowledged"},

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from models.org import Agency, AgencyKind, Domain, Member, OrgSetting, Role
+from models.reminders import settings_problems as reminder_settings_problems
 
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -121,6 +122,8 @@ def _validate(data: dict, lines: _Lines) -> list[Problem]:
             )
     if "coordinator" not in channels:
         out.append(Problem(lines.table("channels"), "coordinator_channel_missing", {}))
+    for key, code in reminder_settings_problems(data.get("reminders")):
+        out.append(Problem(lines.table("reminders", key or None), code, {"key": key}))
 
     agencies = data.get("agencies", [])
     keys: dict[str, dict] = {}
@@ -205,6 +208,18 @@ def _validate(data: dict, lines: _Lines) -> list[Problem]:
                     {"value": ack},
                 )
             )
+    retention = data.get("retention", {})  # models/retention.py: years kept after closure
+    years = retention.get("years", 5) if isinstance(retention, dict) else None
+    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 100:
+        out.append(Problem(lines.table("retention", "years"), "retention_years_invalid", {}))
+    linknet = data.get("linknet", {})  # models/linknet: k (at least 3), post_time "HH:MM"
+    linknet = linknet if isinstance(linknet, dict) else {"k": None}
+    k = linknet.get("k", 10)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 3:
+        out.append(Problem(lines.table("linknet", "k"), "linknet_k_invalid", {}))
+    post_time = linknet.get("post_time", "09:00")
+    if not isinstance(post_time, str) or not re.match(r"^([01]?\d|2[0-3]):[0-5]\d$", post_time):
+        out.append(Problem(lines.table("linknet", "post_time"), "linknet_post_time_invalid", {}))
     return out
 
 
@@ -257,6 +272,9 @@ def load(session: Session, data: dict) -> LoadResult:
         "channels": data.get("channels", {}),
         "districts": town.get("districts", []),
         "closed_days": [d.isoformat() for d in town.get("closed_days", []) if isinstance(d, date)],
+        "reminders": data.get("reminders", {}),  # acknowledgement deadlines (models/reminders.py)
+        "retention": data.get("retention", {}),  # years kept after closure (models/retention.py)
+        "linknet": data.get("linknet", {}),  # Link-net k and posting time (models/linknet)
     }
     for key, value in values.items():
         row = session.get(OrgSetting, key) or OrgSetting(key=key)

@@ -1,4 +1,8 @@
-"""When a memo must be acknowledged by: a business-time rule per urgency (configurable)."""
+"""When a memo must be acknowledged by: a business-time rule per urgency (configurable).
+
+Defaults: 緊急 within 1 office hour, 3日以内 within 1 business day, 通常 within 2 business days.
+The org file's [reminders] section changes them (see models.reminders.parse_settings).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,15 @@ from sqlmodel import Session
 
 from models.concerns import Urgency
 from models.org import setting
+from models.reminders import DEFAULT_ACK_DEADLINES, ReminderSettings, parse_settings
 from reminders.calendar import BusinessCalendar, calendar_from_org
 
-# 緊急 within 1 office hour, 3日以内 within 1 business day, 通常 within 2 business days.
-DEFAULT_ACK_DEADLINES = {
-    Urgency.urgent: ("hours", 1),
-    Urgency.three_days: ("days", 1),
-    Urgency.normal: ("days", 2),
-}
+__all__ = [
+    "DEFAULT_ACK_DEADLINES",
+    "ack_deadline",
+    "calendar_for",
+    "reminder_settings",
+]
 
 
 def calendar_for(session: Session) -> BusinessCalendar:
@@ -25,6 +30,11 @@ def calendar_for(session: Session) -> BusinessCalendar:
     if closed:
         town["closed_days"] = closed
     return calendar_from_org(town)
+
+
+def reminder_settings(session: Session) -> ReminderSettings:
+    """The [reminders] section of the loaded org file (defaults for what it leaves out)."""
+    return parse_settings(setting(session, "reminders", {}) or {})
 
 
 def ack_deadline(

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy
 
 from bot import runtime
-from bot.server import EVENTS_PATH, make_server
+from bot.server import EVENTS_PATH, make_server, shutdown
 from bot.settings import Settings
 from bot.standin import SlackStandin
 from bot.standin.signed import SignedSlack
@@ -163,7 +163,18 @@ def memo_values(**overrides) -> dict:
     return values
 
 
-def make_bot(db_url: str, slack: SlackStandin, clock) -> tuple[Bot, object]:
+@dataclass
+class Running:
+    """A bot's HTTP server serving in a thread; close() stops it cleanly."""
+
+    server: object
+    thread: threading.Thread
+
+    def close(self) -> None:
+        shutdown(self.server, self.thread)
+
+
+def make_bot(db_url: str, slack: SlackStandin, clock) -> tuple[Bot, Running]:
     settings = Settings(
         bot_token=slack.token,
         signing_secret=SIGNING_SECRET,
@@ -177,7 +188,7 @@ def make_bot(db_url: str, slack: SlackStandin, clock) -> tuple[Bot, object]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.effective_port}{EVENTS_PATH}"
-    return Bot(rt, slack, SignedSlack(url, SIGNING_SECRET), url), server
+    return Bot(rt, slack, SignedSlack(url, SIGNING_SECRET), url), Running(server, thread)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
 
 from bot.cli import fail
@@ -35,6 +36,13 @@ def register(sub) -> None:
 
     keys = sub.add_parser("keys", help="暗号鍵").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("generate", help="新しい暗号鍵を表示する").set_defaults(func=cmd_keys_generate)
+    from bot.commands.ops_keys import register_rotate
+
+    register_rotate(keys)
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt  # leaves the server loop; `finally` stops the scheduler and delivery
 
 
 def cmd_run(args, settings: Settings) -> int:
@@ -50,12 +58,21 @@ def cmd_run(args, settings: Settings) -> int:
         return fail(t("cli.key_problem", detail=exc))
     except runtime.NotReady as exc:
         return fail(t(str(exc)))
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # systemd/docker stop: shut down cleanly
     rt.delivery.start()
+    rt.scheduler.start()  # reminders due while the bot was down are dispatched now
     try:
         if args.http:
+            from bot.health import probe
             from bot.server import make_server
 
-            server = make_server(rt.app, host=args.host, port=args.port, threads=args.threads)
+            server = make_server(
+                rt.app,
+                host=args.host,
+                port=args.port,
+                threads=args.threads,
+                health=probe(rt.engine, scheduler=rt.scheduler),
+            )
             logging.getLogger("tsunagi").info("HTTP mode on port %s", server.effective_port)
             server.run()
         else:
@@ -65,6 +82,7 @@ def cmd_run(args, settings: Settings) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        rt.scheduler.stop()
         rt.delivery.stop()
     return 0
 

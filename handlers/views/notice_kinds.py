@@ -1,3 +1,3 @@
 """Every module that renders outbox notices; importing this registers them all."""
 
-from handlers.views import notices  # noqa: F401
+from handlers.views import case_desk, linknet, notices, reminders  # noqa: F401

@@ -20,11 +20,22 @@ from models.outbox import Notice, NoticeState
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file the notice shares instead of posting a message (files_upload_v2)."""
+
+    content: bytes
+    filename: str
+    title: str
+    alt_text: str  # read aloud by screen readers; Slack keeps at most 1000 characters
+
+
+@dataclass(frozen=True)
 class Rendered:
     text: str
     blocks: list[dict]
     update_ts: str | None = None  # set: chat.update of this message instead of a new post
     channel: str | None = None  # for updates: the channel of the original message
+    file: Upload | None = None  # set: upload this file to the target (text: its comment, if any)
 
 
 class NotReady(Exception):

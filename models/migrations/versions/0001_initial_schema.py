@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 09:56:36.803315
+Create Date: 2026-11-27 10:18:09.391468
 """
 
 import sqlalchemy as sa
@@ -42,6 +42,20 @@ def upgrade() -> None:
         sa.Column("hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "linknetatom",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+        sa.Column("frozen_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("source", "category", "month"),
+    )
+    with op.batch_alter_table("linknetatom", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_linknetatom_month"), ["month"], unique=False)
+
     op.create_table(
         "meetingseries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -144,6 +158,8 @@ def upgrade() -> None:
         sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("acknowledged_at", models.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("acknowledged_by_id", sa.Integer(), nullable=True),
+        sa.Column("state_since", models.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("suspended_from", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["acknowledged_by_id"],
@@ -168,6 +184,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("case", schema=None) as batch_op:
+        batch_op.create_index("ix_case_acknowledged_at", ["acknowledged_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_case_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_case_fiscal_year"), ["fiscal_year"], unique=False)
         batch_op.create_index(batch_op.f("ix_case_number"), ["number"], unique=True)
@@ -180,6 +197,24 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_case_state"), ["state"], unique=False)
 
+    op.create_table(
+        "linknetpublication",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("first", sa.Integer(), nullable=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+        sa.Column("k", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("withheld", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["member.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
+    )
     op.create_table(
         "meeting",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -205,6 +240,58 @@ def upgrade() -> None:
     with op.batch_alter_table("meeting", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_meeting_kind"), ["kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_meeting_starts_at"), ["starts_at"], unique=False)
+
+    op.create_table(
+        "reminder",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("subject_kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("subject_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("rule", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("recipient_kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("recipient", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("urgent", sa.Boolean(), nullable=False),
+        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("due_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deliver_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("claimed_at", models.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", models.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("late", sa.Boolean(), nullable=False),
+        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("snoozed_from_id", sa.Integer(), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("done_at", models.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("done_by_id", sa.Integer(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["done_by_id"],
+            ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["snoozed_from_id"],
+            ["reminder.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
+    )
+    with op.batch_alter_table("reminder", schema=None) as batch_op:
+        batch_op.create_index("ix_reminder_due", ["state", "next_attempt_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_reminder_snoozed_from_id"), ["snoozed_from_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_reminder_subject", ["subject_kind", "subject_id", "state"], unique=False
+        )
 
     op.create_table(
         "agendaitem",
@@ -243,6 +330,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_agendatopic_meeting_id"), ["meeting_id"], unique=False)
 
     op.create_table(
+        "assessment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("members", models.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("main_issue", models.crypto.EncryptedText(), nullable=False),
+        sa.Column("wishes", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("strengths", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("risks", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["member.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_id", "version", name="uq_assessment_version"),
+    )
+    with op.batch_alter_table("assessment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_assessment_case_id"), ["case_id"], unique=False)
+
+    op.create_table(
         "auditentry",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
@@ -271,6 +384,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_auditentry_case_id"), ["case_id"], unique=False)
 
     op.create_table(
+        "caseackdeadline",
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("due_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.PrimaryKeyConstraint("case_id"),
+    )
+    op.create_table(
         "caseevent",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -279,10 +402,16 @@ def upgrade() -> None:
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("from_state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
         sa.Column("to_state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("agency_id", sa.Integer(), nullable=True),
         sa.Column("reason", models.crypto.EncryptedText(), nullable=True),
         sa.ForeignKeyConstraint(
             ["actor_id"],
             ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["agency_id"],
+            ["agency.id"],
         ),
         sa.ForeignKeyConstraint(
             ["case_id"],
@@ -291,7 +420,96 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("caseevent", schema=None) as batch_op:
+        batch_op.create_index("ix_caseevent_at", ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_caseevent_case_id"), ["case_id"], unique=False)
+
+    op.create_table(
+        "consent_record",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=True),
+        sa.Column("obtained_on", sa.Date(), nullable=True),
+        sa.Column("agency_ids", sa.JSON(), nullable=False),
+        sa.Column("note", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["member.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("consent_record", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_consent_record_case_id"), ["case_id"], unique=False)
+
+    op.create_table(
+        "erasure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("by_member_id", sa.Integer(), nullable=True),
+        sa.Column("values", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["by_member_id"],
+            ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_id"),
+    )
+    op.create_table(
+        "linknetcell",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("publication_id", sa.Integer(), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("first", sa.Integer(), nullable=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+        sa.Column("display", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=True),
+        sa.Column("k", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["publication_id"],
+            ["linknetpublication.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("linknetcell", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_linknetcell_key", ["source", "category", "first", "last"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_linknetcell_publication_id"), ["publication_id"], unique=False
+        )
+
+    op.create_table(
+        "linknetmeasure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("publication_id", sa.Integer(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("first", sa.Integer(), nullable=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["publication_id"],
+            ["linknetpublication.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("linknetmeasure", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_linknetmeasure_publication_id"), ["publication_id"], unique=False
+        )
 
     op.create_table(
         "meetingattendee",
@@ -572,15 +790,35 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_meetingattendee_meeting_id"))
 
     op.drop_table("meetingattendee")
+    with op.batch_alter_table("linknetmeasure", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_linknetmeasure_publication_id"))
+
+    op.drop_table("linknetmeasure")
+    with op.batch_alter_table("linknetcell", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_linknetcell_publication_id"))
+        batch_op.drop_index("ix_linknetcell_key")
+
+    op.drop_table("linknetcell")
+    op.drop_table("erasure")
+    with op.batch_alter_table("consent_record", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consent_record_case_id"))
+
+    op.drop_table("consent_record")
     with op.batch_alter_table("caseevent", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_caseevent_case_id"))
+        batch_op.drop_index("ix_caseevent_at")
 
     op.drop_table("caseevent")
+    op.drop_table("caseackdeadline")
     with op.batch_alter_table("auditentry", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_auditentry_case_id"))
         batch_op.drop_index(batch_op.f("ix_auditentry_at"))
 
     op.drop_table("auditentry")
+    with op.batch_alter_table("assessment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assessment_case_id"))
+
+    op.drop_table("assessment")
     with op.batch_alter_table("agendatopic", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_agendatopic_meeting_id"))
 
@@ -590,11 +828,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_agendaitem_case_id"))
 
     op.drop_table("agendaitem")
+    with op.batch_alter_table("reminder", schema=None) as batch_op:
+        batch_op.drop_index("ix_reminder_subject")
+        batch_op.drop_index(batch_op.f("ix_reminder_snoozed_from_id"))
+        batch_op.drop_index("ix_reminder_due")
+
+    op.drop_table("reminder")
     with op.batch_alter_table("meeting", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_meeting_starts_at"))
         batch_op.drop_index(batch_op.f("ix_meeting_kind"))
 
     op.drop_table("meeting")
+    op.drop_table("linknetpublication")
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_state"))
         batch_op.drop_index(batch_op.f("ix_case_routed_agency_id"))
@@ -603,6 +848,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_case_number"))
         batch_op.drop_index(batch_op.f("ix_case_fiscal_year"))
         batch_op.drop_index(batch_op.f("ix_case_created_at"))
+        batch_op.drop_index("ix_case_acknowledged_at")
 
     op.drop_table("case")
     with op.batch_alter_table("member", schema=None) as batch_op:
@@ -619,6 +865,10 @@ def downgrade() -> None:
 
     op.drop_table("notice")
     op.drop_table("meetingseries")
+    with op.batch_alter_table("linknetatom", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_linknetatom_month"))
+
+    op.drop_table("linknetatom")
     op.drop_table("auditchainhead")
     with op.batch_alter_table("agency", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_agency_key"))

@@ -1,0 +1,467 @@
+"""The case desk: 受付, 詳細を見る, the steps on a case (reroute, escalate, assessment, stage,
+lead, suspend, resume, close), and `/tsunagi status` / `/tsunagi mine`.
+
+Every listener looks the clicking user up in the database and asks `models.access.decide`;
+a refusal is answered only to that user, changes nothing and is audited (handlers.replies).
+The domain (models.casework) checks the right again and the state machine decides what is
+possible; its refusals are shown in words (`explain`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers import ids
+from handlers.case_desk_common import after_action, answer, explain, show
+from handlers.commands import subcommand
+from handlers.home import build_desk
+from handlers.replies import refuse
+from handlers.services import services
+from handlers.texts import label, t
+from handlers.views.case_desk import (
+    MINE_LINES,
+    StepMeta,
+    mine_text,
+    read_int,
+    read_value,
+    status_for_referrer,
+    status_for_team,
+    step_modal,
+)
+from handlers.views.cases import detail_modal
+from handlers.views.common import notice_modal
+from handlers.views.mrkdwn import escape
+from models import audit, casework, intake
+from models.access import STEP_ACTION, Action, decide, steps_for
+from models.cases import Case, case_by_id, case_by_number, detail, normalise_number, summary
+from models.consent import has_consent
+from models.db import transaction
+from models.errors import DomainError
+from models.lifecycle import STEP_FROM, CaseState, Step, stages_from
+from models.org import member_by_slack_id, windows
+
+# Steps whose form has no input block: a refusal replaces the form instead of marking a field.
+NO_INPUT = {Step.start_assessment}
+# The field a refusal without a field of its own is shown on.
+MAIN_FIELD = {
+    Step.reroute: "agency",
+    Step.escalate: "reason",
+    Step.advance: "stage",
+    Step.set_lead: "agency",
+    Step.suspend: "reason",
+    Step.resume: "note",
+    Step.close: "close_reason",
+}
+
+
+def register(app: App) -> None:
+    app.action(ids.ACTION_CASE_ACKNOWLEDGE)(acknowledge_case)
+    app.action(ids.ACTION_CASE_DETAIL)(show_case_detail)
+    app.action(ids.ACTION_CASE_MENU)(choose_step)
+    app.action(re.compile(f"^{ids.ACTION_CASE_STEP}"))(click_step)
+    app.view(ids.VIEW_CASE_STEP)(submit_step)
+
+
+def _case_id(value: object) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _audit_allowed(session, *, at, member, action: Action, case_id: int) -> None:
+    audit.record(
+        session,
+        at=at,
+        actor_slack_id=member.slack_id,
+        actor_member_id=member.id,
+        action=action,
+        case_id=case_id,
+        allowed=True,
+    )
+
+
+# --- 受付 ---------------------------------------------------------------------------------------
+
+
+def acknowledge_case(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    ack()
+    do_acknowledge(client, context, body, _case_id(body["actions"][0].get("value")))
+
+
+def do_acknowledge(client: WebClient, context: dict, body: dict, case_id: int | None) -> None:
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    try:
+        with transaction(svc.engine) as session:
+            member = member_by_slack_id(session, user)
+            case = case_by_id(session, case_id) if case_id else None
+            if case is None:
+                raise DomainError("case.not_found")
+            decision = decide(session, member, Action.acknowledge_case, case)
+            if not decision:
+                text = refuse(
+                    session,
+                    at=now,
+                    slack_id=user,
+                    member=member,
+                    action=Action.acknowledge_case,
+                    reason=decision.reason,
+                    case_id=case.id,
+                )
+                done = False
+            else:
+                intake.acknowledge(session, case_id=case.id, member=member, at=now)
+                _audit_allowed(
+                    session, at=now, member=member, action=Action.acknowledge_case, case_id=case.id
+                )
+                text = t("ack.done", number=case.number)
+                done = True
+    except DomainError as exc:
+        answer(client, body, explain(exc))
+        return
+    if done:
+        after_action(client, context, user)  # first: the answer then finds the Home up to date
+    answer(client, body, text)
+
+
+# --- 詳細を見る -----------------------------------------------------------------------------------
+
+
+def show_case_detail(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    """The memo, consent, lead, history and the steps this member may take. Audited."""
+    ack()
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    case_id = _case_id(body["actions"][0].get("value"))
+    try:
+        with transaction(svc.engine) as session:
+            member = member_by_slack_id(session, user)
+            case = case_by_id(session, case_id) if case_id else None
+            if case is None:
+                raise DomainError("case.not_found")
+            decision = decide(session, member, Action.view_case_detail, case)
+            if decision:
+                view = detail_modal(
+                    detail(session, case),
+                    record=casework.case_record(session, case),
+                    steps=steps_for(session, member, case),
+                )
+                _audit_allowed(
+                    session, at=now, member=member, action=Action.view_case_detail, case_id=case.id
+                )
+            else:
+                view = None
+                refused = refuse(
+                    session,
+                    at=now,
+                    slack_id=user,
+                    member=member,
+                    action=Action.view_case_detail,
+                    reason=decision.reason,
+                    case_id=case.id,
+                )
+    except DomainError as exc:
+        answer(client, body, explain(exc))
+        return
+    if view is None:
+        answer(client, body, refused)
+        return
+    show(client, body, view)
+
+
+# --- the steps: open the form ------------------------------------------------------------------
+
+
+def _parse_menu_value(value: str | None) -> tuple[Step | None, int | None]:
+    step, _, case_id = (value or "").partition(":")
+    try:
+        return Step(step), _case_id(case_id)
+    except ValueError:
+        return None, None
+
+
+def choose_step(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    """A step picked from the select on a case's message."""
+    ack()
+    selected = body["actions"][0].get("selected_option") or {}
+    step, case_id = _parse_menu_value(selected.get("value"))
+    open_step(client, context, body, step, case_id)
+
+
+def click_step(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    """A step button in the detail modal."""
+    ack()
+    action = body["actions"][0]
+    try:
+        step = Step(action["action_id"].removeprefix(ids.ACTION_CASE_STEP))
+    except ValueError:
+        step = None
+    open_step(client, context, body, step, _case_id(action.get("value")))
+
+
+def open_step(
+    client: WebClient, context: dict, body: dict, step: Step | None, case_id: int | None
+) -> None:
+    if step is None or case_id is None:
+        answer(client, body, t("case.not_found"))
+        return
+    if step is Step.acknowledge:
+        do_acknowledge(client, context, body, case_id)
+        return
+    if step in (Step.consent, Step.assessment):
+        from handlers import case_records
+
+        opener = case_records.open_consent if step is Step.consent else case_records.open_assessment
+        opener(client, context, body, case_id)
+        return
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    view = None
+    try:
+        with transaction(svc.engine) as session:
+            member = member_by_slack_id(session, user)
+            case = case_by_id(session, case_id)
+            action = STEP_ACTION[step]
+            decision = decide(session, member, action, case)
+            if not decision:
+                text = refuse(
+                    session,
+                    at=now,
+                    slack_id=user,
+                    member=member,
+                    action=action,
+                    reason=decision.reason,
+                    case_id=case.id,
+                )
+            elif CaseState(case.state) not in STEP_FROM[step]:
+                text = explain(DomainError("desk.not_now", number=case.number, state=case.state))
+            else:
+                view = _form(session, step, case)
+    except DomainError as exc:
+        answer(client, body, explain(exc))
+        return
+    if view is None:
+        answer(client, body, text)
+        return
+    show(client, body, view)
+
+
+def _form(session, step: Step, case: Case):
+    s = summary(session, case)
+    options: dict = {}
+    if step is Step.reroute:
+        options["windows"] = [a for a in windows(session) if a.id != case.routed_agency_id]
+    elif step is Step.set_lead:
+        options["windows"] = windows(session)
+        options["lead_agency_id"] = case.lead_agency_id
+    elif step is Step.advance:
+        options["stages"] = stages_from(case.state)
+        options["consent_given"] = has_consent(session, case.id)
+    elif step is Step.resume:
+        options["suspended_from"] = case.suspended_from
+    return step_modal(step, s, **options)
+
+
+# --- the steps: submit the form ----------------------------------------------------------------
+
+
+def _apply(session, step: Step, case: Case, member, view: dict, at) -> str:
+    """Do the step with the form's values; return what to tell the user."""
+    number = case.number
+    if step is Step.reroute:
+        agency = casework.reroute(
+            session,
+            case=case,
+            member=member,
+            agency_id=read_int(view, "agency"),
+            reason=read_value(view, "reason"),
+            at=at,
+        )
+        return t("desk.done.reroute", number=number, agency=escape(agency.name))
+    if step is Step.escalate:
+        casework.escalate(
+            session, case=case, member=member, reason=read_value(view, "reason"), at=at
+        )
+        return t("desk.done.escalate", number=number)
+    if step is Step.start_assessment:
+        casework.start_assessment(session, case=case, member=member, at=at)
+        return t("desk.done.start_assessment", number=number)
+    if step is Step.advance:
+        target = casework.advance(
+            session,
+            case=case,
+            member=member,
+            stage=read_value(view, "stage"),
+            note=read_value(view, "note"),
+            at=at,
+        )
+        return t("desk.done.advance", number=number, state=label("state", target))
+    if step is Step.set_lead:
+        agency = casework.set_lead(
+            session,
+            case=case,
+            member=member,
+            agency_id=read_int(view, "agency"),
+            reason=read_value(view, "reason"),
+            at=at,
+        )
+        return t("desk.done.set_lead", number=number, agency=escape(agency.name))
+    if step is Step.suspend:
+        casework.suspend(
+            session, case=case, member=member, reason=read_value(view, "reason"), at=at
+        )
+        return t("desk.done.suspend", number=number)
+    if step is Step.resume:
+        target = casework.resume(
+            session, case=case, member=member, note=read_value(view, "note"), at=at
+        )
+        return t("desk.done.resume", number=number, state=label("state", target))
+    if step is Step.close:
+        casework.close(
+            session,
+            case=case,
+            member=member,
+            reason_code=read_value(view, "close_reason"),
+            note=read_value(view, "note"),
+            at=at,
+        )
+        return t("desk.done.close", number=number)
+    raise DomainError("case.not_found")
+
+
+def submit_step(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    meta = StepMeta.loads(view.get("private_metadata"))
+    if meta is None:
+        ack(
+            response_action="update", view=notice_modal(t("desk.notice_title"), t("case.not_found"))
+        )
+        return
+    step = Step(meta.step)
+    refused = None
+    try:
+        with transaction(svc.engine) as session:
+            member = member_by_slack_id(session, user)
+            case = case_by_id(session, meta.case_id)
+            action = STEP_ACTION[step]
+            decision = decide(session, member, action, case)
+            if not decision:
+                refused = refuse(
+                    session,
+                    at=now,
+                    slack_id=user,
+                    member=member,
+                    action=action,
+                    reason=decision.reason,
+                    case_id=case.id,
+                )
+            else:
+                done = _apply(session, step, case, member, view, now)
+                _audit_allowed(session, at=now, member=member, action=action, case_id=case.id)
+    except casework.InputError as exc:
+        ack(
+            response_action="errors",
+            errors={f: explain(DomainError(c)) for f, c in exc.errors.items()},
+        )
+        return
+    except DomainError as exc:
+        if step in NO_INPUT:
+            ack(response_action="update", view=notice_modal(t("desk.notice_title"), explain(exc)))
+        else:
+            ack(response_action="errors", errors={MAIN_FIELD[step]: explain(exc)})
+        return
+    if refused is not None:
+        ack(response_action="update", view=notice_modal(t("desk.notice_title"), refused))
+        return
+    ack(response_action="update", view=notice_modal(t("desk.done_title"), done))
+    after_action(client, context, user)
+
+
+# --- /tsunagi status, /tsunagi mine ------------------------------------------------------------
+
+
+@subcommand("status", "状況")
+def status_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
+    """`/tsunagi status R8-0001`: the case as far as the user may see it, only to them."""
+    svc = services(context)
+    user = body["user_id"]
+    now = svc.clock()
+    number = normalise_number(" ".join(args)) if args else None
+    with transaction(svc.engine) as session:
+        member = member_by_slack_id(session, user)
+        case = None
+        if number is not None:
+            try:
+                case = case_by_number(session, number)
+            except DomainError:
+                case = None
+        decision = decide(session, member, Action.view_case_status, case)
+        if member is None:
+            text = refuse(
+                session,
+                at=now,
+                slack_id=user,
+                member=None,
+                action=Action.view_case_status,
+                reason=decision.reason,
+                case_id=case.id if case else None,
+            )
+        elif number is None:
+            text = t("status.usage")
+        elif case is None:
+            audit.record(
+                session,
+                at=now,
+                actor_slack_id=user,
+                actor_member_id=member.id,
+                action=Action.view_case_status,
+                allowed=False,
+                detail="case.not_found",
+            )
+            text = t("status.not_found", number=number)
+        elif not decision:
+            text = refuse(
+                session,
+                at=now,
+                slack_id=user,
+                member=member,
+                action=Action.view_case_status,
+                reason=decision.reason,
+                case_id=case.id,
+            )
+        elif decide(session, member, Action.view_case_summary, case):
+            text = status_for_team(summary(session, case))
+        else:
+            text = status_for_referrer(summary(session, case))
+    ack(text=text)
+
+
+@subcommand("mine", "自分")
+def mine_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
+    """`/tsunagi mine`: what waits for me, the cases I work on, the memos my agency sent."""
+    svc = services(context)
+    user = body["user_id"]
+    now = svc.clock()
+    with transaction(svc.engine) as session:
+        member = member_by_slack_id(session, user)
+        if member is None:
+            text = refuse(
+                session,
+                at=now,
+                slack_id=user,
+                member=None,
+                action=Action.list_mine,
+                reason="access.not_registered",
+            )
+        else:
+            text = mine_text(build_desk(session, member, now=now, page_size=MINE_LINES))
+    ack(text=text)

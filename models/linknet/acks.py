@@ -1,0 +1,48 @@
+"""Acknowledgement deadlines, stored per case so the figures can count "within the deadline" in SQL.
+
+The deadline of a memo depends on the town's business calendar and the reminder settings, which
+live in the reminders layer; models must not import it. So the deadline is computed there and
+recorded here: every Link-net entry point (post, preview, report — all above models) first calls
+`record_ack_deadlines(session, deadline=…)` with a function from reminders.deadlines. Only memos
+without a recorded deadline are computed, so after the first run this touches the new memos of a
+month. A recorded deadline does not change afterwards (the figures of a month stay as published).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Index, insert
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.cases import Case, CaseEvent
+from models.db import UTCDateTime
+
+Deadline = Callable[[datetime, str], datetime]  # (received_at, urgency) -> deadline
+
+
+class CaseAckDeadline(SQLModel, table=True):
+    case_id: int = Field(primary_key=True, foreign_key="case.id")
+    due_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# Indexes the figures need on tables of the case desk (declared here to keep that file as is):
+# acknowledgements by month, and state changes by month.
+Index("ix_case_acknowledged_at", Case.__table__.c.acknowledged_at)
+Index("ix_caseevent_at", CaseEvent.__table__.c.at)
+
+
+def record_ack_deadlines(session: Session, *, deadline: Deadline, until: datetime) -> int:
+    """Record the deadline of every memo received before `until` that has none yet."""
+    rows = session.exec(
+        select(Case.id, Case.created_at, Case.urgency)
+        .outerjoin(CaseAckDeadline, CaseAckDeadline.case_id == Case.id)
+        .where(CaseAckDeadline.case_id.is_(None), Case.created_at < until)
+    ).all()
+    if rows:
+        session.execute(
+            insert(CaseAckDeadline),
+            [{"case_id": c, "due_at": deadline(at, urgency)} for c, at, urgency in rows],
+        )
+    return len(rows)

@@ -1,0 +1,89 @@
+"""Link-net sources from the work after intake: meetings, support plans, reviews, outreach and
+participation resources. Each counts rows of its own table by month, in SQL; a source appears
+in the figures only because its table exists and is filled by the feature that owns it.
+
+- meetings: meetings by type whose time fell in the month and that were not cancelled;
+- plans: support plans made; reviews: plan evaluations, by result;
+- outreach_contacts: outreach contacts by outcome ("consented" = consent obtained);
+- resources: plan tasks that use a participation-support resource (by the plan's month).
+
+Not here yet: outreach targets active at a month's end — a target keeps only its current state,
+so the state at an earlier month's end cannot be known; it needs a state history first.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from models.linknet.periods import Month
+from models.linknet.sources import Counts, Source, register
+from models.linknet.sql import month_index
+from models.meetings import Meeting, MeetingKind, MeetingState
+from models.outreach import Contact, ContactOutcome
+from models.plans import Evaluation, Plan, PlanTask
+
+
+def _by_month(session: Session, first: int, last: int, when, category, *where) -> Counts:
+    """Rows of `when` in the months, by category (a column) or all in one (a plain string)."""
+    start, end = Month.from_index(first).start, Month.from_index(last).end
+    month = month_index(when)
+    if isinstance(category, str):
+        query = select(month, func.count()).where(when >= start, when < end, *where)
+        return {(category, int(m)): int(n) for m, n in session.exec(query.group_by(month))}
+    query = (
+        select(category, month, func.count())
+        .where(when >= start, when < end, *where)
+        .group_by(category, month)
+    )
+    return {(str(c), int(m)): int(n) for c, m, n in session.exec(query)}
+
+
+register(
+    Source(
+        "meetings",
+        tuple(k.value for k in MeetingKind),
+        lambda s, a, b: _by_month(
+            s, a, b, Meeting.starts_at, Meeting.kind, Meeting.state != MeetingState.cancelled
+        ),
+    )
+)
+register(
+    Source(
+        "plans",
+        ("made",),
+        lambda s, a, b: _by_month(s, a, b, Plan.created_at, "made"),
+    )
+)
+register(
+    Source(
+        "reviews",
+        tuple(e.value for e in Evaluation),
+        lambda s, a, b: _by_month(
+            s, a, b, Plan.evaluated_at, Plan.evaluation, Plan.evaluation.is_not(None)
+        ),
+    )
+)
+register(
+    Source(
+        "outreach_contacts",
+        tuple(o.value for o in ContactOutcome),
+        lambda s, a, b: _by_month(s, a, b, Contact.at, Contact.outcome),
+    )
+)
+
+
+def _resources(session: Session, first: int, last: int) -> Counts:
+    start, end = Month.from_index(first).start, Month.from_index(last).end
+    month = month_index(Plan.created_at)
+    query = (
+        select(month, func.count(PlanTask.id))
+        .select_from(PlanTask)
+        .join(Plan, Plan.id == PlanTask.plan_id)
+        .where(PlanTask.resource_id.is_not(None), Plan.created_at >= start, Plan.created_at < end)
+        .group_by(month)
+    )
+    return {("used", int(m)): int(n) for m, n in session.exec(query)}
+
+
+register(Source("resources", ("used",), _resources))

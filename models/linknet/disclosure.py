@@ -1,0 +1,586 @@
+"""Disclosure control for the Link-net figures: which counts may be shown, and a proof for the rest.
+
+Data model
+    An *atom* is one internal count: (source, category, month) — e.g. new memos of the elderly
+    domain received in 2026-10. Atoms are frozen in the ledger the first time a publication
+    uses them, so a month's figures never change between posts (a revision would itself reveal
+    the few cases that changed). A *cell* is what a table shows: the sum of a source's atoms
+    over one category (or all: the total, `TOTAL`) and a run of whole months (a month, the fiscal
+    year to date, a fiscal year); a stock source (cases by state at a month's end) has cells of
+    one month only. Counts only: no other kind of figure enters this module.
+
+Display rule (a function of the value alone, so the label tells nothing else)
+    0 → "0";  1 … k-1 → "k未満" (primary suppression);  ≥ k → the number, or "秘匿" when the
+    cell is chosen for secondary suppression. Hence, publicly: "k未満" ⇒ 1 ≤ x ≤ k-1 and
+    "秘匿" ⇒ x ≥ k. k is at least 3 (MIN_K), by default 10.
+
+The attacker
+    knows every cell ever published (the ledger: every earlier post and report, plus the one
+    being prepared), the display rule above, that counts are non-negative integers, and the
+    structural identities between sources (`Relation`s: e.g. the four breakdowns of new memos
+    have the same total; open cases at the end of a month = open cases a month before + new −
+    closed). A count is *disclosed* when every integer data set consistent with all of that gives
+    it the same value.
+
+Protected cells
+    Every published cell with a value 1 … k-1, and every one-month cell (each source, each
+    category and the total, each month of the window) with such a value even if it was never
+    published itself — so FYTD(October) − FYTD(September), or a report's year total minus the
+    posts' months, cannot reveal a suppressed month. Cells that were already shown as a number
+    (say under a smaller k) are lost already and are not counted again.
+
+Audit (`audit`) — the proof
+    The attacker's knowledge is an integer linear system: equalities for numbers shown and for
+    identities, bounds for "k未満" / "秘匿", x ≥ 0. A protected cell with true value v is safe
+    iff some feasible integer data set gives it a value ≠ v. The true data is one feasible point;
+    the audit keeps a pool of feasible integer points (witnesses) and, for each protected cell
+    not already moved by a witness, solves two small MILPs (HiGHS via scipy): max and min of the
+    cell. Either a witness with value ≠ v is found — a certificate that the cell cannot be
+    computed from what was published — or the cell is disclosed. Witnesses stay valid when
+    more cells are hidden (hiding only removes constraints), so they are reused across rounds.
+
+Suppression (`suppress`)
+    1. Primary: cells with 1 … k-1 become "k未満"; cells known from the ledger stay as they were.
+    2. Audit. For each disclosed cell, hide (secondary, "秘匿") one number ≥ k of the new
+       publication: first among the numbers its disclosure rests on (the rows with non-zero
+       duals in the LP that pinned it), else among the cells linked to it (sharing an atom,
+       directly, through an identity or through a published cell), preferring its own table and
+       period and the smallest value. Repeat until the audit passes.
+    3. If nothing hideable is left, withhold whole sources from the new publication (they are
+       then not shown at all), and finally everything new. A publication that adds nothing is
+       as safe as the ledger was, so the loop always ends safe. Disclosures that the ledger
+       alone already implies (k raised later, or data imported) cannot be undone: they are
+       reported, not blamed on the new publication.
+    4. Finally each secondary cell is tried back, largest first, and shown again if the audit
+       still passes — so no more is hidden than the proof needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse import csr_array, vstack
+
+TOTAL = "*"
+MIN_K = 3
+DEFAULT_K = 10
+
+Atom = tuple[str, str, int]  # (source, category, month index)
+
+
+class Display(StrEnum):
+    value = "value"  # the number (0 included)
+    below_k = "below_k"  # "k未満": 1 … k-1
+    hidden = "hidden"  # "秘匿": secondary suppression, ≥ k
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    source: str
+    category: str  # a category of the source, or TOTAL
+    first: int  # month index (periods.Month.index)
+    last: int
+
+    @property
+    def months(self) -> range:
+        return range(self.first, self.last + 1)
+
+
+@dataclass(frozen=True)
+class Shown:
+    cell: Cell
+    display: Display
+    value: int | None  # only for Display.value
+    k: int
+
+
+@dataclass(frozen=True)
+class Shape:
+    categories: tuple[str, ...]
+    stock: bool = False  # a count at a month's end: cells of one month only
+
+
+Schema = Mapping[str, Shape]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A structural identity everybody knows: Σ coefficient × atom = 0."""
+
+    name: str
+    terms: tuple[tuple[Atom, int], ...]
+
+
+def check_k(k: int) -> int:
+    if not isinstance(k, int) or k < MIN_K:
+        raise ValueError(f"k must be an integer of at least {MIN_K}")
+    return k
+
+
+def display_of(value: int, k: int) -> Display:
+    return Display.below_k if 1 <= value <= k - 1 else Display.value
+
+
+def atoms_of(schema: Schema, cell: Cell) -> tuple[Atom, ...]:
+    shape = schema[cell.source]
+    if shape.stock and cell.first != cell.last:
+        raise ValueError(f"stock source {cell.source}: a cell is one month's end")
+    cats = shape.categories if cell.category == TOTAL else (cell.category,)
+    return tuple((cell.source, c, m) for c in cats for m in cell.months)
+
+
+def value_of(schema: Schema, cell: Cell, truth: Mapping[Atom, int]) -> int:
+    return sum(truth.get(a, 0) for a in atoms_of(schema, cell))
+
+
+def monthly_cells(schema: Schema, months: Iterable[int]) -> list[Cell]:
+    """Every one-month cell (each category and the total) of every source."""
+    months = list(months)
+    return [
+        Cell(source, category, m, m)
+        for source, shape in schema.items()
+        for category in (*shape.categories, TOTAL)
+        for m in months
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# The attacker's linear system
+
+
+@dataclass
+class _System:
+    index: dict[Atom, int]
+    rows: list[dict[int, int]] = field(default_factory=list)
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    origin: list[Cell | None] = field(default_factory=list)  # the shown cell behind a row
+
+    def var(self, atom: Atom) -> int:
+        if atom not in self.index:
+            self.index[atom] = len(self.index)
+        return self.index[atom]
+
+    def add(self, coeffs: dict[int, int], lo: float, hi: float, origin: Cell | None) -> None:
+        self.rows.append(coeffs)
+        self.lower.append(lo)
+        self.upper.append(hi)
+        self.origin.append(origin)
+
+    def vector(self, schema: Schema, cell: Cell) -> dict[int, int]:
+        return {self.var(a): 1 for a in atoms_of(schema, cell)}
+
+
+def _build(schema: Schema, shown: Sequence[Shown], relations: Sequence[Relation]) -> _System:
+    system = _System(index={})
+    for relation in relations:
+        coeffs: dict[int, int] = {}
+        for atom, coefficient in relation.terms:
+            j = system.var(atom)
+            coeffs[j] = coeffs.get(j, 0) + coefficient
+        system.add({j: c for j, c in coeffs.items() if c}, 0, 0, None)
+    for s in shown:
+        vec = system.vector(schema, s.cell)
+        if s.display is Display.value:
+            system.add(vec, s.value, s.value, s.cell)
+        elif s.display is Display.below_k:
+            system.add(vec, 1, s.k - 1, s.cell)
+        else:
+            system.add(vec, s.k, np.inf, s.cell)
+    return system
+
+
+@dataclass
+class AuditResult:
+    disclosed: list[Cell]  # protected cells whose value follows from what was published
+    checked: int  # protected cells examined
+    solves: int  # integer programs solved (the rest were settled by earlier certificates)
+    # For a disclosed cell: the shown numbers its value follows from (the LP's binding rows).
+    blame: dict[Cell, set[Cell]] = field(default_factory=dict)
+
+
+class Witnesses:
+    """Feasible integer data sets found so far (certificates), kept across audit rounds."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self.limit = limit
+        self.items: list[tuple[tuple[Atom, ...], np.ndarray]] = []
+
+    def add(self, atoms: tuple[Atom, ...], x: np.ndarray) -> None:
+        self.items.append((atoms, x))
+        del self.items[: -self.limit]
+
+    def as_rows(self, atoms: tuple[Atom, ...], fill: np.ndarray) -> list[np.ndarray]:
+        """Every witness as a vector over `atoms`; atoms it does not know keep `fill`."""
+        out = []
+        position = None
+        for their_atoms, x in self.items:
+            if their_atoms == atoms:
+                out.append(x)
+                continue
+            if position is None:
+                position = {a: j for j, a in enumerate(atoms)}
+            y = fill.copy()
+            for i, a in enumerate(their_atoms):
+                j = position.get(a)
+                if j is not None:
+                    y[j] = x[i]
+            out.append(y)
+        return out
+
+
+class Auditor:
+    """Answers "can this cell be computed from what was published?" with certificates."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        shown: Sequence[Shown],
+        relations: Sequence[Relation],
+        truth: Mapping[Atom, int],
+        *,
+        witnesses: Witnesses | None = None,
+    ) -> None:
+        self.schema = schema
+        self.truth = truth
+        self.system = _build(schema, shown, relations)
+        self.witnesses = witnesses if witnesses is not None else Witnesses()
+
+    def _prepare(self, cells: Sequence[Cell]) -> None:
+        for cell in cells:
+            self.system.vector(self.schema, cell)  # make sure every atom has a variable
+        n = len(self.system.index)
+        atoms: list[Atom] = [("", "", 0)] * n
+        for atom, j in self.system.index.items():
+            atoms[j] = atom
+        self.atoms = tuple(atoms)
+        self.x_true = np.array([self.truth.get(a, 0) for a in self.atoms], dtype=float)
+        rows, cols, vals = [], [], []
+        for i, coeffs in enumerate(self.system.rows):
+            for j, c in coeffs.items():
+                rows.append(i)
+                cols.append(j)
+                vals.append(c)
+        m = len(self.system.rows)
+        self.lower = np.array(self.system.lower, dtype=float)
+        self.upper = np.array(self.system.upper, dtype=float)
+        self._matrix = csr_array((vals, (rows, cols)), shape=(m, n)) if m else None
+        if not self._feasible(self.x_true):
+            raise ValueError("the true data contradicts what was published (ledger mismatch)")
+        if self._matrix is not None:
+            eq = self.lower == self.upper
+            up = ~eq & np.isfinite(self.upper)
+            low = ~eq & np.isfinite(self.lower)
+            ub_rows = [self._matrix[up], -self._matrix[low]]
+            self._rows_eq = np.flatnonzero(eq)
+            self._rows_ub = np.concatenate([np.flatnonzero(up), np.flatnonzero(low)])
+            self._lp = {
+                "A_eq": self._matrix[eq] if eq.any() else None,
+                "b_eq": self.lower[eq] if eq.any() else None,
+                "A_ub": vstack(ub_rows) if up.any() or low.any() else None,
+                "b_ub": np.concatenate([self.upper[up], -self.lower[low]])
+                if up.any() or low.any()
+                else None,
+            }
+        big = max(10_000.0, 10.0 * float(self.x_true.sum()) + 10.0)
+        self.bounds = Bounds(np.zeros(n), np.full(n, big))
+        # Witnesses of an earlier round stay certificates only if they fit today's constraints
+        # (showing a cell again adds one).
+        self.pool = [
+            w for w in self.witnesses.as_rows(self.atoms, self.x_true) if self._feasible(w)
+        ]
+
+    def _feasible(self, x: np.ndarray) -> bool:
+        if self._matrix is None:
+            return True
+        got = self._matrix @ x
+        return bool(np.all(got >= self.lower - 1e-6) and np.all(got <= self.upper + 1e-6))
+
+    def _solve(self, objective: np.ndarray) -> np.ndarray:
+        """An optimal integer point: the LP's vertex when it is integral (the usual case: the
+        tables' constraint matrices are close to totally unimodular), else the MILP's."""
+        if self._matrix is not None:
+            lp = linprog(
+                objective,
+                bounds=np.column_stack([self.bounds.lb, self.bounds.ub]),
+                method="highs-ds",
+                **self._lp,
+            )
+            self.last_lp = lp if lp.status == 0 else None
+            if lp.status == 0 and np.all(np.abs(lp.x - np.round(lp.x)) < 1e-7):
+                x = np.round(lp.x)
+                if self._feasible(x):
+                    self.witnesses.add(self.atoms, x)
+                    return x
+        constraints = (
+            [LinearConstraint(self._matrix, self.lower, self.upper)]
+            if self._matrix is not None
+            else []
+        )
+        result = milp(
+            objective,
+            constraints=constraints,
+            integrality=np.ones_like(objective),
+            bounds=self.bounds,
+            options={"presolve": True, "time_limit": 60},
+        )
+        if result.x is None:
+            raise RuntimeError(f"disclosure audit: the solver gave no answer ({result.message})")
+        x = np.round(result.x)
+        self.witnesses.add(self.atoms, x)
+        return x
+
+    def audit(self, protect: Iterable[Cell]) -> AuditResult:
+        protect = sorted(set(protect))
+        self._prepare(protect)
+        if not protect:
+            return AuditResult([], 0, 0)
+        self.last_lp = None
+        rows, cols = [], []
+        for i, cell in enumerate(protect):
+            for a in atoms_of(self.schema, cell):
+                rows.append(i)
+                cols.append(self.system.index[a])
+        d = csr_array((np.ones(len(rows)), (rows, cols)), shape=(len(protect), len(self.atoms)))
+        v = d @ self.x_true
+        moved = np.zeros(len(protect), dtype=bool)
+        solves = 0
+
+        def take(x: np.ndarray) -> None:
+            nonlocal moved
+            moved |= np.abs(d @ x - v) >= 0.5
+
+        for w in self.pool:
+            take(w)
+        # Seed with points far from the truth that move many cells at once.
+        rng = np.random.default_rng(7)
+        for _ in range(4):
+            pending = np.flatnonzero(~moved)
+            if len(pending) <= 4:
+                break
+            weights = np.zeros(len(protect))
+            signs = rng.choice((-1, 1), len(pending))
+            weights[pending] = rng.uniform(0.5, 1.5, len(pending)) * signs
+            take(self._solve(weights @ d))
+            solves += 1
+        disclosed = []
+        blames: dict[Cell, set[Cell]] = {}
+        for i, cell in enumerate(protect):
+            if moved[i]:
+                continue
+            direction = d[[i], :].toarray().ravel()
+            take(self._solve(-direction))  # maximise
+            solves += 1
+            if moved[i]:
+                continue
+            blame = self._binding()
+            take(self._solve(direction))  # minimise
+            solves += 1
+            if not moved[i]:
+                disclosed.append(cell)
+                blames[cell] = blame | self._binding()
+        return AuditResult(disclosed, len(protect), solves, blames)
+
+    def _binding(self) -> set[Cell]:
+        """The shown cells whose rows carry the last LP's optimality proof (nonzero duals)."""
+        lp = getattr(self, "last_lp", None)
+        if lp is None or self._matrix is None:
+            return set()
+        out: set[Cell] = set()
+        for rows, marginals in (
+            (self._rows_eq, getattr(lp.eqlin, "marginals", None) if lp.eqlin else None),
+            (self._rows_ub, getattr(lp.ineqlin, "marginals", None) if lp.ineqlin else None),
+        ):
+            if marginals is None:
+                continue
+            for r, y in zip(rows, marginals, strict=False):
+                if abs(y) > 1e-9 and self.system.origin[r] is not None:
+                    out.add(self.system.origin[r])
+        return out
+
+
+def protected_cells(
+    schema: Schema,
+    shown: Sequence[Shown],
+    truth: Mapping[Atom, int],
+    *,
+    months: Iterable[int],
+    k: int,
+) -> set[Cell]:
+    """The cells that must not be computable: small published cells and small months."""
+    exact = {s.cell for s in shown if s.display is Display.value}
+    candidates = {s.cell for s in shown} | set(monthly_cells(schema, months))
+    return {c for c in candidates if c not in exact and 1 <= value_of(schema, c, truth) <= k - 1}
+
+
+def audit(
+    schema: Schema,
+    shown: Sequence[Shown],
+    relations: Sequence[Relation],
+    truth: Mapping[Atom, int],
+    *,
+    months: Iterable[int],
+    k: int,
+) -> AuditResult:
+    """Is any protected cell computable from `shown` (ledger and new) and the identities?"""
+    protect = protected_cells(schema, shown, truth, months=months, k=k)
+    return Auditor(schema, shown, relations, truth).audit(protect)
+
+
+# --------------------------------------------------------------------------------------------
+# Choosing what to hide
+
+
+@dataclass
+class Decision:
+    shown: list[Shown]  # the new publication's cells, as they may be published
+    withheld: set[str]  # sources left out of the new publication entirely
+    inherited: list[Cell]  # disclosures the ledger alone already implied (not fixable now)
+    rounds: int
+
+
+def _holds(relation: Relation, truth: Mapping[Atom, int]) -> bool:
+    return sum(truth.get(a, 0) * c for a, c in relation.terms) == 0
+
+
+def suppress(
+    schema: Schema,
+    candidate: Sequence[Cell],
+    *,
+    ledger: Sequence[Shown],
+    relations: Sequence[Relation],
+    truth: Mapping[Atom, int],
+    months: Iterable[int],
+    k: int,
+) -> Decision:
+    """Decide how each candidate cell is shown so that no protected cell can be computed."""
+    check_k(k)
+    months = list(months)
+    relations = [r for r in relations if _holds(r, truth)]
+    known = {s.cell: s for s in ledger if s.display is Display.value}
+    values = {c: value_of(schema, c, truth) for c in candidate}
+    state: dict[Cell, Shown] = {}
+    for cell in dict.fromkeys(candidate):
+        if cell in known:
+            state[cell] = Shown(cell, Display.value, known[cell].value, k)
+        else:
+            v = values[cell]
+            state[cell] = Shown(cell, display_of(v, k), v if v == 0 or v >= k else None, k)
+    withheld: set[str] = set()
+    witnesses = Witnesses()
+    inherited: set[Cell] | None = None
+
+    def current() -> list[Shown]:
+        return [s for s in state.values() if s.cell.source not in withheld]
+
+    blame: dict[Cell, set[Cell]] = {}
+
+    def run() -> list[Cell]:
+        nonlocal inherited
+        shown = [*ledger, *current()]
+        protect = protected_cells(schema, shown, truth, months=months, k=k) - (inherited or set())
+        result = Auditor(schema, shown, relations, truth, witnesses=witnesses).audit(protect)
+        blame.clear()
+        blame.update(result.blame)
+        if not result.disclosed:
+            return []
+        if inherited is None:  # what the ledger alone gives away is not ours to fix
+            base = protected_cells(schema, ledger, truth, months=months, k=k) | protect
+            found = Auditor(schema, list(ledger), relations, truth).audit(base)
+            inherited = set(found.disclosed)
+        return [c for c in result.disclosed if c not in inherited]
+
+    # Atoms linked to each atom through an identity (one hop), to find cells worth hiding.
+    linked: dict[Atom, set[Atom]] = {}
+    for r in relations:
+        atoms = {a for a, _ in r.terms}
+        for a in atoms:
+            linked.setdefault(a, set()).update(atoms)
+
+    every = [s.cell for s in ledger] + list(state)
+    footprint = {c: set(atoms_of(schema, c)) for c in every}
+
+    def reach(cell: Cell) -> set[Atom]:
+        """Atoms tied to the cell: through an identity, or a published cell overlapping it."""
+        out = set(atoms_of(schema, cell))
+        for a in list(out):
+            out |= linked.get(a, set())
+        for c in every:
+            if not out.isdisjoint(footprint[c]):
+                out |= footprint[c]
+        return out
+
+    def hideable(cell: Cell) -> bool:
+        s = state[cell]
+        return (
+            cell.source not in withheld
+            and s.display is Display.value
+            and cell not in known
+            and values[cell] >= k
+        )
+
+    rounds = 0
+    secondary: list[Cell] = []
+    while True:
+        rounds += 1
+        disclosed = run()
+        if not disclosed:
+            break
+        picked = False
+        for e in disclosed:
+            # First choice: a number the proof of the disclosure rests on (the LP's duals).
+            blamed = [c for c in blame.get(e, ()) if c in state and hideable(c)]
+            if blamed:
+                best = min(blamed, key=lambda c: (c.category == TOTAL, values[c], c))
+                state[best] = Shown(best, Display.hidden, None, k)
+                secondary.append(best)
+                picked = True
+                continue
+            near = reach(e)
+            options = [c for c in state if hideable(c) and not near.isdisjoint(atoms_of(schema, c))]
+            if not options:
+                continue
+            best = min(
+                options,
+                key=lambda c: (
+                    c.source != e.source,
+                    (c.first, c.last) != (e.first, e.last),
+                    c.category == TOTAL,
+                    values[c],
+                    c,
+                ),
+            )
+            state[best] = Shown(best, Display.hidden, None, k)
+            secondary.append(best)
+            picked = True
+        if picked:
+            continue
+        # Nothing left to hide: leave out the sources involved, then everything new.
+        present = {c.source for c in state} - withheld
+        near = set().union(*(reach(e) for e in disclosed))
+        involved = {
+            c.source
+            for c in state
+            if c.source in present and not near.isdisjoint(atoms_of(schema, c))
+        }
+        if involved:
+            withheld |= involved
+        elif present:
+            withheld |= present
+        else:
+            break  # nothing new is published any more: only inherited disclosures remain
+
+    # Show again what the proof does not need, largest first.
+    for cell in sorted(secondary, key=lambda c: -values[c]):
+        if cell.source in withheld or state[cell].display is not Display.hidden:
+            continue
+        state[cell] = Shown(cell, Display.value, values[cell], k)
+        if run():
+            state[cell] = Shown(cell, Display.hidden, None, k)
+    return Decision(
+        shown=current(), withheld=withheld, inherited=sorted(inherited or ()), rounds=rounds
+    )

@@ -1,0 +1,129 @@
+"""Posting the monthly figures: one publication per month, through the outbox.
+
+`post(...)` is what the monthly job (reminders/linknet_job.py), `tsunagi linknet post` and the
+tests call, in one transaction: record the acknowledgement deadlines, make the draft, publish it
+into the ledger and queue two notices — the message, then the chart (which waits for the
+message). Idempotent per month: the publication key `post:YYYY-MM` exists once; `again=True`
+makes a new publication (`post:YYYY-MM:again:N`) with the same frozen counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from models import outbox
+from models.errors import DomainError
+from models.linknet import acks, ledger
+from models.linknet.periods import Month
+
+log = logging.getLogger("tsunagi.linknet")
+
+POST_KIND = "linknet_post"  # rendered by handlers/views/linknet.py
+CHART_KIND = "linknet_chart"
+
+
+def post_key(publication_id: int) -> str:
+    return f"linknet:{publication_id}:post"
+
+
+def chart_key(publication_id: int) -> str:
+    return f"linknet:{publication_id}:chart"
+
+
+def publication_key(month: Month) -> str:
+    return f"post:{month}"
+
+
+@dataclass(frozen=True)
+class PostResult:
+    publication_id: int
+    created: bool  # False: this month was posted already (nothing queued)
+    channel: str
+    withheld: frozenset[str]
+
+
+def linknet_channel(session: Session) -> str:
+    from models.org import channel_for
+
+    channel = channel_for(session, "linknet")
+    if not channel:
+        raise DomainError("linknet.no_channel")
+    return channel
+
+
+def post(
+    session: Session,
+    *,
+    month: Month,
+    now: datetime,
+    deadline: acks.Deadline,
+    again: bool = False,
+    by_id: int | None = None,
+) -> PostResult:
+    from models.linknet.figures import linknet_k, make_draft, post_layout, publish
+
+    channel = linknet_channel(session)
+    key = publication_key(month)
+    existing = ledger.publication_by_key(session, key)
+    if existing is not None and not again:
+        return PostResult(existing.id, False, channel, frozenset())
+    if existing is not None:
+        runs = ledger.publications_for(session, kind="post", first=month.index, last=month.index)
+        key = f"{key}:again:{len(runs)}"
+    acks.record_ack_deadlines(session, deadline=deadline, until=now)
+    draft = make_draft(session, post_layout(month), k=linknet_k(session), now=now)
+    if draft.inherited:  # counts only: how many, never which
+        log.warning(
+            "%d small counts already followed from earlier publications", len(draft.inherited)
+        )
+    publication = publish(session, draft, key=key, at=now, by_id=by_id)
+    payload = {"publication_id": publication.id}
+    outbox.enqueue(
+        session,
+        key=post_key(publication.id),
+        kind=POST_KIND,
+        target=channel,
+        payload=payload,
+        at=now,
+    )
+    outbox.enqueue(
+        session,
+        key=chart_key(publication.id),
+        kind=CHART_KIND,
+        target=channel,
+        payload=payload,
+        at=now,
+    )
+    return PostResult(publication.id, True, channel, frozenset(draft.withheld))
+
+
+def posted_month(session: Session, month: Month) -> int | None:
+    """The publication id of the month's first post, if it was posted."""
+    row = ledger.publication_by_key(session, publication_key(month))
+    return row.id if row is not None else None
+
+
+def report(
+    session: Session,
+    *,
+    fy: int,
+    now: datetime,
+    deadline: acks.Deadline,
+    by_id: int | None = None,
+) -> int:
+    """The yearly report under disclosure control, recorded in the ledger (same cells again for
+    the same period: the report for a period is made once and then read back)."""
+    from models.linknet.figures import linknet_k, make_draft, publish, report_layout
+
+    layout = report_layout(fy, now=now)
+    key = f"report:{fy}:{layout.period.last}"
+    existing = ledger.publication_by_key(session, key)
+    if existing is not None:
+        return existing.id
+    acks.record_ack_deadlines(session, deadline=deadline, until=now)
+    draft = make_draft(session, layout, k=linknet_k(session), now=now)
+    return publish(session, draft, key=key, at=now, by_id=by_id).id

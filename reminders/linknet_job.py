@@ -1,0 +1,80 @@
+"""The monthly Link-net post, as a periodic job of the reminder engine (reminders/jobs.py).
+
+The job runs every day at 9:00 (and when the bot starts). From the first business day of a
+month at the posting time (default 9:00; the org file's [linknet] post_time = "HH:MM" changes
+it) the previous month is due; the job posts it unless it was posted already — so a bot that was
+down on that morning posts when it is back, and two processes never post twice (the
+publication key `post:YYYY-MM` is unique).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, time
+
+from sqlmodel import Session
+
+from models.clock import TOKYO
+from models.db import transaction
+from models.errors import DomainError
+from models.linknet import acks
+from models.linknet.periods import Month
+from models.linknet.posting import post
+from models.org import setting
+from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
+from reminders.jobs import JobContext, periodic
+
+log = logging.getLogger("tsunagi.linknet")
+
+DEFAULT_POST_TIME = time(9, 0)
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def ack_deadline_function(session: Session) -> acks.Deadline:
+    """The town's acknowledgement deadline rule (business calendar, [reminders] settings)."""
+    calendar = calendar_for(session)
+    rules = reminder_settings(session).ack
+
+    def deadline(received_at: datetime, urgency: str) -> datetime:
+        return ack_deadline(calendar, received_at=received_at, urgency=urgency, rules=rules)
+
+    return deadline
+
+
+def post_time(session: Session) -> time:
+    value = (setting(session, "linknet", {}) or {}).get("post_time")
+    found = _HHMM.match(value) if isinstance(value, str) else None
+    return time(int(found.group(1)), int(found.group(2))) if found else DEFAULT_POST_TIME
+
+
+def posting_moment(session: Session, month: Month) -> datetime:
+    """The first business day of `month` at the posting time (Tatsuno time)."""
+    calendar = calendar_for(session)
+    day = datetime(month.year, month.month, 1, tzinfo=TOKYO).date()
+    if not calendar.is_business_day(day):
+        day = calendar.next_business_day(day)
+    return datetime.combine(day, post_time(session), tzinfo=TOKYO)
+
+
+def due_month(session: Session, now: datetime) -> Month | None:
+    """The month whose post is due at `now` (the previous month, from its posting moment)."""
+    this = Month.of(now)
+    return this.plus(-1) if now >= posting_moment(session, this) else None
+
+
+@periodic("linknet_monthly", cron="0 9 * * *")
+def post_linknet_figures(ctx: JobContext) -> None:
+    with transaction(ctx.engine) as session:
+        month = due_month(session, ctx.now)
+        if month is None:
+            return
+        try:
+            result = post(
+                session, month=month, now=ctx.now, deadline=ack_deadline_function(session)
+            )
+        except DomainError as exc:  # e.g. no Link-net channel in the org file
+            log.info("Link-net post for %s not made: %s", month, exc.code)
+            return
+    if result.created:
+        ctx.kick_delivery()

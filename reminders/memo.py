@@ -1,0 +1,214 @@
+"""Acknowledgement reminders for つなぎメモ: remind the team at the deadline, then escalate.
+
+On receipt (in the transaction that stores the memo) two reminders are scheduled:
+  1. memo_ack            — to the routed window/team, at the acknowledgement deadline;
+  2. memo_ack_escalation — to the coordinator, at the next deadline after that; and, while the
+     memo still waits, again at every further deadline (repeat_escalation).
+Both check at dispatch that the memo is still waiting: once someone takes it, nothing is sent.
+memo_ack goes to the team the memo is routed to when it is sent (after a つなぎ直し, the new one).
+
+A periodic job (ensure_ack_reminders) makes sure every waiting memo has an open reminder, so
+one that waits again after being taken (つなぎ直し, 再開) or came in another way is not forgotten.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from models.cases import Case
+from models.concerns import Urgency
+from models.db import transaction
+from models.lifecycle import CaseState
+from models.org import coordinator_agency
+from models.reminders import (
+    OPEN_REMINDER_STATES,
+    Recipient,
+    Reminder,
+    Subject,
+    SubjectKind,
+    reminders_of,
+)
+from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
+from reminders.jobs import JobContext, periodic
+from reminders.rules import ACKNOWLEDGE, DETAIL, SNOOZE_TOMORROW, Rule, case_of, register
+
+MEMO_ACK = "memo_ack"
+MEMO_ACK_ESCALATION = "memo_ack_escalation"
+
+
+def memo_waiting(session: Session, reminder: Reminder) -> bool:
+    case = case_of(session, reminder)
+    return case is not None and case.acknowledged_at is None and case.state == CaseState.received
+
+
+def _schedule_escalation(session: Session, case: Case, *, due_at: datetime, round_: int, at):
+    from reminders.schedule import schedule_reminder
+
+    coordinator = coordinator_agency(session)
+    if coordinator is None:
+        return None
+    return schedule_reminder(
+        session,
+        key=f"case:{case.id}:ack:escalate:{round_}",
+        subject=Subject(SubjectKind.case, case.id),
+        rule=MEMO_ACK_ESCALATION,
+        recipient=Recipient.agency(coordinator.id),
+        due_at=due_at,
+        at=at,
+        urgent=case.urgency == Urgency.urgent,
+        payload={"round": round_},
+    )
+
+
+def _escalate_again(session: Session, reminder: Reminder, now: datetime) -> None:
+    """Still waiting after an escalation: ask the coordinator again at the next deadline."""
+    settings = reminder_settings(session)
+    case = case_of(session, reminder)
+    if not settings.repeat_escalation or case is None or reminder.snoozed_from_id is not None:
+        return
+    nxt = ack_deadline(
+        calendar_for(session),
+        received_at=max(reminder.due_at, now),
+        urgency=case.urgency,
+        rules=settings.ack,
+    )
+    _schedule_escalation(
+        session, case, due_at=nxt, round_=int(reminder.payload.get("round", 1)) + 1, at=now
+    )
+
+
+def routed_team(session: Session, reminder: Reminder) -> Recipient | None:
+    case = case_of(session, reminder)
+    return Recipient.agency(case.routed_agency_id) if case is not None else None
+
+
+register(
+    Rule(
+        MEMO_ACK,
+        applies=memo_waiting,
+        recipient=routed_team,
+        actions=(DETAIL, ACKNOWLEDGE, SNOOZE_TOMORROW),
+    )
+)
+register(
+    Rule(
+        MEMO_ACK_ESCALATION,
+        applies=memo_waiting,
+        after_sent=_escalate_again,
+        actions=(DETAIL, ACKNOWLEDGE, SNOOZE_TOMORROW),
+    )
+)
+
+
+def schedule_ack_reminders(session: Session, *, case: Case, at: datetime) -> list[Reminder]:
+    """Call in the transaction that stores the memo. Idempotent (keys from the case id)."""
+    from reminders.schedule import schedule_reminder
+
+    cal = calendar_for(session)
+    settings = reminder_settings(session)
+    first = ack_deadline(cal, received_at=case.created_at, urgency=case.urgency, rules=settings.ack)
+    scheduled = [
+        schedule_reminder(
+            session,
+            key=f"case:{case.id}:ack:remind",
+            subject=Subject(SubjectKind.case, case.id),
+            rule=MEMO_ACK,
+            recipient=Recipient.agency(case.routed_agency_id),
+            due_at=first,
+            at=at,
+            urgent=case.urgency == Urgency.urgent,
+            calendar=cal,
+        )
+    ]
+    if settings.escalate:
+        second = ack_deadline(cal, received_at=first, urgency=case.urgency, rules=settings.ack)
+        escalation = _schedule_escalation(session, case, due_at=second, round_=1, at=at)
+        if escalation is not None:
+            scheduled.append(escalation)
+    return scheduled
+
+
+# --- nothing waits unwatched -------------------------------------------------------------------
+
+ENSURE_EVERY = timedelta(minutes=10)
+MEMO_RULES = (MEMO_ACK, MEMO_ACK_ESCALATION)
+
+
+def ensure_ack_reminders(session: Session, *, now: datetime) -> list[Reminder]:
+    """Give every memo still waiting to be taken an open reminder, if it has none.
+
+    - not yet reminded for its current wait (a つなぎ直し, a resumed memo): the routed team, at
+      the deadline counted from when it started waiting there;
+    - else, with escalation on: the coordinator, at the next deadline from now.
+    Idempotent: keys come from the case and its wait, or the next escalation round.
+    """
+    from reminders.schedule import schedule_reminder
+
+    waiting = list(
+        session.exec(
+            select(Case).where(Case.state == CaseState.received, Case.acknowledged_at.is_(None))
+        )
+    )
+    if not waiting:
+        return []
+    open_rules: dict[str, set[str]] = {}
+    for subject_id, rule in session.exec(
+        select(Reminder.subject_id, Reminder.rule).where(
+            Reminder.subject_kind == SubjectKind.case,
+            Reminder.rule.in_(MEMO_RULES),
+            Reminder.state.in_([s.value for s in OPEN_REMINDER_STATES]),
+        )
+    ):
+        open_rules.setdefault(subject_id, set()).add(rule)
+    cal = calendar_for(session)
+    settings = reminder_settings(session)
+    scheduled = []
+    for case in waiting:
+        open_ = open_rules.get(str(case.id), set())
+        since = case.state_since or case.created_at
+        subject = Subject(SubjectKind.case, case.id)
+        key = f"case:{case.id}:ack:remind"
+        if since != case.created_at:
+            key = f"case:{case.id}:ack:remind:{int(since.timestamp())}"
+        # The team it waits with now is reminded once per wait (a pending one follows the memo).
+        if MEMO_ACK not in open_ and not reminders_by_key(session, key):
+            due = ack_deadline(cal, received_at=since, urgency=case.urgency, rules=settings.ack)
+            scheduled.append(
+                schedule_reminder(
+                    session,
+                    key=key,
+                    subject=subject,
+                    rule=MEMO_ACK,
+                    recipient=Recipient.agency(case.routed_agency_id),
+                    due_at=max(due, now),
+                    at=now,
+                    urgent=case.urgency == Urgency.urgent,
+                    calendar=cal,
+                )
+            )
+            continue
+        if open_ or not settings.escalate:
+            continue
+        rounds = [
+            int(r.payload.get("round", 0))
+            for r in reminders_of(session, subject, rule=MEMO_ACK_ESCALATION)
+        ]
+        due = ack_deadline(cal, received_at=now, urgency=case.urgency, rules=settings.ack)
+        escalation = _schedule_escalation(
+            session, case, due_at=due, round_=max(rounds, default=0) + 1, at=now
+        )
+        if escalation is not None:
+            scheduled.append(escalation)
+    return scheduled
+
+
+def reminders_by_key(session: Session, key: str) -> Reminder | None:
+    return session.exec(select(Reminder).where(Reminder.key == key)).first()
+
+
+@periodic("memo_ack_ensure", every=ENSURE_EVERY)
+def _ensure_job(ctx: JobContext) -> None:
+    with transaction(ctx.engine) as session:
+        ensure_ack_reminders(session, now=ctx.now)
