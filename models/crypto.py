@@ -94,11 +94,12 @@ def check_key(session) -> None:
     old key too early stops the bot rather than leaving values nobody can open.
     """
     from models.org import OrgSetting
+    from models.upsert import insert_if_absent
 
-    row = session.get(OrgSetting, CANARY_SETTING)
-    if row is None:
-        session.add(OrgSetting(key=CANARY_SETTING, value=encrypt(CANARY)))
+    # Two processes starting on a new database both plant it: the second insert is skipped.
+    if insert_if_absent(session, OrgSetting, key=CANARY_SETTING, value=encrypt(CANARY)):
         return
+    row = session.get(OrgSetting, CANARY_SETTING)
     if not isinstance(row.value, str) or decrypt(row.value) != CANARY:
         raise KeyProblem("stored data cannot be decrypted with the configured key")
 
