@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 10:18:09.391468
+Create Date: 2026-11-27 10:58:42.577309
 """
 
 import sqlalchemy as sa
