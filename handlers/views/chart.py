@@ -13,23 +13,16 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: the bot renders to bytes
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import Patch
-
 # Colour-blind-safe palette (Okabe–Ito), one colour per series.
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#999999")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
 @cache
-def japanese_font() -> FontProperties:
+def japanese_font():
     """IPAexGothic from the japanize-matplotlib package; fails loudly if it is missing."""
+    from matplotlib.font_manager import FontProperties
+
     spec = importlib.util.find_spec("japanize_matplotlib")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the japanize-matplotlib package (IPAexGothic font) is not installed")
@@ -58,6 +51,12 @@ class TrendChart:
 
 def render_trend(chart: TrendChart) -> bytes:
     """A line per series over the months; suppressed values are gaps, never invented points."""
+    # matplotlib is imported here, not at start-up: only the monthly post draws, and the bot
+    # starts faster and smaller without it. The Agg canvas renders to bytes, no display.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     font = japanese_font()
     small = font.copy()
     small.set_size(9)

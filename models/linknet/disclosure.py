@@ -60,10 +60,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from importlib import import_module
 
-import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import csr_array, vstack
+
+class _OnFirstUse:
+    """A module imported when first used: numpy and scipy only load when figures are audited,
+    so the bot starts fast and small (most requests never touch Link-net)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        return getattr(import_module(self._name), attr)
+
+
+np = _OnFirstUse("numpy")
+optimize = _OnFirstUse("scipy.optimize")
+sparse = _OnFirstUse("scipy.sparse")
 
 TOTAL = "*"
 MIN_K = 3
@@ -268,7 +281,7 @@ class Auditor:
         m = len(self.system.rows)
         self.lower = np.array(self.system.lower, dtype=float)
         self.upper = np.array(self.system.upper, dtype=float)
-        self._matrix = csr_array((vals, (rows, cols)), shape=(m, n)) if m else None
+        self._matrix = sparse.csr_array((vals, (rows, cols)), shape=(m, n)) if m else None
         if not self._feasible(self.x_true):
             raise ValueError("the true data contradicts what was published (ledger mismatch)")
         if self._matrix is not None:
@@ -281,13 +294,13 @@ class Auditor:
             self._lp = {
                 "A_eq": self._matrix[eq] if eq.any() else None,
                 "b_eq": self.lower[eq] if eq.any() else None,
-                "A_ub": vstack(ub_rows) if up.any() or low.any() else None,
+                "A_ub": sparse.vstack(ub_rows) if up.any() or low.any() else None,
                 "b_ub": np.concatenate([self.upper[up], -self.lower[low]])
                 if up.any() or low.any()
                 else None,
             }
         big = max(10_000.0, 10.0 * float(self.x_true.sum()) + 10.0)
-        self.bounds = Bounds(np.zeros(n), np.full(n, big))
+        self.bounds = optimize.Bounds(np.zeros(n), np.full(n, big))
         # Witnesses of an earlier round stay certificates only if they fit today's constraints
         # (showing a cell again adds one).
         self.pool = [
@@ -304,7 +317,7 @@ class Auditor:
         """An optimal integer point: the LP's vertex when it is integral (the usual case: the
         tables' constraint matrices are close to totally unimodular), else the MILP's."""
         if self._matrix is not None:
-            lp = linprog(
+            lp = optimize.linprog(
                 objective,
                 bounds=np.column_stack([self.bounds.lb, self.bounds.ub]),
                 method="highs-ds",
@@ -317,11 +330,11 @@ class Auditor:
                     self.witnesses.add(self.atoms, x)
                     return x
         constraints = (
-            [LinearConstraint(self._matrix, self.lower, self.upper)]
+            [optimize.LinearConstraint(self._matrix, self.lower, self.upper)]
             if self._matrix is not None
             else []
         )
-        result = milp(
+        result = optimize.milp(
             objective,
             constraints=constraints,
             integrality=np.ones_like(objective),
@@ -345,7 +358,9 @@ class Auditor:
             for a in atoms_of(self.schema, cell):
                 rows.append(i)
                 cols.append(self.system.index[a])
-        d = csr_array((np.ones(len(rows)), (rows, cols)), shape=(len(protect), len(self.atoms)))
+        d = sparse.csr_array(
+            (np.ones(len(rows)), (rows, cols)), shape=(len(protect), len(self.atoms))
+        )
         v = d @ self.x_true
         moved = np.zeros(len(protect), dtype=bool)
         solves = 0
