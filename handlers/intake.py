@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlmodel import Session
 
 from handlers import ids
 from handlers.commands import subcommand
@@ -15,6 +16,7 @@ from handlers.views.memo import memo_modal, read_memo, sent_modal
 from models import intake
 from models.access import Action, decide
 from models.db import transaction
+from models.intake import MemoInput
 from models.org import Agency, districts, member_by_slack_id, windows
 from reminders.memo import schedule_ack_reminders
 
@@ -87,42 +89,49 @@ def open_memo_from_message(ack: Ack, body: dict, client: WebClient, context: dic
 
 
 def submit_memo(ack: Ack, body: dict, view: dict, context: dict) -> None:
-    """Validate, store (one transaction), then answer; the notices go out after the answer."""
+    """Check, validate and store in one transaction, then answer; notices go out after."""
     svc = services(context)
     user = body["user"]["id"]
     memo = read_memo(view)
     now = svc.clock()
-    with transaction(svc.engine) as session:
-        member = member_by_slack_id(session, user)
-        decision = decide(session, member, Action.send_memo)
-        if not decision:
-            text = refuse(
-                session,
-                at=now,
-                slack_id=user,
-                member=member,
-                action=Action.send_memo,
-                reason=decision.reason,
-            )
-            answer = {"response_action": "update", "view": notice_modal(t("memo.title"), text)}
-        elif errors := intake.validate(session, memo):
-            answer = {
-                "response_action": "errors",
-                "errors": {field: t(code) for field, code in errors.items()},
-            }
-        else:
-            answer = None
-    if answer is not None:
-        ack(**answer)
-        return
     try:
         with transaction(svc.engine) as session:
-            case = intake.submit(session, memo=memo, referrer=member, view_id=view["id"], at=now)
-            schedule_ack_reminders(session, case=case, at=now)  # same transaction: never lost
-            agency = session.get(Agency, case.routed_agency_id)
+            answer = _take_memo(session, user=user, memo=memo, view_id=view["id"], at=now)
     except intake.DuplicateSubmission:
-        with transaction(svc.engine) as session:
-            case = intake.existing_for_view(session, view["id"])
-            agency = session.get(Agency, case.routed_agency_id)
-    ack(response_action="update", view=sent_modal(number=case.number, agency_name=agency.name))
-    svc.kick_delivery()
+        with transaction(svc.engine, write=False) as session:
+            answer = _sent(session, intake.existing_for_view(session, view["id"]))
+    ack(**answer)
+    if answer["response_action"] == "update":
+        svc.kick_delivery()
+
+
+def _take_memo(session: Session, *, user: str, memo: MemoInput, view_id: str, at) -> dict:
+    """The answer to a submission: a refusal, inline errors, or the receipt (memo stored)."""
+    member = member_by_slack_id(session, user)
+    decision = decide(session, member, Action.send_memo)
+    if not decision:
+        text = refuse(
+            session,
+            at=at,
+            slack_id=user,
+            member=member,
+            action=Action.send_memo,
+            reason=decision.reason,
+        )
+        return {"response_action": "update", "view": notice_modal(t("memo.title"), text)}
+    if errors := intake.validate(session, memo):
+        return {
+            "response_action": "errors",
+            "errors": {field: t(code) for field, code in errors.items()},
+        }
+    case = intake.submit(session, memo=memo, referrer=member, view_id=view_id, at=at)
+    schedule_ack_reminders(session, case=case, at=at)  # same transaction: never lost
+    return _sent(session, case)
+
+
+def _sent(session: Session, case) -> dict:
+    agency = session.get(Agency, case.routed_agency_id)
+    return {
+        "response_action": "update",
+        "view": sent_modal(number=case.number, agency_name=agency.name),
+    }
