@@ -8,7 +8,18 @@ import traceback
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from handlers import case_desk, case_records, commands, home, intake, linknet, reminders
+from handlers import (
+    case_desk,
+    case_records,
+    commands,
+    home,
+    intake,
+    linknet,
+    meetings,
+    outreach,
+    plans,
+    reminders,
+)
 from handlers.services import CONTEXT_KEY, Services
 from models.db import transaction
 from models.dedup import first_delivery
@@ -62,4 +73,7 @@ def create_app(
     case_records.register(app)
     reminders.register(app)
     linknet.register(app)
+    outreach.register(app)
+    meetings.register(app)
+    plans.register(app)
     return app

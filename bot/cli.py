@@ -15,6 +15,9 @@ COMMAND_MODULES = [
     "bot.commands.ops",
     "bot.commands.reminders",
     "bot.commands.linknet",
+    "bot.commands.outreach",
+    "bot.commands.meetings",
+    "bot.commands.demo",
 ]
 
 

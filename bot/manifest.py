@@ -20,6 +20,7 @@ def manifest(http_url: str | None = None) -> str:
     data["settings"]["socket_mode_enabled"] = False
     data["settings"]["event_subscriptions"]["request_url"] = url
     data["settings"]["interactivity"]["request_url"] = url
+    data["settings"]["interactivity"]["message_menu_options_url"] = url  # the cases select
     for command in data["features"]["slash_commands"]:
         command["url"] = url
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -14,7 +14,7 @@ import re
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers import ids
+from handlers import ids, outreach
 from handlers.case_desk_common import after_action, answer, explain, show
 from handlers.commands import subcommand
 from handlers.home import build_desk
@@ -152,6 +152,7 @@ def show_case_detail(ack: Ack, body: dict, client: WebClient, context: dict) -> 
                     record=casework.case_record(session, case),
                     steps=steps_for(session, member, case),
                 )
+                view.blocks += outreach.case_blocks(session, member, case)  # アウトリーチ
                 _audit_allowed(
                     session, at=now, member=member, action=Action.view_case_detail, case_id=case.id
                 )

@@ -5,8 +5,8 @@ A member's relation to a case decides (coordinators may do everything on every c
 - handler: a window member whose agency the case is routed to (routed) or the lead (主担当);
 - at window: routed to the member's window and still held there (受付待ち, 窓口で対応中, or
   中断 from there) — once escalated, the coordinator runs the case;
-- task holder: a support member whose agency holds a task in the case's plan
-  (`agencies_with_tasks`; plans arrive with issue 5, until then no agency holds one);
+- task holder: a support member whose agency holds an open task (役割分担) in the case's plan
+  or in a さぽネット会議's roles (`agencies_with_tasks`, from models/plans.py);
 - entitled task holder: a task holder whose agency the current consent covers, or — for a case
   in the さぽネット会議 (no consent) — who has acknowledged the 守秘義務 (confidentiality_ack).
 
@@ -32,6 +32,13 @@ start_assessment  | –                          | –                 | –    
 advance_case      | –                          | –                 | –                 | all
 set_lead          | –                          | –                 | –                 | all
 preview_linknet   | –                          | –                 | –                 | figures
+manage_meeting    | –                          | –                 | –                 | all
+view_meeting      | attendee                   | attendee          | attendee          | all
+view_meeting_case | –                          | entitled attendee | entitled attendee | all
+view_task         | owning agency              | owning agency     | owning agency     | all
+update_task       | owning agency              | owning agency     | owning agency     | all
+evaluate_plan     | –                          | –                 | –                 | all
+manage_resources  | –                          | –                 | –                 | all
 
 A referrer (any role) sees only the status word (lifecycle.REFERRER_STATUS) of a memo its agency
 sent. A department sees no case — only, like any referrer, that word for a memo its own agency sent
@@ -39,8 +46,15 @@ sent. A department sees no case — only, like any referrer, that word for a mem
 Strangers and deactivated members may do nothing. Whether a step makes sense in the case's
 current state is the state machine's business (models/lifecycle.py), not this table's.
 `case_scope` gives the same answers as SQL, for lists (App Home, /tsunagi mine).
+Outreach targets have their own small table (`OutreachAction`, `decide_outreach`): only the
+workers of a target's assigned agencies and the coordinator see it or log a contact.
 reminder_done / reminder_snooze (buttons on a reminder): the member or team it is addressed to,
 a handler of its case, or the coordinator (`_answers_reminder`).
+Meetings and plans (`decide(…, meeting=…, task=…)`, `_meeting_right`): an attendee sees the
+meeting (agenda, minutes) — of a さぽネット会議 only while bound by 守秘義務; an entitled attendee
+also the details of a case on its agenda: of a さぽネット会議 any (bound) attendee, of a
+たつのまるごと会議 an attendee whose agency the case's current consent covers. A task's owning
+agency (any of its members) sees the task and marks it done or records progress.
 """
 
 from __future__ import annotations
@@ -80,6 +94,13 @@ class Action(StrEnum):
     reminder_done = "reminder_done"  # 対応しました on a reminder message
     reminder_snooze = "reminder_snooze"  # 明日また / 1週間後
     preview_linknet = "preview_linknet"  # /tsunagi summary: the coordinator previews the post
+    manage_meeting = "manage_meeting"  # schedule, move, cancel; outcomes and minutes
+    view_meeting = "view_meeting"  # the meeting, its agenda and minutes
+    view_meeting_case = "view_meeting_case"  # a case's details from the agenda (audited)
+    view_task = "view_task"  # what a role assignment asks (audited)
+    update_task = "update_task"  # 完了 / 進捗
+    evaluate_plan = "evaluate_plan"  # 評価 at the review date
+    manage_resources = "manage_resources"  # 参加支援の資源
 
 
 class Relation(StrEnum):
@@ -121,20 +142,17 @@ AT_WINDOW_STATES = frozenset({CaseState.received, CaseState.window})
 
 
 def agencies_with_tasks(session: Session, case_id: int) -> frozenset[int]:
-    """Ids of the agencies holding a task (PlanTask) in this case's plan.
+    """Ids of the agencies holding an open task (PlanTask) in this case."""
+    from models.plans import agencies_with_open_tasks
 
-    Extension point: there is no PlanTask table yet, so no agency holds a task and support
-    agencies see no case. Issue 5 (plans) replaces the body with a query; the rules above and
-    `case_scope` then give support members their cases without further change.
-    """
-    del session, case_id
-    return frozenset()
+    return frozenset(agencies_with_open_tasks(session, case_id))
 
 
 def cases_with_tasks(session: Session, agency_id: int) -> frozenset[int]:
-    """Ids of the cases where this agency holds a task — the list form of the hook above."""
-    del session, agency_id
-    return frozenset()
+    """Ids of the cases where this agency holds an open task — the list form of the above."""
+    from models.plans import cases_with_open_tasks
+
+    return frozenset(cases_with_open_tasks(session, agency_id))
 
 
 # --- decisions ----------------------------------------------------------------------------------
@@ -196,6 +214,57 @@ def _answers_reminder(session: Session, member: Member, reminder, case: Case | N
     return Decision(False, "reminder.not_yours")
 
 
+MEETING_ACTIONS = frozenset(
+    {
+        Action.manage_meeting,
+        Action.view_meeting,
+        Action.view_meeting_case,
+        Action.view_task,
+        Action.update_task,
+        Action.evaluate_plan,
+        Action.manage_resources,
+    }
+)
+
+
+def _meeting_right(session: Session, member: Member, action: Action, case, meeting, task):
+    """Meetings and plan tasks (the member is active). See the module's docstring."""
+    from models import meetings
+
+    if member.has(Role.coordinator):
+        return ALLOW
+    if action in (Action.view_task, Action.update_task):
+        if task is None:
+            return Decision(False, "plan.task_not_found")
+        if member.agency_id == task.agency_id:
+            return ALLOW
+        return Decision(False, "plan.not_your_task")
+    if action not in (Action.view_meeting, Action.view_meeting_case):
+        return Decision(False, "access.coordinator_only")
+    if meeting is None:
+        return Decision(False, "meeting.not_found")
+    if not meetings.is_attendee(session, meeting.id, member):
+        return Decision(False, "meeting.not_attendee")
+    kind = meetings.MeetingKind(meeting.kind)
+    if kind is meetings.MeetingKind.saponet and not meetings.bound_by_confidentiality(member):
+        return Decision(False, "meeting.not_bound")
+    if action is Action.view_meeting:
+        return ALLOW
+    if case is None or not meetings.on_agenda(session, meeting.id, case.id):
+        return Decision(False, "meeting.case_not_on_agenda")
+    if kind is meetings.MeetingKind.saponet:
+        return ALLOW
+    from models.consent import covers, has_consent
+
+    if not has_consent(session, case.id):  # withdrawn since: the case left this meeting
+        return Decision(False, "meeting.no_consent_now")
+    if kind is meetings.MeetingKind.marugoto and (
+        covers(session, case.id, member.agency_id) or relations(session, member, case) & HANDLER
+    ):
+        return ALLOW
+    return Decision(False, "access.consent_not_covering")
+
+
 def decide(
     session: Session,
     member: Member | None,
@@ -203,6 +272,8 @@ def decide(
     case: Case | None = None,
     *,
     reminder=None,  # a models.reminders.Reminder, for the reminder actions
+    meeting=None,  # a models.meetings.Meeting, for the meeting actions
+    task=None,  # a models.plans.PlanTask, for the task actions
 ) -> Decision:
     """May `member` (None: a stranger) do `action` (on `case`)? A refusal carries its reason."""
     if member is None or not member.active:
@@ -212,6 +283,8 @@ def decide(
         return ALLOW
     if action in (Action.reminder_done, Action.reminder_snooze):
         return _answers_reminder(session, member, reminder, case)
+    if action in MEETING_ACTIONS:
+        return _meeting_right(session, member, action, case, meeting, task)
     if action is Action.preview_linknet:  # figures only, but before the departments see them
         return ALLOW if member.has(Role.coordinator) else Decision(False, "access.coordinator_only")
     if case is None:
@@ -236,6 +309,62 @@ def decide(
 
 def allowed(session: Session, member: Member | None, action: Action, case: Case) -> bool:
     return decide(session, member, action, case).allowed
+
+
+# --- outreach (アウトリーチ): rights on a target, not a case ------------------------------------
+
+
+class OutreachAction(StrEnum):
+    """Outreach targets (models/outreach.py). Decided by `decide_outreach`:
+
+    create         a target on its own (a 民生児童委員 noticed …): coordinator, window, support
+    from_case      a target from a case: the case's handler (routed / lead window), coordinator
+    view           label, state, dates: the assigned agencies' workers, coordinator
+    view_detail    the person, the reason, the notes — the same; every view audited
+    log_contact    record a visit or call (and consent): the same
+    pause          pause / resume with a reason: the same
+    close          end the outreach: coordinator
+    agenda         put the target's case on a meeting's agenda: coordinator
+    """
+
+    create = "outreach_create"
+    from_case = "outreach_from_case"
+    view = "outreach_view"
+    view_detail = "outreach_view_detail"
+    log_contact = "outreach_log_contact"
+    pause = "outreach_pause"
+    close = "outreach_close"
+    agenda = "outreach_agenda"
+
+
+def decide_outreach(
+    session: Session,
+    member: Member | None,
+    action: OutreachAction,
+    *,
+    target=None,  # a models.outreach.OutreachTarget
+    case: Case | None = None,  # for from_case
+) -> Decision:
+    from models.outreach import may_see  # builds on the org only; imported late like consent
+
+    if member is None or not member.active:
+        return Decision(False, "access.not_registered")
+    action = OutreachAction(action)
+    coordinator = member.has(Role.coordinator)
+    if action is OutreachAction.create:
+        works = coordinator or member.has(Role.window) or member.has(Role.support)
+        return ALLOW if works else Decision(False, "access.outreach_workers_only")
+    if action is OutreachAction.from_case:
+        if case is None:
+            return Decision(False, "case.not_found")
+        if coordinator or relations(session, member, case) & HANDLER:
+            return ALLOW
+        return Decision(False, "access.not_your_case")
+    if target is None:
+        return Decision(False, "outreach.not_found")
+    if action in (OutreachAction.close, OutreachAction.agenda):
+        return ALLOW if coordinator else Decision(False, "access.coordinator_only")
+    return ALLOW if may_see(session, member, target) else Decision(False, "access.not_your_target")
 
 
 # Which right each step of the case desk needs (models/lifecycle.Step).

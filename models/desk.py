@@ -10,6 +10,7 @@ Receipt numbers and coarse facts only — never a person. Lists are paged (PAGE_
 
 Extension points, filled by later issues without changing the desk:
 - `OVERDUE_SOURCES`: functions adding overdue items (reminders: plan reviews, outreach …);
+- `SECTION_SOURCES`: whole sections of another feature (outreach: the worker's contacts);
 - `upcoming_meetings`: the next meetings (issue 4 adds the meetings table);
 - `tasks_of`: a support agency's tasks (issue 5 adds PlanTask).
 This module never imports reminders/: the caller passes `deadline_of` (layers point down).
@@ -91,6 +92,8 @@ class MeetingItem:
     kind: str  # saponet / marugoto / linknet
     at: datetime
     cases: int
+    meeting_id: int | None = None
+    awaiting: bool = False  # begun, its outcomes or minutes not recorded yet
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,10 @@ class TaskItem:
     number: str
     title_code: str
     due: datetime | None
+    task_id: int | None = None
+    overdue: bool = False
+    agency: str | None = None
+    notes: int = 0  # progress notes recorded
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,7 @@ class Desk:
     tasks: tuple[TaskItem, ...] | None = None
     linknet_channel: str | None = None
     sections: tuple[str, ...] = field(default=())
+    extra: dict = field(default_factory=dict)  # SECTION_SOURCES' data, by section name
 
 
 def paginate(items: list, page: int, size: int = PAGE_SIZE) -> Page:
@@ -187,18 +195,49 @@ def overdue(
 
 
 def upcoming_meetings(session: Session, member: Member, *, now: datetime) -> list[MeetingItem]:
-    """Extension point: the next さぽネット / たつのまるごと / リンクネット meetings.
+    """Meetings whose outcomes wait to be recorded, then the next さぽネット / たつのまるごと /
+    リンクネット meetings (models/meetings.py)."""
+    from models import meetings
 
-    There is no meetings table yet (issue 4), so there are none to show.
-    """
-    del session, member, now
-    return []
+    del member
+    found = [(m, True) for m in meetings.awaiting_record(session, now=now)]
+    found += [(m, False) for m in meetings.next_meetings(session, now=now)]
+    return [
+        MeetingItem(
+            m.kind,
+            m.starts_at,
+            len(meetings.agenda_cases(session, m.id)),
+            meeting_id=m.id,
+            awaiting=awaiting,
+        )
+        for m, awaiting in found
+    ]
 
 
 def tasks_of(session: Session, member: Member, *, now: datetime) -> list[TaskItem]:
-    """Extension point: the tasks (役割分担) a support agency holds — issue 5 adds PlanTask."""
-    del session, member, now
-    return []
+    """The open tasks (役割分担) of the member's agency; for the coordinator, every open task
+    (how the plans progress). Soonest due first (models/plans.py)."""
+    from models import plans
+
+    today = now.astimezone(plans.TOKYO).date()
+    agency = None if member.has(Role.coordinator) else member.agency_id
+    names = {a.id: a.name for a in session.exec(select(Agency))}
+    items = []
+    for task in plans.open_tasks(session, agency_id=agency):
+        overdue = task.due_on < today
+        items.append(
+            TaskItem(
+                case_id=task.case_id,
+                number=session.get(Case, task.case_id).number,
+                title_code="plan.task_title.overdue" if overdue else "plan.task_title.open",
+                due=plans.due_at(task.due_on),
+                task_id=task.id,
+                overdue=overdue,
+                agency=names.get(task.agency_id),
+                notes=len(task.progress or []),
+            )
+        )
+    return items
 
 
 def open_cases(session: Session, member: Member) -> list[CaseLine]:
@@ -260,9 +299,16 @@ def build(
     if takes:
         sections.append("cases")
         values["cases"] = paginate(open_cases(session, member), pages.get("cases", 0), page_size)
-    if member.has(Role.support):
-        sections.append("tasks")
-        values["tasks"] = tuple(tasks_of(session, member, now=now))
+    if member.has(Role.support) or member.has(Role.coordinator) or member.has(Role.window):
+        tasks = tuple(tasks_of(session, member, now=now))
+        if tasks or member.has(Role.support) or member.has(Role.coordinator):
+            sections.append("tasks")  # a window sees it when its agency holds a task
+            values["tasks"] = tasks
+    for name, source in SECTION_SOURCES.items():  # other features' sections (outreach …)
+        data = source(session, member, now=now, page=pages.get(name, 0), page_size=page_size)
+        if data is not None:
+            sections.append(name)
+            values.setdefault("extra", {})[name] = data
     if member.has(Role.partner):
         sections.append("sent")
         values["sent"] = paginate(sent_memos(session, member), pages.get("sent", 0), page_size)
@@ -272,3 +318,19 @@ def build(
     if member.has(Role.admin):
         sections.append("admin")
     return Desk(member_id=member.id, roles=tuple(member.roles), sections=tuple(sections), **values)
+
+
+# --- sections other features add ---------------------------------------------------------------
+# name -> fn(session, member, *, now, page, page_size): the section's data, or None when the
+# member has no such section. handlers/views/home.py draws it (BUILDERS[name], Desk.extra[name]).
+SectionSource = Callable[..., object | None]
+SECTION_SOURCES: dict[str, SectionSource] = {}
+
+from models import outreach as _outreach  # noqa: E402  (builds on the org only, not on the desk)
+
+OVERDUE_SOURCES.append(_outreach.overdue_items)
+SECTION_SOURCES["outreach"] = _outreach.desk_section
+
+from models import plans as _plans  # noqa: E402  (overdue tasks and reviews due)
+
+OVERDUE_SOURCES.append(_plans.overdue_items)

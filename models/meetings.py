@@ -4,22 +4,40 @@
   only among registered members who acknowledged the confidentiality duty (守秘義務).
 - たつのまるごと会議 (重層的支援会議): every case on the agenda needs the person's current consent.
 - リンクネット会議: departments only share figures; no case, no personal data at all.
+
+The rules are checked when a meeting is scheduled (`schedule`, refusing with a reason) and again
+whenever someone looks at it (models/access.py: an attendee whose 守秘義務 lapsed, or a case whose
+consent was withdrawn, is not shown anything more).
+
+A recurring Link-net meeting is a `MeetingSeries` (e.g. the 2nd Tuesday of every month at 13:30);
+its occurrences are ordinary meetings, one per month (`series_month`), generated ahead by
+reminders/meetings.py following the business calendar.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.cases import Case, case_by_id
-from models.crypto import EncryptedText
+from models.clock import TOKYO
+from models.crypto import EncryptedJSON, EncryptedText
 from models.db import UTCDateTime
 from models.errors import DomainError
+from models.lifecycle import CaseState
 from models.org import Agency, Member, active_members_of
+
+PLACE_LIMIT = 200
+TOPIC_LIMIT = 200
+TOPICS_MAX = 10
+REMIND_BEFORE_CHOICES = (0, 30, 60, 120)  # minutes before the start; 0: no such reminder
+LENGTH_CHOICES = (30, 60, 90, 120)
 
 
 class MeetingKind(StrEnum):
@@ -28,22 +46,30 @@ class MeetingKind(StrEnum):
     marugoto = "marugoto"
 
 
+CASE_MEETINGS = (MeetingKind.saponet, MeetingKind.marugoto)
+
+
 class MeetingState(StrEnum):
     scheduled = "scheduled"
-    held = "held"
+    held = "held"  # its outcomes or minutes have been recorded
     cancelled = "cancelled"
 
 
 class Meeting(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("series_id", "series_month"),)
+
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=12, index=True)
     starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
     minutes_long: int = 60
-    place: str | None = Field(default=None, max_length=200)  # a room or an online link
+    place: str | None = Field(default=None, max_length=PLACE_LIMIT)  # a room or an online link
     state: str = Field(default=MeetingState.scheduled, max_length=12)
     series_id: int | None = Field(default=None, foreign_key="meetingseries.id")
+    series_month: int | None = None  # year*12 + month-1 of a series occurrence (one per month)
+    remind_before: int = 60  # minutes; 0: only the business day before
     created_by_id: int = Field(foreign_key="member.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
+    held_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = 1  # bumped when moved or changed, so reminders and notices follow
 
 
@@ -56,7 +82,12 @@ class MeetingSeries(SQLModel, table=True):
     nth: int  # 1..5, or -1 for the last
     hour: int
     minute: int
-    place: str | None = Field(default=None, max_length=200)
+    minutes_long: int = 60
+    remind_before: int = 60
+    place: str | None = Field(default=None, max_length=PLACE_LIMIT)
+    member_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    agency_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
     active: bool = True
 
 
@@ -87,6 +118,22 @@ class AgendaTopic(SQLModel, table=True):
     position: int = 0
 
 
+class MeetingMinutes(SQLModel, table=True):
+    """The minutes (議事録) as rendered from the template, kept encrypted; `version` counts
+    re-renderings (an outcome recorded later), `shared_version` the one attendees were sent."""
+
+    __tablename__ = "meeting_minutes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", unique=True)
+    text: str = Field(sa_column=Column(EncryptedText, nullable=False))
+    notes: list = Field(default_factory=list, sa_column=Column(EncryptedJSON, nullable=False))
+    version: int = 1
+    shared_version: int | None = None
+    recorded_by_id: int = Field(foreign_key="member.id")
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
 ConsentCheck = Callable[[Session, int], bool]
 
 
@@ -100,7 +147,8 @@ def expand_attendees(
     """Members invited by name, plus every active member of each invited agency."""
     chosen: dict[int, tuple[Member, int | None]] = {}
     for agency_id in agency_ids:
-        if session.get(Agency, agency_id) is None:
+        agency = session.get(Agency, agency_id)
+        if agency is None or not agency.active:
             raise DomainError("meeting.unknown_agency")
         for member in active_members_of(session, agency_id):
             chosen.setdefault(member.id, (member, agency_id))
@@ -127,10 +175,16 @@ def check_rules(
         if cases:
             raise DomainError("meeting.linknet_no_cases")
         return
+    closed = [c for c in cases if c.state == CaseState.closed]
+    if closed:
+        raise DomainError("meeting.case_closed", numbers="、".join(c.number for c in closed))
     unbound = [m for m in attendees if not bound_by_confidentiality(m)]
     if kind is MeetingKind.saponet and unbound:
         raise DomainError(
-            "meeting.saponet_unbound", users=" ".join(f"<@{m.slack_id}>" for m in unbound)
+            "meeting.saponet_unbound",
+            users=" ".join(f"<@{m.slack_id}>" for m in unbound),
+            names="、".join(f"{m.name}さん" for m in unbound),
+            member_ids=[m.id for m in unbound],
         )
     if kind is MeetingKind.marugoto:
         missing = [c for c in cases if not has_consent(session, c.id)]
@@ -138,6 +192,38 @@ def check_rules(
             raise DomainError(
                 "meeting.marugoto_needs_consent", numbers="、".join(c.number for c in missing)
             )
+
+
+# --- Link-net topics: about the system, never about a person -----------------------------------
+
+_RECEIPT = re.compile(r"R\d{1,2}-\d{3,}", re.IGNORECASE)
+_PHONE = re.compile(r"(?<!\d)0\d{1,4}-?\d{1,4}-?\d{3,4}(?!\d)")
+_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−ーｰ"})
+
+
+def looks_personal(text: str) -> bool:
+    """A receipt number or a phone number: what a Link-net text must never carry."""
+    normal = unicodedata.normalize("NFKC", text).translate(_DASHES)
+    return bool(_RECEIPT.search(normal) or _PHONE.search(normal))
+
+
+def clean_lines(lines: Iterable[str], *, field: str = "topics") -> list[str]:
+    """Link-net topics or notes, one per line: short, few, and with nothing personal."""
+    found = [line.strip() for line in lines if line and line.strip()]
+    if len(found) > TOPICS_MAX:
+        raise DomainError("meeting.too_many_topics", most=TOPICS_MAX, field=field)
+    if any(len(line) > TOPIC_LIMIT for line in found):
+        raise DomainError("meeting.topic_too_long", most=TOPIC_LIMIT, field=field)
+    if any(looks_personal(line) for line in found):
+        raise DomainError("meeting.topic_personal", field=field)
+    return found
+
+
+def _place(place: str | None) -> str | None:
+    place = (place or "").strip() or None
+    if place is not None and len(place) > PLACE_LIMIT:
+        raise DomainError("meeting.place_too_long", most=PLACE_LIMIT)
+    return place
 
 
 def schedule(
@@ -154,9 +240,18 @@ def schedule(
     has_consent: ConsentCheck,
     minutes_long: int = 60,
     series_id: int | None = None,
+    series_month: int | None = None,
+    topics: Iterable[str] = (),
+    remind_before: int = 60,
 ) -> Meeting:
+    kind = MeetingKind(kind)
     if starts_at <= at:
         raise DomainError("meeting.in_the_past")
+    if remind_before not in REMIND_BEFORE_CHOICES:
+        raise DomainError("meeting.bad_reminder")
+    topics = clean_lines(topics)
+    if topics and kind is not MeetingKind.linknet:
+        raise DomainError("meeting.topics_only_linknet")
     invited = expand_attendees(session, member_ids=member_ids, agency_ids=agency_ids)
     cases = [case_by_id(session, cid) for cid in dict.fromkeys(case_ids)]
     check_rules(
@@ -170,10 +265,12 @@ def schedule(
         kind=kind,
         starts_at=starts_at,
         minutes_long=minutes_long,
-        place=(place or "").strip() or None,
+        place=_place(place),
         created_by_id=created_by.id,
         created_at=at,
         series_id=series_id,
+        series_month=series_month,
+        remind_before=remind_before,
     )
     session.add(meeting)
     session.flush()
@@ -181,12 +278,14 @@ def schedule(
         session.add(MeetingAttendee(meeting_id=meeting.id, member_id=member.id, via_agency_id=via))
     for position, case in enumerate(cases):
         session.add(AgendaItem(meeting_id=meeting.id, case_id=case.id, position=position))
+    for position, text in enumerate(topics):
+        session.add(AgendaTopic(meeting_id=meeting.id, text=text, position=position))
     session.flush()
     return meeting
 
 
-def meeting_by_id(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
+def meeting_by_id(session: Session, meeting_id: int | None) -> Meeting:
+    meeting = session.get(Meeting, meeting_id) if meeting_id else None
     if meeting is None:
         raise DomainError("meeting.not_found")
     return meeting
@@ -212,6 +311,15 @@ def agenda_cases(session: Session, meeting_id: int) -> list[Case]:
     return list(rows)
 
 
+def topics_of(session: Session, meeting_id: int) -> list[str]:
+    rows = session.exec(
+        select(AgendaTopic)
+        .where(AgendaTopic.meeting_id == meeting_id)
+        .order_by(AgendaTopic.position, AgendaTopic.id)
+    )
+    return [row.text for row in rows]
+
+
 def is_attendee(session: Session, meeting_id: int, member: Member) -> bool:
     row = session.exec(
         select(MeetingAttendee).where(
@@ -221,12 +329,31 @@ def is_attendee(session: Session, meeting_id: int, member: Member) -> bool:
     return row is not None
 
 
-def reschedule(session: Session, meeting: Meeting, *, starts_at: datetime, at: datetime) -> None:
+def on_agenda(session: Session, meeting_id: int, case_id: int) -> bool:
+    row = session.exec(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id, AgendaItem.case_id == case_id)
+    ).first()
+    return row is not None
+
+
+def reschedule(
+    session: Session,
+    meeting: Meeting,
+    *,
+    starts_at: datetime,
+    at: datetime,
+    place: str | None = None,
+    keep_place: bool = True,
+) -> None:
     if meeting.state != MeetingState.scheduled:
         raise DomainError("meeting.not_scheduled")
     if starts_at <= at:
         raise DomainError("meeting.in_the_past")
+    new_place = meeting.place if keep_place else _place(place)
+    if starts_at == meeting.starts_at and new_place == meeting.place:
+        raise DomainError("meeting.nothing_changed")
     meeting.starts_at = starts_at
+    meeting.place = new_place
     meeting.version += 1
     session.add(meeting)
 
@@ -239,6 +366,22 @@ def cancel(session: Session, meeting: Meeting) -> None:
     session.add(meeting)
 
 
+def require_started(meeting: Meeting, *, at: datetime) -> None:
+    """Outcomes and minutes are recorded once a meeting has begun, never for a cancelled one."""
+    if meeting.state == MeetingState.cancelled:
+        raise DomainError("meeting.cancelled")
+    if meeting.starts_at > at:
+        raise DomainError("meeting.not_yet_held")
+
+
+def mark_held(session: Session, meeting: Meeting, *, at: datetime) -> None:
+    if meeting.state == MeetingState.scheduled:
+        meeting.state = MeetingState.held
+        meeting.held_at = at
+        meeting.version += 1
+        session.add(meeting)
+
+
 def next_meetings(session: Session, *, now: datetime, limit: int = 5) -> list[Meeting]:
     rows = session.exec(
         select(Meeting)
@@ -247,3 +390,206 @@ def next_meetings(session: Session, *, now: datetime, limit: int = 5) -> list[Me
         .limit(limit)
     )
     return list(rows)
+
+
+def meetings_of(
+    session: Session, member: Member, *, since: datetime, limit: int = 10
+) -> list[Meeting]:
+    """Meetings this member is invited to that start at or after `since` (not cancelled)."""
+    rows = session.exec(
+        select(Meeting)
+        .join(MeetingAttendee, MeetingAttendee.meeting_id == Meeting.id)
+        .where(
+            MeetingAttendee.member_id == member.id,
+            Meeting.state != MeetingState.cancelled,
+            Meeting.starts_at >= since,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def awaiting_record(
+    session: Session, *, now: datetime, within_days: int = 30, limit: int = 5
+) -> list[Meeting]:
+    """Meetings that began (in the last `within_days`) and have no outcomes or minutes yet."""
+    from datetime import timedelta
+
+    rows = session.exec(
+        select(Meeting)
+        .where(
+            Meeting.state == MeetingState.scheduled,
+            Meeting.starts_at < now,
+            Meeting.starts_at >= now - timedelta(days=within_days),
+        )
+        .order_by(Meeting.starts_at)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+# --- minutes ------------------------------------------------------------------------------------
+
+
+def minutes_of(session: Session, meeting_id: int) -> MeetingMinutes | None:
+    return session.exec(
+        select(MeetingMinutes).where(MeetingMinutes.meeting_id == meeting_id)
+    ).first()
+
+
+def store_minutes(
+    session: Session,
+    meeting: Meeting,
+    *,
+    text: str,
+    by: Member,
+    at: datetime,
+    notes: list[str] | None = None,
+) -> MeetingMinutes:
+    """Keep the rendered minutes (encrypted); a meeting with minutes has been held."""
+    minutes = minutes_of(session, meeting.id)
+    if minutes is None:
+        minutes = MeetingMinutes(
+            meeting_id=meeting.id, text=text, recorded_by_id=by.id, recorded_at=at
+        )
+    else:
+        minutes.version += 1
+        minutes.text = text
+        minutes.recorded_by_id = by.id
+        minutes.recorded_at = at
+    if notes is not None:
+        minutes.notes = list(notes)
+    session.add(minutes)
+    mark_held(session, meeting, at=at)
+    session.flush()
+    return minutes
+
+
+# --- recurring Link-net meetings ------------------------------------------------------------------
+
+
+def month_index(d: date) -> int:
+    return d.year * 12 + d.month - 1
+
+
+def nth_of_month(d: date) -> int:
+    """Which occurrence of its weekday `d` is in its month (1..5)."""
+    return (d.day - 1) // 7 + 1
+
+
+def is_last_of_month(d: date) -> bool:
+    from datetime import timedelta
+
+    return (d + timedelta(days=7)).month != d.month
+
+
+def start_series(
+    session: Session,
+    *,
+    first: Meeting,
+    on: date,
+    last_weekday: bool,
+    member_ids: Iterable[int],
+    agency_ids: Iterable[int],
+) -> MeetingSeries:
+    """Make `first` (a Link-net meeting) the first of a monthly series on the same weekday of
+    the same week (e.g. the 2nd Tuesday), or on the last such weekday of each month."""
+    if first.kind != MeetingKind.linknet:
+        raise DomainError("meeting.series_only_linknet")
+    local = first.starts_at.astimezone(TOKYO)
+    series = MeetingSeries(
+        kind=first.kind,
+        weekday=on.weekday(),
+        nth=-1 if last_weekday else nth_of_month(on),
+        hour=local.hour,
+        minute=local.minute,
+        minutes_long=first.minutes_long,
+        remind_before=first.remind_before,
+        place=first.place,
+        member_ids=sorted(set(member_ids)),
+        agency_ids=sorted(set(agency_ids)),
+        created_by_id=first.created_by_id,
+    )
+    session.add(series)
+    session.flush()
+    first.series_id = series.id
+    first.series_month = month_index(local.date())
+    session.add(first)
+    session.flush()
+    return series
+
+
+def series_start(series: MeetingSeries, day: date) -> datetime:
+    return datetime.combine(day, time(series.hour, series.minute), tzinfo=TOKYO)
+
+
+def occurrence_of(session: Session, series_id: int, month: int) -> Meeting | None:
+    return session.exec(
+        select(Meeting).where(Meeting.series_id == series_id, Meeting.series_month == month)
+    ).first()
+
+
+def stop_series(session: Session, series: MeetingSeries) -> None:
+    series.active = False
+    session.add(series)
+
+
+def future_occurrences(session: Session, series_id: int, *, now: datetime) -> list[Meeting]:
+    rows = session.exec(
+        select(Meeting).where(
+            Meeting.series_id == series_id,
+            Meeting.state == MeetingState.scheduled,
+            Meeting.starts_at > now,
+        )
+    )
+    return list(rows)
+
+
+def active_series(session: Session) -> list[MeetingSeries]:
+    return list(session.exec(select(MeetingSeries).where(MeetingSeries.active)))
+
+
+# --- outreach (issue 6): a case that just got consent, onto the next meeting's agenda ------------
+
+
+def next_meeting_of(session: Session, kind: MeetingKind, *, now: datetime) -> Meeting | None:
+    """The next scheduled meeting of `kind` that has not started."""
+    return session.exec(
+        select(Meeting)
+        .where(
+            Meeting.kind == kind, Meeting.state == MeetingState.scheduled, Meeting.starts_at > now
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    ).first()
+
+
+def add_case_to_agenda(
+    session: Session, *, meeting: Meeting, case: Case, has_consent: ConsentCheck, at: datetime
+) -> bool:
+    """Put a case last on a scheduled meeting's agenda, under the same legal rules as schedule().
+
+    Returns False when it is already there (nothing changes).
+    """
+    if meeting.state != MeetingState.scheduled:
+        raise DomainError("meeting.not_scheduled")
+    if meeting.starts_at <= at:
+        raise DomainError("meeting.in_the_past")
+    if on_agenda(session, meeting.id, case.id):
+        return False
+    check_rules(
+        session,
+        kind=MeetingKind(meeting.kind),
+        attendees=attendees(session, meeting.id),
+        cases=[case],
+        has_consent=has_consent,
+    )
+    from sqlalchemy import func
+
+    last = session.exec(
+        select(func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id)
+    ).one()
+    position = 0 if last is None else last + 1
+    session.add(AgendaItem(meeting_id=meeting.id, case_id=case.id, position=position))
+    session.flush()
+    return True

@@ -124,6 +124,10 @@ def _validate(data: dict, lines: _Lines) -> list[Problem]:
         out.append(Problem(lines.table("channels"), "coordinator_channel_missing", {}))
     for key, code in reminder_settings_problems(data.get("reminders")):
         out.append(Problem(lines.table("reminders", key or None), code, {"key": key}))
+    from models.outreach import settings_problems as outreach_settings_problems
+
+    for key, code in outreach_settings_problems(data.get("outreach")):
+        out.append(Problem(lines.table("outreach", key or None), code, {"key": key}))
 
     agencies = data.get("agencies", [])
     keys: dict[str, dict] = {}
@@ -275,6 +279,7 @@ def load(session: Session, data: dict) -> LoadResult:
         "reminders": data.get("reminders", {}),  # acknowledgement deadlines (models/reminders.py)
         "retention": data.get("retention", {}),  # years kept after closure (models/retention.py)
         "linknet": data.get("linknet", {}),  # Link-net k and posting time (models/linknet)
+        "outreach": data.get("outreach", {}),  # overdue escalation days (models/outreach.py)
     }
     for key, value in values.items():
         row = session.get(OrgSetting, key) or OrgSetting(key=key)

@@ -28,7 +28,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 # Modules that register periodic jobs (importing them registers their @periodic functions).
-JOB_MODULES: list[str] = ["reminders.linknet_job", "reminders.memo", "reminders.retention_job"]
+JOB_MODULES: list[str] = [
+    "reminders.linknet_job",
+    "reminders.memo",
+    "reminders.retention_job",
+    "reminders.meetings",  # the next occurrences of a recurring Link-net meeting
+]
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,3 @@
 """Every module that defines reminder rules; importing this registers them all."""
 
-from reminders import memo, rules  # noqa: F401
+from reminders import meetings, memo, outreach, plans, rules  # noqa: F401

@@ -25,11 +25,12 @@ from handlers.views.case_desk import case_line, waited_text
 from handlers.views.cases import when
 from handlers.views.common import context, plain, section
 from handlers.views.mrkdwn import escape
+from handlers.views.outreach import home_section as outreach_section
 from models.desk import Desk, Page, Waiting
 
 MAX_BLOCKS = 100
 OVERDUE_LINES = 10
-PAGED = ("waiting", "cases", "sent")
+PAGED = ("waiting", "cases", "sent", "outreach")
 
 
 def _open_button(case_id: int) -> ButtonElement:
@@ -112,14 +113,9 @@ def _by_state(desk: Desk) -> list:
 
 
 def _meetings(desk: Desk) -> list:
-    blocks: list = [_header("home.meetings_title")]
-    if not desk.meetings:
-        return [*blocks, context(t("home.meetings_none"))]
-    rows = [
-        t("home.meeting", kind=t(f"home.meeting_kind.{m.kind}"), when=when(m.at), cases=m.cases)
-        for m in desk.meetings[:5]
-    ]
-    return [*blocks, section("\n".join(rows))]
+    from handlers.views.meetings import home_meetings  # each with 開く; 会議を登録する
+
+    return home_meetings(desk, header=_header("home.meetings_title"))
 
 
 def _cases(desk: Desk) -> list:
@@ -138,11 +134,9 @@ def _cases(desk: Desk) -> list:
 
 
 def _tasks(desk: Desk) -> list:
-    blocks: list = [_header("home.tasks_title")]
-    if not desk.tasks:
-        return [*blocks, context(t("home.tasks_none"))]
-    rows = [f"*{i.number}*　{t(i.title_code)}" for i in desk.tasks[:10]]
-    return [*blocks, section("\n".join(rows))]
+    from handlers.views.plans import home_tasks  # each with 開く; the coordinator sees all
+
+    return home_tasks(desk)
 
 
 def _sent(desk: Desk) -> list:
@@ -185,11 +179,19 @@ BUILDERS = {
     "sent": _sent,
     "department": _department,
     "admin": _admin,
+    "outreach": outreach_section,  # models/desk.py SECTION_SOURCES
 }
 
 
 def pages_of(desk: Desk) -> dict[str, int]:
-    return {name: getattr(desk, name).page for name in PAGED if getattr(desk, name) is not None}
+    found = {}
+    for name in PAGED:
+        page = getattr(desk, name, None)
+        if page is None and name in desk.extra:  # another feature's section: its data has .page
+            page = desk.extra[name].page
+        if page is not None:
+            found[name] = page.page
+    return found
 
 
 def home_view(desk: Desk | None, *, now: datetime) -> View:

@@ -1,3 +1,11 @@
 """Every module that renders outbox notices; importing this registers them all."""
 
-from handlers.views import case_desk, linknet, notices, reminders  # noqa: F401
+from handlers.views import (  # noqa: F401
+    case_desk,
+    linknet,
+    meetings,
+    notices,
+    outreach,
+    plans,
+    reminders,
+)

@@ -58,6 +58,7 @@ class ReminderContent:
     body: str
     facts: str | None = None
     case_id: int | None = None  # for 詳細を見る / 受付する
+    buttons: tuple = ()  # a rule's own buttons (e.g. 接触を記録する), before the common ones
 
 
 ReminderView = Callable[[Session, Reminder], ReminderContent]
@@ -139,7 +140,7 @@ def reminder_message(
             blocks.append(
                 context(t("reminder.snoozed_by", user=who, when=when(follow_up.deliver_at)))
             )
-        buttons = _buttons(reminder, rule.actions, content.case_id)
+        buttons = [*content.buttons, *_buttons(reminder, rule.actions, content.case_id)]
         if buttons:
             blocks.append(ActionsBlock(block_id=f"reminder:{reminder.id}", elements=buttons))
     if late_due:

@@ -5,10 +5,9 @@ in the figures only because its table exists and is filled by the feature that o
 - meetings: meetings by type whose time fell in the month and that were not cancelled;
 - plans: support plans made; reviews: plan evaluations, by result;
 - outreach_contacts: outreach contacts by outcome ("consented" = consent obtained);
-- resources: plan tasks that use a participation-support resource (by the plan's month).
-
-Not here yet: outreach targets active at a month's end — a target keeps only its current state,
-so the state at an earlier month's end cannot be known; it needs a state history first.
+- resources: plan tasks that use a participation-support resource (by the plan's month);
+- outreach_targets: outreach targets active / paused at a month's end (a stock), replayed from
+  the targets' state history (models/outreach.OutreachEvent).
 """
 
 from __future__ import annotations
@@ -20,8 +19,10 @@ from models.linknet.periods import Month
 from models.linknet.sources import Counts, Source, register
 from models.linknet.sql import month_index
 from models.meetings import Meeting, MeetingKind, MeetingState
-from models.outreach import Contact, ContactOutcome
+from models.outreach import OPEN_TARGET_STATES, Contact, ContactOutcome, targets_at_month_ends
 from models.plans import Evaluation, Plan, PlanTask
+
+OPEN_TARGETS = tuple(s.value for s in OPEN_TARGET_STATES)
 
 
 def _by_month(session: Session, first: int, last: int, when, category, *where) -> Counts:
@@ -71,6 +72,8 @@ register(
         lambda s, a, b: _by_month(s, a, b, Contact.at, Contact.outcome),
     )
 )
+# Outreach targets active / paused at each month's end, replayed from their state history.
+register(Source("outreach_targets", OPEN_TARGETS, targets_at_month_ends, stock=True))
 
 
 def _resources(session: Session, first: int, last: int) -> Counts:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 10:58:42.577309
+Create Date: 2026-11-27 11:03:49.672176
 """
 
 import sqlalchemy as sa
@@ -57,18 +57,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_linknetatom_month"), ["month"], unique=False)
 
     op.create_table(
-        "meetingseries",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-        sa.Column("weekday", sa.Integer(), nullable=False),
-        sa.Column("nth", sa.Integer(), nullable=False),
-        sa.Column("hour", sa.Integer(), nullable=False),
-        sa.Column("minute", sa.Integer(), nullable=False),
-        sa.Column("place", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("active", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_table(
         "notice",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -117,6 +105,8 @@ def upgrade() -> None:
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key"),
@@ -216,31 +206,26 @@ def upgrade() -> None:
         sa.UniqueConstraint("key"),
     )
     op.create_table(
-        "meeting",
+        "meetingseries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-        sa.Column("starts_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("weekday", sa.Integer(), nullable=False),
+        sa.Column("nth", sa.Integer(), nullable=False),
+        sa.Column("hour", sa.Integer(), nullable=False),
+        sa.Column("minute", sa.Integer(), nullable=False),
         sa.Column("minutes_long", sa.Integer(), nullable=False),
+        sa.Column("remind_before", sa.Integer(), nullable=False),
         sa.Column("place", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-        sa.Column("series_id", sa.Integer(), nullable=True),
-        sa.Column("created_by_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("member_ids", sa.JSON(), nullable=False),
+        sa.Column("agency_ids", sa.JSON(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["member.id"],
         ),
-        sa.ForeignKeyConstraint(
-            ["series_id"],
-            ["meetingseries.id"],
-        ),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("meeting", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_meeting_kind"), ["kind"], unique=False)
-        batch_op.create_index(batch_op.f("ix_meeting_starts_at"), ["starts_at"], unique=False)
-
     op.create_table(
         "reminder",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -292,42 +277,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_reminder_subject", ["subject_kind", "subject_id", "state"], unique=False
         )
-
-    op.create_table(
-        "agendaitem",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("meeting_id", sa.Integer(), nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["case.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["meeting_id"],
-            ["meeting.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("meeting_id", "case_id"),
-    )
-    with op.batch_alter_table("agendaitem", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_agendaitem_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_agendaitem_meeting_id"), ["meeting_id"], unique=False)
-
-    op.create_table(
-        "agendatopic",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("meeting_id", sa.Integer(), nullable=False),
-        sa.Column("text", models.crypto.EncryptedText(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["meeting_id"],
-            ["meeting.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    with op.batch_alter_table("agendatopic", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_agendatopic_meeting_id"), ["meeting_id"], unique=False)
 
     op.create_table(
         "assessment",
@@ -512,6 +461,173 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "meeting",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("starts_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("minutes_long", sa.Integer(), nullable=False),
+        sa.Column("place", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("series_id", sa.Integer(), nullable=True),
+        sa.Column("series_month", sa.Integer(), nullable=True),
+        sa.Column("remind_before", sa.Integer(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("held_at", models.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["series_id"],
+            ["meetingseries.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("series_id", "series_month"),
+    )
+    with op.batch_alter_table("meeting", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_meeting_kind"), ["kind"], unique=False)
+        batch_op.create_index(batch_op.f("ix_meeting_starts_at"), ["starts_at"], unique=False)
+
+    op.create_table(
+        "outreachtarget",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("person", models.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("age_band", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("reason_kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("reason", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("cadence_days", sa.Integer(), nullable=False),
+        sa.Column("next_contact_on", sa.Date(), nullable=False),
+        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("state_reason", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["member.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("label"),
+    )
+    with op.batch_alter_table("outreachtarget", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outreachtarget_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_outreachtarget_next_contact_on"), ["next_contact_on"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_outreachtarget_state"), ["state"], unique=False)
+
+    op.create_table(
+        "referral",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("source_view_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("concerns", sa.JSON(), nullable=False),
+        sa.Column("consent_to_share", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("destination", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("district", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("person_name", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("person_kana", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("contact", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("household", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("narrative", models.crypto.EncryptedText(), nullable=False),
+        sa.Column("submitted_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_id"),
+        sa.UniqueConstraint("source_view_id"),
+    )
+    op.create_table(
+        "agendaitem",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("meeting_id", "case_id"),
+    )
+    with op.batch_alter_table("agendaitem", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_agendaitem_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_agendaitem_meeting_id"), ["meeting_id"], unique=False)
+
+    op.create_table(
+        "agendatopic",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("text", models.crypto.EncryptedText(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("agendatopic", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_agendatopic_meeting_id"), ["meeting_id"], unique=False)
+
+    op.create_table(
+        "contact",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=False),
+        sa.Column("at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("note", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("by_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["by_id"],
+            ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_id"],
+            ["outreachtarget.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_contact_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_contact_target_id"), ["target_id"], unique=False)
+
+    op.create_table(
+        "meeting_minutes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("text", models.crypto.EncryptedText(), nullable=False),
+        sa.Column("notes", models.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("shared_version", sa.Integer(), nullable=True),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["member.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("meeting_id"),
+    )
+    op.create_table(
         "meetingattendee",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("meeting_id", sa.Integer(), nullable=False),
@@ -551,6 +667,7 @@ def upgrade() -> None:
         sa.Column("review_on", sa.Date(), nullable=True),
         sa.Column("recorded_by_id", sa.Integer(), nullable=False),
         sa.Column("recorded_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["case.id"],
@@ -575,105 +692,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_outcome_meeting_id"), ["meeting_id"], unique=False)
 
     op.create_table(
-        "outreachtarget",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=True),
-        sa.Column("person", models.crypto.EncryptedJSON(), nullable=False),
-        sa.Column("reason_kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.Column("reason", models.crypto.EncryptedText(), nullable=True),
-        sa.Column("cadence_days", sa.Integer(), nullable=False),
-        sa.Column("next_contact_on", sa.Date(), nullable=False),
-        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-        sa.Column("state_reason", models.crypto.EncryptedText(), nullable=True),
-        sa.Column("created_by_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["case.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"],
-            ["member.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("label"),
-    )
-    with op.batch_alter_table("outreachtarget", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_outreachtarget_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_outreachtarget_next_contact_on"), ["next_contact_on"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_outreachtarget_state"), ["state"], unique=False)
-
-    op.create_table(
-        "plan",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("goals", models.crypto.EncryptedJSON(), nullable=False),
-        sa.Column("review_on", sa.Date(), nullable=False),
-        sa.Column("meeting_id", sa.Integer(), nullable=True),
-        sa.Column("created_by_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("current", sa.Boolean(), nullable=False),
-        sa.Column("evaluation", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column("evaluation_note", models.crypto.EncryptedText(), nullable=True),
-        sa.Column("evaluated_at", models.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["case.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"],
-            ["member.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["meeting_id"],
-            ["meeting.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("case_id", "version"),
-    )
-    with op.batch_alter_table("plan", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_plan_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_plan_created_at"), ["created_at"], unique=False)
-
-    op.create_table(
-        "referral",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        sa.Column("source_view_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("concerns", sa.JSON(), nullable=False),
-        sa.Column("consent_to_share", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-        sa.Column("destination", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("district", models.crypto.EncryptedText(), nullable=True),
-        sa.Column("person_name", models.crypto.EncryptedText(), nullable=True),
-        sa.Column("person_kana", models.crypto.EncryptedText(), nullable=True),
-        sa.Column("contact", models.crypto.EncryptedText(), nullable=True),
-        sa.Column("household", models.crypto.EncryptedText(), nullable=True),
-        sa.Column("narrative", models.crypto.EncryptedText(), nullable=False),
-        sa.Column("submitted_at", models.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"],
-            ["case.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("case_id"),
-        sa.UniqueConstraint("source_view_id"),
-    )
-    op.create_table(
-        "contact",
+        "outreachevent",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("target_id", sa.Integer(), nullable=False),
         sa.Column("at", models.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
-        sa.Column("note", models.crypto.EncryptedText(), nullable=True),
-        sa.Column("by_id", sa.Integer(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("from_state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=True),
+        sa.Column("to_state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=True),
+        sa.Column("reason", models.crypto.EncryptedText(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["by_id"],
+            ["actor_id"],
             ["member.id"],
         ),
         sa.ForeignKeyConstraint(
@@ -682,9 +711,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("contact", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_contact_at"), ["at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_contact_target_id"), ["target_id"], unique=False)
+    with op.batch_alter_table("outreachevent", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outreachevent_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outreachevent_target_id"), ["target_id"], unique=False)
 
     op.create_table(
         "outreachworker",
@@ -711,9 +740,44 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "plan",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("goals", models.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("review_on", sa.Date(), nullable=False),
+        sa.Column("meeting_id", sa.Integer(), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("current", sa.Boolean(), nullable=False),
+        sa.Column("evaluation", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("evaluation_note", models.crypto.EncryptedText(), nullable=True),
+        sa.Column("evaluated_at", models.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decision", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["case.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"],
+            ["meeting.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("case_id", "version"),
+    )
+    with op.batch_alter_table("plan", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_plan_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_plan_created_at"), ["created_at"], unique=False)
+
+    op.create_table(
         "plantask",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("plan_id", sa.Integer(), nullable=False),
+        sa.Column("plan_id", sa.Integer(), nullable=True),
+        sa.Column("outcome_id", sa.Integer(), nullable=True),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("agency_id", sa.Integer(), nullable=False),
         sa.Column("what", models.crypto.EncryptedText(), nullable=False),
@@ -721,7 +785,9 @@ def upgrade() -> None:
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("progress", models.crypto.EncryptedJSON(), nullable=False),
         sa.Column("resource_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("done_at", models.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("done_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["agency_id"],
             ["agency.id"],
@@ -729,6 +795,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["case.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["done_by_id"],
+            ["member.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["outcome_id"],
+            ["outcome.id"],
         ),
         sa.ForeignKeyConstraint(
             ["plan_id"],
@@ -743,6 +817,7 @@ def upgrade() -> None:
     with op.batch_alter_table("plantask", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_plantask_agency_id"), ["agency_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_plantask_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_plantask_outcome_id"), ["outcome_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_plantask_plan_id"), ["plan_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_plantask_state"), ["state"], unique=False)
 
@@ -754,32 +829,26 @@ def downgrade() -> None:
     with op.batch_alter_table("plantask", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plantask_state"))
         batch_op.drop_index(batch_op.f("ix_plantask_plan_id"))
+        batch_op.drop_index(batch_op.f("ix_plantask_outcome_id"))
         batch_op.drop_index(batch_op.f("ix_plantask_case_id"))
         batch_op.drop_index(batch_op.f("ix_plantask_agency_id"))
 
     op.drop_table("plantask")
-    with op.batch_alter_table("outreachworker", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outreachworker_target_id"))
-        batch_op.drop_index(batch_op.f("ix_outreachworker_agency_id"))
-
-    op.drop_table("outreachworker")
-    with op.batch_alter_table("contact", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_contact_target_id"))
-        batch_op.drop_index(batch_op.f("ix_contact_at"))
-
-    op.drop_table("contact")
-    op.drop_table("referral")
     with op.batch_alter_table("plan", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plan_created_at"))
         batch_op.drop_index(batch_op.f("ix_plan_case_id"))
 
     op.drop_table("plan")
-    with op.batch_alter_table("outreachtarget", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outreachtarget_state"))
-        batch_op.drop_index(batch_op.f("ix_outreachtarget_next_contact_on"))
-        batch_op.drop_index(batch_op.f("ix_outreachtarget_case_id"))
+    with op.batch_alter_table("outreachworker", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outreachworker_target_id"))
+        batch_op.drop_index(batch_op.f("ix_outreachworker_agency_id"))
 
-    op.drop_table("outreachtarget")
+    op.drop_table("outreachworker")
+    with op.batch_alter_table("outreachevent", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outreachevent_target_id"))
+        batch_op.drop_index(batch_op.f("ix_outreachevent_at"))
+
+    op.drop_table("outreachevent")
     with op.batch_alter_table("outcome", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outcome_meeting_id"))
         batch_op.drop_index(batch_op.f("ix_outcome_case_id"))
@@ -790,6 +859,33 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_meetingattendee_meeting_id"))
 
     op.drop_table("meetingattendee")
+    op.drop_table("meeting_minutes")
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_target_id"))
+        batch_op.drop_index(batch_op.f("ix_contact_at"))
+
+    op.drop_table("contact")
+    with op.batch_alter_table("agendatopic", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agendatopic_meeting_id"))
+
+    op.drop_table("agendatopic")
+    with op.batch_alter_table("agendaitem", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_agendaitem_meeting_id"))
+        batch_op.drop_index(batch_op.f("ix_agendaitem_case_id"))
+
+    op.drop_table("agendaitem")
+    op.drop_table("referral")
+    with op.batch_alter_table("outreachtarget", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outreachtarget_state"))
+        batch_op.drop_index(batch_op.f("ix_outreachtarget_next_contact_on"))
+        batch_op.drop_index(batch_op.f("ix_outreachtarget_case_id"))
+
+    op.drop_table("outreachtarget")
+    with op.batch_alter_table("meeting", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_meeting_starts_at"))
+        batch_op.drop_index(batch_op.f("ix_meeting_kind"))
+
+    op.drop_table("meeting")
     with op.batch_alter_table("linknetmeasure", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_linknetmeasure_publication_id"))
 
@@ -819,26 +915,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_assessment_case_id"))
 
     op.drop_table("assessment")
-    with op.batch_alter_table("agendatopic", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_agendatopic_meeting_id"))
-
-    op.drop_table("agendatopic")
-    with op.batch_alter_table("agendaitem", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_agendaitem_meeting_id"))
-        batch_op.drop_index(batch_op.f("ix_agendaitem_case_id"))
-
-    op.drop_table("agendaitem")
     with op.batch_alter_table("reminder", schema=None) as batch_op:
         batch_op.drop_index("ix_reminder_subject")
         batch_op.drop_index(batch_op.f("ix_reminder_snoozed_from_id"))
         batch_op.drop_index("ix_reminder_due")
 
     op.drop_table("reminder")
-    with op.batch_alter_table("meeting", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_meeting_starts_at"))
-        batch_op.drop_index(batch_op.f("ix_meeting_kind"))
-
-    op.drop_table("meeting")
+    op.drop_table("meetingseries")
     op.drop_table("linknetpublication")
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_state"))
@@ -864,7 +947,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_notice_due")
 
     op.drop_table("notice")
-    op.drop_table("meetingseries")
     with op.batch_alter_table("linknetatom", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_linknetatom_month"))
 

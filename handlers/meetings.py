@@ -1,0 +1,783 @@
+"""The three meetings in Slack: `/tsunagi meeting` and 会議を登録する (Home) open the scheduling
+modal; the meeting, its agenda (次第) and minutes (議事録) open for attendees; the coordinator
+moves or cancels a meeting and records a Link-net meeting's minutes. Outcomes of case meetings
+and the plan: handlers/plans.py.
+
+Every listener looks the clicking user up in the database and asks `models.access.decide`;
+a refusal is answered only to that user, changes nothing and is audited. The legal rules are
+the domain's (models/meetings.py): a refusal is shown on the form's field (`errors`) with the
+reason — the members without a 守秘義務 acknowledgement, the cases without consent.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from handlers import ids
+from handlers.case_desk_common import after_action, answer, explain, show
+from handlers.commands import subcommand
+from handlers.replies import refuse
+from handlers.services import services
+from handlers.texts import t
+from handlers.views import meetings as views
+from handlers.views.cases import detail_modal
+from handlers.views.common import notice_modal
+from handlers.views.documents import agenda_text, minutes_text, when_text
+from models import audit, casework
+from models import meetings as domain
+from models.access import Action, decide, steps_for
+from models.cases import Case, case_by_id, detail
+from models.clock import TOKYO
+from models.consent import has_consent
+from models.db import transaction
+from models.errors import DomainError
+from models.lifecycle import CaseState
+from models.meetings import Meeting, MeetingKind, MeetingState
+from models.org import Agency, member_by_slack_id
+from reminders import meetings as meeting_reminders
+from reminders.deadlines import calendar_for
+
+CASE_OPTIONS = 100  # Slack shows at most 100 options
+KIND_WORDS = {
+    "linknet": MeetingKind.linknet,
+    "リンクネット": MeetingKind.linknet,
+    "saponet": MeetingKind.saponet,
+    "さぽネット": MeetingKind.saponet,
+    "marugoto": MeetingKind.marugoto,
+    "まるごと": MeetingKind.marugoto,
+}
+# Where a domain refusal is shown in the scheduling form.
+SCHEDULE_FIELD = {
+    "meeting.in_the_past": "date",
+    "meeting.no_attendees": "members",
+    "meeting.unknown_member": "members",
+    "meeting.unknown_agency": "agencies",
+    "meeting.marugoto_needs_consent": "cases",
+    "meeting.linknet_no_cases": "cases",
+    "meeting.case_closed": "cases",
+    "case.not_found": "cases",
+    "meeting.topic_personal": "topics",
+    "meeting.topic_too_long": "topics",
+    "meeting.too_many_topics": "topics",
+    "meeting.topics_only_linknet": "kind",
+    "meeting.place_too_long": "place",
+    "meeting.bad_reminder": "remind",
+}
+
+
+def register(app: App) -> None:
+    app.action(ids.ACTION_MEETING_NEW)(new_from_home)
+    app.action(ids.ACTION_MEETING_KIND)(switch_kind)
+    app.options(ids.ACTION_MEETING_CASES)(case_options)
+    app.view(ids.VIEW_MEETING_SCHEDULE)(submit_schedule)
+    app.action(ids.ACTION_MEETING_OPEN)(open_meeting)
+    app.action(ids.ACTION_MEETING_AGENDA)(open_agenda)
+    app.action(ids.ACTION_MEETING_CASE)(open_case_from_agenda)
+    app.action(ids.ACTION_MEETING_MINUTES)(open_minutes)
+    app.action(ids.ACTION_MEETING_RESCHEDULE)(open_reschedule)
+    app.view(ids.VIEW_MEETING_RESCHEDULE)(submit_reschedule)
+    app.action(ids.ACTION_MEETING_CANCEL)(open_cancel)
+    app.view(ids.VIEW_MEETING_CANCEL)(submit_cancel)
+    app.action(ids.ACTION_MEETING_RECORD)(open_linknet_record)
+    app.view(ids.VIEW_LINKNET_MINUTES)(submit_linknet_record)
+    app.action(ids.ACTION_MEETING_SHARE)(share_minutes)
+
+
+# --- small pieces --------------------------------------------------------------------------------
+
+
+def int_or_none(value: object) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def pair(value: object) -> tuple[int | None, int | None]:
+    """ "12:34" -> (12, 34): the meeting and case of a button."""
+    first, _, second = str(value or "").partition(":")
+    return int_or_none(first), int_or_none(second)
+
+
+def allowed(session: Session, *, at, member, action: Action, case_id=None, detail_code=None):
+    audit.record(
+        session,
+        at=at,
+        actor_slack_id=member.slack_id,
+        actor_member_id=member.id,
+        action=action,
+        case_id=case_id,
+        allowed=True,
+        detail=detail_code,
+    )
+
+
+class Refused(Exception):
+    """A right was refused: the text was audited and is shown to the user."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+@contextmanager
+def acting(engine) -> Iterator[Session]:
+    """One transaction for a user's action. A refusal (Refused, raised by `require` before
+    anything is changed) still commits its audit entry, then propagates to be answered."""
+    refused = None
+    with transaction(engine) as session:
+        try:
+            yield session
+        except Refused as exc:
+            refused = exc
+    if refused is not None:
+        raise refused
+
+
+def require(session: Session, *, at, user: str, action: Action, case=None, meeting=None, task=None):
+    """The acting member, if `decide` allows; else Refused (audited)."""
+    member = member_by_slack_id(session, user)
+    decision = decide(session, member, action, case, meeting=meeting, task=task)
+    if not decision:
+        raise Refused(
+            refuse(
+                session,
+                at=at,
+                slack_id=user,
+                member=member,
+                action=action,
+                reason=decision.reason,
+                case_id=case.id if case is not None else None,
+            )
+        )
+    return member
+
+
+def button_value(body: dict) -> object:
+    return (body.get("actions") or [{}])[0].get("value")
+
+
+def schedule_view(session: Session, kind: str, *, organiser: str, now: datetime):
+    agencies = list(session.exec(select(Agency).where(Agency.active).order_by(Agency.position)))
+    return views.schedule_modal(
+        kind,
+        agencies=agencies,
+        organiser=organiser,
+        first_day=views.first_free_day(calendar_for(session), now),
+    )
+
+
+# --- /tsunagi meeting and 会議を登録する (Home) ------------------------------------------
+
+
+@subcommand("meeting", "meetings", "会議")
+def meeting_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
+    """The coordinator gets the scheduling form (`/tsunagi meeting さぽネット` chooses the kind);
+    `/tsunagi meeting 12` opens meeting #12; anyone else sees the meetings they are invited to."""
+    svc = services(context)
+    user = body["user_id"]
+    now = svc.clock()
+    view = text = blocks = None
+    word = args[0] if args else ""
+    with acting(svc.engine) as session:
+        member = member_by_slack_id(session, user)
+        manage = decide(session, member, Action.manage_meeting)
+        if member is None:
+            text = refuse(
+                session,
+                at=now,
+                slack_id=user,
+                member=None,
+                action=Action.view_meeting,
+                reason=manage.reason,
+            )
+        elif word.isdigit():
+            try:
+                view = _meeting_view(session, user=user, meeting_id=int(word), now=now)
+            except (Refused, DomainError) as exc:
+                text = exc.text if isinstance(exc, Refused) else explain(exc)
+        elif manage:
+            kind = KIND_WORDS.get(unicodedata.normalize("NFKC", word).lower(), MeetingKind.saponet)
+            view = schedule_view(session, kind, organiser=user, now=now)
+        else:
+            rows = [
+                (m, len(domain.agenda_cases(session, m.id)))
+                for m in domain.meetings_of(session, member, since=now)
+            ]
+            text, blocks = views.meetings_list(rows)
+    if view is None:
+        ack(text=text, blocks=blocks) if blocks else ack(text=text)
+        return
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def new_from_home(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    ack()
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    try:
+        with acting(svc.engine) as session:
+            require(session, at=now, user=user, action=Action.manage_meeting)
+            kind = (button_value(body) or "").strip() or MeetingKind.saponet
+            if kind not in MeetingKind.__members__:
+                kind = MeetingKind.saponet
+            view = schedule_view(session, kind, organiser=user, now=now)
+    except Refused as exc:
+        answer(client, body, exc.text)
+        return
+    show(client, body, view)
+
+
+def switch_kind(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    """The kind chosen in the form: the form is redrawn with that kind's fields."""
+    ack()
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    chosen = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
+    if chosen not in MeetingKind.__members__:
+        return
+    view = body.get("view") or {}
+    try:
+        with acting(svc.engine) as session:
+            require(session, at=now, user=user, action=Action.manage_meeting)
+            new = schedule_view(session, chosen, organiser=user, now=now)
+    except Refused:
+        return
+    client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=new)
+
+
+def _normalised_query(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").strip().upper().replace("ー", "-")
+
+
+def case_options(ack: Ack, body: dict, context: dict) -> None:
+    """The cases select: open cases by receipt number (typed part), newest first, at most 100;
+    for a たつのまるごと会議 each says whether consent is recorded."""
+    svc = services(context)
+    user = body["user"]["id"]
+    kind = views.read_meta((body.get("view") or {}).get("private_metadata")).get("kind")
+    query = _normalised_query(body.get("value", ""))
+    with transaction(svc.engine, write=False) as session:
+        member = member_by_slack_id(session, user)
+        if not decide(session, member, Action.manage_meeting):
+            ack(options=[])
+            return
+        rows = select(Case).where(Case.state.not_in([CaseState.received, CaseState.closed]))
+        if query:
+            digits = query.lstrip("R").split("-")[-1]
+            rows = rows.where(
+                or_(Case.number.contains(query), Case.number.contains(digits))
+                if digits
+                else Case.number.contains(query)
+            )
+        cases = list(session.exec(rows.order_by(Case.id.desc()).limit(CASE_OPTIONS)))
+        options = []
+        for case in cases:
+            text = views.case_option_text(case)
+            if kind == MeetingKind.marugoto:
+                mark = (
+                    "meeting.consent_yes" if has_consent(session, case.id) else "meeting.consent_no"
+                )
+                text += t(mark)
+            options.append(
+                {"text": {"type": "plain_text", "text": text[:75]}, "value": str(case.id)}
+            )
+    ack(options=options)
+
+
+def _field(view: dict, name: str) -> str:
+    """The block a refusal is shown on; one the form lacks falls back to the kind."""
+    present = {b.get("block_id") for b in view.get("blocks", [])}
+    return name if name in present else "kind"
+
+
+def _schedule_errors(view: dict, exc: DomainError, chosen_ids: set[int]) -> dict[str, str]:
+    text = explain(exc)
+    if exc.code == "meeting.saponet_unbound":
+        unbound = set(exc.params.get("member_ids") or [])
+        fields = set()
+        if unbound & chosen_ids:
+            fields.add(_field(view, "members"))
+        if unbound - chosen_ids:
+            fields.add(_field(view, "agencies"))
+        return dict.fromkeys(fields or {"members"}, text)
+    field = exc.params.get("field") or SCHEDULE_FIELD.get(exc.code, "kind")
+    return {_field(view, field): text}
+
+
+def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    kind = views.read_meta(view.get("private_metadata")).get("kind")
+    if kind not in MeetingKind.__members__:
+        kind = MeetingKind.saponet
+    day, at_time = views.read_date(view, "date"), views.read_time(view, "time")
+    errors = {}
+    if day is None:
+        errors["date"] = t("meeting.error.date_required")
+    if at_time is None:
+        errors["time"] = t("meeting.error.time_required")
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    starts_at = datetime.combine(day, at_time, tzinfo=TOKYO)
+    slack_ids = views.read(view, "members") or []
+    remind = views.read_int(view, "remind")
+    length = views.read_int(view, "length") or 60
+    repeat = views.read(view, "repeat") or "none"
+    topics = (views.read(view, "topics") or "").splitlines()
+    try:
+        with acting(svc.engine) as session:
+            member = require(session, at=now, user=user, action=Action.manage_meeting)
+            chosen = [member_by_slack_id(session, s) for s in slack_ids]
+            strangers = [s for s, m in zip(slack_ids, chosen, strict=True) if m is None]
+            if strangers:
+                ack(
+                    response_action="errors",
+                    errors={"members": t("meeting.error.unregistered", n=len(strangers))},
+                )
+                return
+            member_ids = {m.id for m in chosen}
+            meeting = domain.schedule(
+                session,
+                kind=MeetingKind(kind),
+                starts_at=starts_at,
+                place=views.read(view, "place"),
+                member_ids=sorted(member_ids),
+                agency_ids=views.read_ints(view, "agencies"),
+                case_ids=views.read_ints(view, "cases"),
+                created_by=member,
+                at=now,
+                has_consent=has_consent,
+                minutes_long=length if length in domain.LENGTH_CHOICES else 60,
+                topics=topics,
+                remind_before=60 if remind is None else remind,
+            )
+            if kind == MeetingKind.linknet and repeat in ("same_week", "last_week"):
+                domain.start_series(
+                    session,
+                    first=meeting,
+                    on=day,
+                    last_weekday=repeat == "last_week",
+                    member_ids=sorted(member_ids),
+                    agency_ids=views.read_ints(view, "agencies"),
+                )
+            meeting_reminders.after_scheduled(session, meeting, at=now)
+            allowed(
+                session,
+                at=now,
+                member=member,
+                action=Action.manage_meeting,
+                detail_code=f"meeting:{meeting.id}:scheduled",
+            )
+            done = t(
+                "meeting.done.scheduled",
+                kind=views.kind_name(kind),
+                when=when_text(meeting.starts_at, meeting.minutes_long),
+                n=len(domain.attendees(session, meeting.id)),
+            )
+            if meeting.series_id:
+                done += "\n" + t("meeting.done.series")
+    except Refused as exc:
+        ack(response_action="update", view=notice_modal(t("meeting.title.schedule"), exc.text))
+        return
+    except DomainError as exc:
+        chosen_ids = set(member_ids) if "member_ids" in locals() else set()
+        ack(response_action="errors", errors=_schedule_errors(view, exc, chosen_ids))
+        return
+    ack(response_action="update", view=notice_modal(t("meeting.title.done"), done))
+    after_action(client, context, user)
+
+
+# --- the meeting, its agenda, minutes and cases --------------------------------------------------
+
+
+def _meeting_view(session: Session, *, user: str, meeting_id: int | None, now):
+    meeting = domain.meeting_by_id(session, meeting_id)
+    member = require(session, at=now, user=user, action=Action.view_meeting, meeting=meeting)
+    manage = bool(decide(session, member, Action.manage_meeting))
+    return views.meeting_modal(views.meeting_info(session, meeting, now=now), manage=manage)
+
+
+def _open(body: dict, client: WebClient, context: dict, build) -> None:
+    """Run `build(session, user, now)` for a view; answer refusals and domain errors."""
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    try:
+        with acting(svc.engine) as session:
+            view = build(session, user, now)
+    except Refused as exc:
+        answer(client, body, exc.text)
+        return
+    except DomainError as exc:
+        answer(client, body, explain(exc))
+        return
+    show(client, body, view)
+
+
+def open_meeting(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    ack()
+    meeting_id = int_or_none(button_value(body))
+    _open(
+        body,
+        client,
+        context,
+        lambda s, user, now: _meeting_view(s, user=user, meeting_id=meeting_id, now=now),
+    )
+
+
+def open_agenda(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    """次第: for attendees (and the coordinator); 詳細 for the cases the viewer is entitled to."""
+    ack()
+    meeting_id = int_or_none(button_value(body))
+
+    def build(session, user, now):
+        meeting = domain.meeting_by_id(session, meeting_id)
+        member = require(session, at=now, user=user, action=Action.view_meeting, meeting=meeting)
+        info = views.meeting_info(session, meeting, now=now)
+        entitled = [
+            line
+            for line in info.cases
+            if decide(
+                session,
+                member,
+                Action.view_meeting_case,
+                session.get(Case, line.case_id),
+                meeting=meeting,
+            )
+        ]
+        note = t("meeting.cancelled_note") if meeting.state == MeetingState.cancelled else None
+        return views.agenda_modal(
+            info, agenda_text(session, meeting), detail_for=entitled, note=note
+        )
+
+    _open(body, client, context, build)
+
+
+def open_case_from_agenda(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    """A case's details from the agenda: entitled attendees only; every view is audited."""
+    ack()
+    meeting_id, case_id = pair(button_value(body))
+
+    def build(session, user, now):
+        meeting = domain.meeting_by_id(session, meeting_id)
+        case = case_by_id(session, case_id) if case_id else None
+        if case is None:
+            raise DomainError("case.not_found")
+        member = require(
+            session,
+            at=now,
+            user=user,
+            action=Action.view_meeting_case,
+            case=case,
+            meeting=meeting,
+        )
+        view = detail_modal(
+            detail(session, case),
+            record=casework.case_record(session, case),
+            steps=steps_for(session, member, case),
+        )
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.view_meeting_case,
+            case_id=case.id,
+            detail_code=f"meeting:{meeting.id}",
+        )
+        return view
+
+    _open(body, client, context, build)
+
+
+def open_minutes(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    """議事録: attendees and the coordinator; a case meeting's minutes are audited when read."""
+    ack()
+    meeting_id = int_or_none(button_value(body))
+
+    def build(session, user, now):
+        meeting = domain.meeting_by_id(session, meeting_id)
+        member = require(session, at=now, user=user, action=Action.view_meeting, meeting=meeting)
+        minutes = domain.minutes_of(session, meeting.id)
+        if minutes is None:
+            raise DomainError("meeting.no_minutes")
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.view_meeting,
+            detail_code=f"meeting:{meeting.id}:minutes:v{minutes.version}",
+        )
+        return views.minutes_modal(meeting.id, minutes.text)
+
+    _open(body, client, context, build)
+
+
+# --- move, cancel --------------------------------------------------------------------------------
+
+
+def _managed(session, *, at, user: str, meeting_id: int | None) -> tuple:
+    meeting = domain.meeting_by_id(session, meeting_id)
+    member = require(session, at=at, user=user, action=Action.manage_meeting, meeting=meeting)
+    return member, meeting
+
+
+def open_reschedule(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    ack()
+    meeting_id = int_or_none(button_value(body))
+
+    def build(session, user, now):
+        _, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+        if meeting.state != MeetingState.scheduled:
+            raise DomainError("meeting.not_scheduled")
+        return views.reschedule_modal(meeting)
+
+    _open(body, client, context, build)
+
+
+def _stale(meeting: Meeting, view: dict) -> bool:
+    return views.read_meta(view.get("private_metadata")).get("version") != meeting.version
+
+
+def submit_reschedule(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
+    day, at_time = views.read_date(view, "date"), views.read_time(view, "time")
+    if day is None or at_time is None:
+        ack(response_action="errors", errors={"date": t("meeting.error.date_required")})
+        return
+    try:
+        with acting(svc.engine) as session:
+            member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+            if _stale(meeting, view):
+                raise DomainError("meeting.changed_meanwhile")
+            domain.reschedule(
+                session,
+                meeting,
+                starts_at=datetime.combine(day, at_time, tzinfo=TOKYO),
+                place=views.read(view, "place"),
+                keep_place=False,
+                at=now,
+            )
+            meeting_reminders.after_rescheduled(session, meeting, at=now)
+            allowed(
+                session,
+                at=now,
+                member=member,
+                action=Action.manage_meeting,
+                detail_code=f"meeting:{meeting.id}:moved:v{meeting.version}",
+            )
+            done = t(
+                "meeting.done.rescheduled",
+                kind=views.kind_name(meeting.kind),
+                when=when_text(meeting.starts_at, meeting.minutes_long),
+            )
+    except Refused as exc:
+        ack(response_action="update", view=notice_modal(t("meeting.title.reschedule"), exc.text))
+        return
+    except DomainError as exc:
+        field = "place" if exc.code == "meeting.place_too_long" else "date"
+        ack(response_action="errors", errors={field: explain(exc)})
+        return
+    ack(response_action="update", view=notice_modal(t("meeting.title.done"), done))
+    after_action(client, context, user)
+
+
+def open_cancel(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    ack()
+    meeting_id = int_or_none(button_value(body))
+
+    def build(session, user, now):
+        _, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+        if meeting.state != MeetingState.scheduled:
+            raise DomainError("meeting.not_scheduled")
+        series = session.get(domain.MeetingSeries, meeting.series_id) if meeting.series_id else None
+        return views.cancel_modal(meeting, series_active=bool(series and series.active))
+
+    _open(body, client, context, build)
+
+
+def submit_cancel(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
+    stop = "stop" in (views.read(view, "series") or [])
+    try:
+        with acting(svc.engine) as session:
+            member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+            domain.cancel(session, meeting)
+            meeting_reminders.after_cancelled(session, meeting, at=now)
+            later = 0
+            if stop and meeting.series_id:
+                series = session.get(domain.MeetingSeries, meeting.series_id)
+                domain.stop_series(session, series)
+                for other in domain.future_occurrences(session, series.id, now=now):
+                    domain.cancel(session, other)
+                    meeting_reminders.after_cancelled(session, other, at=now)
+                    later += 1
+            allowed(
+                session,
+                at=now,
+                member=member,
+                action=Action.manage_meeting,
+                detail_code=f"meeting:{meeting.id}:cancelled",
+            )
+            done = t(
+                "meeting.done.cancelled",
+                kind=views.kind_name(meeting.kind),
+                when=when_text(meeting.starts_at, meeting.minutes_long),
+            )
+            if stop:
+                done += "\n" + t("meeting.done.series_stopped", n=later)
+    except Refused as exc:
+        ack(response_action="update", view=notice_modal(t("meeting.title.cancel"), exc.text))
+        return
+    except DomainError as exc:
+        ack(response_action="update", view=notice_modal(t("meeting.title.cancel"), explain(exc)))
+        return
+    ack(response_action="update", view=notice_modal(t("meeting.title.done"), done))
+    after_action(client, context, user)
+
+
+# --- a Link-net meeting's minutes; sharing minutes -----------------------------------------------
+
+
+def open_linknet_record(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    ack()
+    meeting_id = int_or_none(button_value(body))
+
+    def build(session, user, now):
+        _, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+        if meeting.kind != MeetingKind.linknet:
+            raise DomainError("meeting.not_linknet")
+        domain.require_started(meeting, at=now)
+        minutes = domain.minutes_of(session, meeting.id)
+        return views.linknet_record_modal(
+            meeting,
+            topics=domain.topics_of(session, meeting.id),
+            notes=list(minutes.notes) if minutes else [],
+        )
+
+    _open(body, client, context, build)
+
+
+def submit_linknet_record(
+    ack: Ack, body: dict, client: WebClient, view: dict, context: dict
+) -> None:
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
+    errors = {}
+    try:
+        topics = domain.clean_lines((views.read(view, "topics") or "").splitlines())
+    except DomainError as exc:
+        errors["topics"] = explain(exc)
+    try:
+        notes = domain.clean_lines((views.read(view, "notes") or "").splitlines(), field="notes")
+    except DomainError as exc:
+        errors["notes"] = explain(exc)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        with acting(svc.engine) as session:
+            member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+            if meeting.kind != MeetingKind.linknet:
+                raise DomainError("meeting.not_linknet")
+            domain.require_started(meeting, at=now)
+            for row in session.exec(
+                select(domain.AgendaTopic).where(domain.AgendaTopic.meeting_id == meeting.id)
+            ):
+                session.delete(row)
+            session.flush()
+            for i, text in enumerate(topics):
+                session.add(domain.AgendaTopic(meeting_id=meeting.id, text=text, position=i))
+            session.flush()
+            text = minutes_text(session, meeting, by=member, notes=notes)
+            domain.store_minutes(session, meeting, text=text, by=member, at=now, notes=notes)
+            allowed(
+                session,
+                at=now,
+                member=member,
+                action=Action.manage_meeting,
+                detail_code=f"meeting:{meeting.id}:minutes",
+            )
+    except Refused as exc:
+        ack(response_action="update", view=notice_modal(t("meeting.title.record"), exc.text))
+        return
+    except DomainError as exc:
+        ack(response_action="update", view=notice_modal(t("meeting.title.record"), explain(exc)))
+        return
+    ack(
+        response_action="update",
+        view=notice_modal(t("meeting.title.done"), t("meeting.done.minutes")),
+    )
+    after_action(client, context, user)
+
+
+def share_minutes(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    """議事録を出席者に送る: each attendee gets a message with 議事録を見る (once per version)."""
+    ack()
+    svc = services(context)
+    user = body["user"]["id"]
+    now = svc.clock()
+    meeting_id = int_or_none(button_value(body))
+    try:
+        with acting(svc.engine) as session:
+            member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+            text = t("meeting.done.shared", n=share(session, meeting, at=now))
+            allowed(
+                session,
+                at=now,
+                member=member,
+                action=Action.manage_meeting,
+                detail_code=f"meeting:{meeting.id}:shared",
+            )
+    except Refused as exc:
+        answer(client, body, exc.text)
+        return
+    except DomainError as exc:
+        answer(client, body, explain(exc))
+        return
+    services(context).kick_delivery()
+    answer(client, body, text)
+
+
+def share(session: Session, meeting: Meeting, *, at) -> int:
+    from models import outbox
+
+    minutes = domain.minutes_of(session, meeting.id)
+    if minutes is None:
+        raise DomainError("meeting.no_minutes")
+    sent = 0
+    for person in domain.attendees(session, meeting.id):
+        if not person.active:
+            continue
+        sent += outbox.enqueue(
+            session,
+            key=f"meeting:{meeting.id}:minutes:v{minutes.version}:{person.id}",
+            kind="minutes_ready",
+            target=person.slack_id,
+            payload={"meeting_id": meeting.id},
+            at=at,
+        )
+    minutes.shared_version = minutes.version
+    session.add(minutes)
+    return sent

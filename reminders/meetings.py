@@ -1,0 +1,239 @@
+"""Meeting reminders and invitations, and the recurring Link-net meeting, on the reminder engine.
+
+For every attendee of a meeting (a DM each):
+  - meeting_eve  — the business day before the meeting, at opening time;
+  - meeting_soon — `Meeting.remind_before` minutes before it starts (default 60; 0: none),
+    moved into office hours by the calendar like every reminder.
+A reminder whose time has already passed when the meeting is scheduled is not made (the
+invitation has just told them). Both check at dispatch that the meeting still takes place and
+the member is still invited. When the meeting moves, its pending reminders move with it (new
+ones are made for those already sent); when it is cancelled, they are cancelled.
+
+A recurring Link-net meeting (models.meetings.MeetingSeries) gets its next occurrences from the
+periodic job below, each on the business calendar's `monthly_meeting_day` (e.g. the 2nd Tuesday,
+moved to the next business day of the month when the office is closed).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from models import meetings, outbox
+from models.db import transaction
+from models.meetings import Meeting, MeetingKind, MeetingSeries, MeetingState
+from models.org import Agency, Member, Role, members_with_role
+from models.reminders import ReminderState, Subject, SubjectKind, reminders_of
+from reminders.calendar import BusinessCalendar
+from reminders.deadlines import calendar_for
+from reminders.jobs import JobContext, periodic
+from reminders.rules import Rule, register
+from reminders.schedule import cancel_reminders, move_reminders, schedule_reminder
+
+log = logging.getLogger("tsunagi.reminders")
+
+MEETING_EVE = "meeting_eve"
+MEETING_SOON = "meeting_soon"
+MEETING_RULES = (MEETING_EVE, MEETING_SOON)
+SERIES_AHEAD = timedelta(days=62)  # occurrences of a series are made about two months ahead
+
+
+def meeting_of(session: Session, reminder) -> Meeting | None:
+    if reminder.subject_kind != SubjectKind.meeting:
+        return None
+    try:
+        return session.get(Meeting, int(reminder.subject_id))
+    except ValueError:
+        return None
+
+
+def meeting_ahead(session: Session, reminder) -> bool:
+    """The meeting still takes place and the member is still invited (and active)."""
+    meeting = meeting_of(session, reminder)
+    if meeting is None or meeting.state != MeetingState.scheduled:
+        return False
+    member = session.get(Member, int(reminder.recipient)) if reminder.recipient.isdigit() else None
+    return (
+        member is not None and member.active and meetings.is_attendee(session, meeting.id, member)
+    )
+
+
+# No 対応しました / snooze: the message carries 次第を見る (handlers/views/meetings.py).
+register(Rule(MEETING_EVE, applies=meeting_ahead, actions=()))
+register(Rule(MEETING_SOON, applies=meeting_ahead, actions=()))
+
+
+def reminder_times(cal: BusinessCalendar, meeting: Meeting) -> dict[str, datetime | None]:
+    local = meeting.starts_at.astimezone(cal.tz)
+    eve = datetime.combine(cal.previous_business_day(local.date()), cal.opens, tzinfo=cal.tz)
+    soon = (
+        meeting.starts_at - timedelta(minutes=meeting.remind_before)
+        if meeting.remind_before
+        else None
+    )
+    return {MEETING_EVE: eve, MEETING_SOON: soon}
+
+
+def _subject(meeting: Meeting) -> Subject:
+    return Subject(SubjectKind.meeting, meeting.id)
+
+
+def _schedule_one(session, meeting, member_id: int, rule: str, due: datetime, at: datetime):
+    from models.reminders import Recipient
+
+    return schedule_reminder(
+        session,
+        key=f"meeting:{meeting.id}:{rule}:{member_id}:v{meeting.version}",
+        subject=_subject(meeting),
+        rule=rule,
+        recipient=Recipient.member(member_id),
+        due_at=due,
+        at=at,
+        payload={"meeting_id": meeting.id},
+    )
+
+
+def _tell(session: Session, meeting: Meeting, event: str, at: datetime) -> int:
+    """A DM to every attendee: an invitation, or the news that the meeting moved or is off."""
+    queued = 0
+    for member in meetings.attendees(session, meeting.id):
+        if not member.active:
+            continue
+        key = f"meeting:{meeting.id}:{event}:{member.id}"
+        if event != "invite":
+            key += f":v{meeting.version}"
+        queued += outbox.enqueue(
+            session,
+            key=key,
+            kind="meeting_invite" if event == "invite" else "meeting_changed",
+            target=member.slack_id,
+            payload={"meeting_id": meeting.id, "event": event},
+            at=at,
+        )
+    return queued
+
+
+def after_scheduled(session: Session, meeting: Meeting, *, at: datetime) -> None:
+    """Invitations and reminders, in the transaction that scheduled the meeting."""
+    _tell(session, meeting, "invite", at)
+    times = reminder_times(calendar_for(session), meeting)
+    for member in meetings.attendees(session, meeting.id):
+        for rule, due in times.items():
+            if due is not None and due > at:
+                _schedule_one(session, meeting, member.id, rule, due, at)
+
+
+def after_rescheduled(session: Session, meeting: Meeting, *, at: datetime) -> None:
+    """The attendees are told; pending reminders move; those already sent are made again."""
+    _tell(session, meeting, "rescheduled", at)
+    subject = _subject(meeting)
+    times = reminder_times(calendar_for(session), meeting)
+    for rule, due in times.items():
+        if due is None or due <= at:
+            cancel_reminders(session, subject=subject, at=at, reason="meeting_moved", rule=rule)
+            continue
+        moved = move_reminders(session, subject=subject, rule=rule, to=due, at=at)
+        have = {r.recipient for r in moved}
+        for member in meetings.attendees(session, meeting.id):
+            if str(member.id) not in have:
+                _schedule_one(session, meeting, member.id, rule, due, at)
+
+
+def after_cancelled(session: Session, meeting: Meeting, *, at: datetime) -> int:
+    _tell(session, meeting, "cancelled", at)
+    return cancel_reminders(session, subject=_subject(meeting), at=at, reason="meeting_cancelled")
+
+
+def pending_reminders(session: Session, meeting: Meeting):
+    return reminders_of(session, _subject(meeting), states=[ReminderState.pending])
+
+
+# --- recurring Link-net meetings -------------------------------------------------------------
+
+
+def _organiser(session: Session, series: MeetingSeries) -> Member | None:
+    member = session.get(Member, series.created_by_id) if series.created_by_id else None
+    if member is not None and member.active:
+        return member
+    coordinators = members_with_role(session, Role.coordinator)
+    return coordinators[0] if coordinators else None
+
+
+def next_occurrences(
+    session: Session, series: MeetingSeries, *, now: datetime, cal: BusinessCalendar
+) -> list[tuple[int, datetime]]:
+    """(month index, start) of the occurrences due within SERIES_AHEAD that do not exist yet."""
+    local = now.astimezone(cal.tz)
+    first = local.year * 12 + local.month - 1
+    found = []
+    for month in range(first, first + 4):
+        year, m = divmod(month, 12)
+        day = cal.monthly_meeting_day(year, m + 1, series.weekday, series.nth)
+        start = meetings.series_start(series, day)
+        if (
+            now < start <= now + SERIES_AHEAD
+            and meetings.occurrence_of(session, series.id, month) is None
+        ):
+            found.append((month, start))
+    return found
+
+
+def ensure_series(session: Session, series: MeetingSeries, *, now: datetime) -> list[Meeting]:
+    cal = calendar_for(session)
+    organiser = _organiser(session, series)
+    if organiser is None:
+        return []
+    member_ids = [
+        m for m in series.member_ids if (x := session.get(Member, m)) is not None and x.active
+    ]
+    agency_ids = [
+        a for a in series.agency_ids if (x := session.get(Agency, a)) is not None and x.active
+    ]
+    made = []
+    for month, start in next_occurrences(session, series, now=now, cal=cal):
+        meeting = meetings.schedule(
+            session,
+            kind=MeetingKind.linknet,
+            starts_at=start,
+            place=series.place,
+            member_ids=member_ids,
+            agency_ids=agency_ids,
+            case_ids=[],
+            created_by=organiser,
+            at=now,
+            has_consent=lambda *_: False,
+            minutes_long=series.minutes_long,
+            series_id=series.id,
+            series_month=month,
+            remind_before=series.remind_before,
+        )
+        after_scheduled(session, meeting, at=now)
+        made.append(meeting)
+    return made
+
+
+def ensure_all_series(engine, *, now: datetime) -> int:
+    """Each series in its own transaction: one that cannot be made does not stop the others."""
+    with transaction(engine, write=False) as session:
+        ids = [s.id for s in meetings.active_series(session)]
+    made = 0
+    for series_id in ids:
+        try:
+            with transaction(engine) as session:
+                series = session.get(MeetingSeries, series_id)
+                if series is not None and series.active:
+                    made += len(ensure_series(session, series, now=now))
+        except IntegrityError:  # another process made it at the same moment
+            continue
+        except Exception as exc:  # e.g. nobody left to invite: try again tomorrow
+            log.warning("series %s: no occurrence made (%s)", series_id, type(exc).__name__)
+    return made
+
+
+@periodic("meeting_series", cron="0 7 * * *")  # every morning; and at start
+def _series_job(ctx: JobContext) -> None:
+    if ensure_all_series(ctx.engine, now=ctx.now):
+        ctx.kick_delivery()
