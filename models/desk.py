@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from models.access import Action, case_scope
@@ -122,6 +122,15 @@ class Desk:
     linknet_channel: str | None = None
     sections: tuple[str, ...] = field(default=())
     extra: dict = field(default_factory=dict)  # SECTION_SOURCES' data, by section name
+
+
+def paginate_query(session: Session, query, *, order_by: tuple, page: int, size: int) -> Page:
+    """One page of cases counted and cut in SQL: a desk over years of cases loads one page."""
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    pages = max(1, -(-total // size))
+    page = min(max(page, 0), pages - 1)
+    rows = list(session.exec(query.order_by(*order_by).offset(page * size).limit(size)))
+    return Page(tuple(_lines(session, rows)), page, pages, total)
 
 
 def paginate(items: list, page: int, size: int = PAGE_SIZE) -> Page:
@@ -250,6 +259,22 @@ def open_cases(session: Session, member: Member) -> list[CaseLine]:
     return _lines(session, cases)
 
 
+def open_cases_page(session: Session, member: Member, *, page: int, size: int) -> Page:
+    """open_cases(), one page at a time, ordered in SQL (by stage, then number)."""
+    query = select(Case).where(
+        case_scope(session, member, Action.view_case_summary),
+        Case.state.not_in([CaseState.received, CaseState.closed]),
+    )
+    stage = case(STATE_RANK, value=Case.state, else_=len(STATE_RANK))
+    return paginate_query(session, query, order_by=(stage, Case.id), page=page, size=size)
+
+
+def sent_memos_page(session: Session, member: Member, *, page: int, size: int) -> Page:
+    query = select(Case).where(Case.referrer_agency_id == member.agency_id)
+    order = (Case.created_at.desc(), Case.id.desc())
+    return paginate_query(session, query, order_by=order, page=page, size=size)
+
+
 def counts_by_state(session: Session, member: Member) -> dict[str, int]:
     query = (
         select(Case.state, func.count())
@@ -298,7 +323,9 @@ def build(
         values["meetings"] = tuple(upcoming_meetings(session, member, now=now))
     if takes:
         sections.append("cases")
-        values["cases"] = paginate(open_cases(session, member), pages.get("cases", 0), page_size)
+        values["cases"] = open_cases_page(
+            session, member, page=pages.get("cases", 0), size=page_size
+        )
     if member.has(Role.support) or member.has(Role.coordinator) or member.has(Role.window):
         tasks = tuple(tasks_of(session, member, now=now))
         if tasks or member.has(Role.support) or member.has(Role.coordinator):
@@ -311,7 +338,7 @@ def build(
             values.setdefault("extra", {})[name] = data
     if member.has(Role.partner):
         sections.append("sent")
-        values["sent"] = paginate(sent_memos(session, member), pages.get("sent", 0), page_size)
+        values["sent"] = sent_memos_page(session, member, page=pages.get("sent", 0), size=page_size)
     if member.has(Role.department):
         sections.append("department")
         values["linknet_channel"] = channel_for(session, "linknet")
