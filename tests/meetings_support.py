@@ -56,13 +56,22 @@ def state_for(view: dict, values: dict) -> dict:
 
 
 def submit(bot, slack_id: str, view: dict, values: dict) -> dict:
-    """Submit a modal as `slack_id`; the bot's answer (response_action …) as a dict."""
+    """Submit a modal as `slack_id`; the bot's answer (response_action …) as a dict.
+
+    When the action is done the bot goes on to refresh the user's Home tab; this waits for it,
+    so no listener is still at work (holding a transaction) when the test ends."""
+    home = (bot.slack.home_views(slack_id) or {}).get("hash")
     view = {**view, "state": {"values": state_for(view, values)}}
     answer = bot.signed.interaction(
         {"type": "view_submission", "user": user(slack_id), "trigger_id": "unused", "view": view}
     )
     assert answer.status == 200, answer.text
-    return answer.json()
+    body = answer.json() if answer.text else {}
+    if (body.get("view") or {}).get("title", {}).get("text") == "完了しました":
+        bot.slack.wait_for(
+            lambda: (v := bot.slack.home_views(slack_id)) is not None and v["hash"] != home
+        )
+    return body
 
 
 def command(bot, slack_id: str, text: str) -> dict | None:
