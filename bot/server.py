@@ -7,6 +7,7 @@ states only, never data.
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from slack_bolt import App
@@ -67,12 +68,14 @@ def make_server(
 def shutdown(server, thread=None) -> None:
     """Stop a server whose `.run()` loops in another thread.
 
-    The sockets are closed from the loop's own thread (through waitress's trigger), so the
-    loop ends cleanly instead of selecting on closed descriptors.
+    Requests in flight finish first (their worker threads still need the loop to send the
+    answer); then the sockets are closed from the loop's own thread, through waitress's
+    trigger, so the loop ends instead of selecting on closed descriptors.
     """
     from waitress import wasyncore
 
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    server.task_dispatcher.shutdown()
+    server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+    with contextlib.suppress(OSError):  # the loop has already stopped
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
     if thread is not None:
         thread.join(timeout=5)

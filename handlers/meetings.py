@@ -11,6 +11,7 @@ reason — the members without a 守秘義務 acknowledgement, the cases without
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from datetime import datetime
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
@@ -45,6 +47,7 @@ from models.org import Agency, member_by_slack_id
 from reminders import meetings as meeting_reminders
 from reminders.deadlines import calendar_for
 
+log = logging.getLogger("tsunagi.handlers")
 CASE_OPTIONS = 100  # Slack shows at most 100 options
 KIND_WORDS = {
     "linknet": MeetingKind.linknet,
@@ -254,7 +257,10 @@ def switch_kind(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
             new = schedule_view(session, chosen, organiser=user, now=now)
     except Refused:
         return
-    client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=new)
+    try:  # the hash: a form changed meanwhile (another click) is not overwritten
+        client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=new)
+    except SlackApiError as exc:
+        log.info("could not redraw the meeting form: %s", exc.response.get("error"))
 
 
 def _normalised_query(text: str) -> str:

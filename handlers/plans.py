@@ -9,8 +9,11 @@ change nothing and are audited; a task's text is shown only in a modal, and that
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from handlers import ids
@@ -31,6 +34,8 @@ from models.consent import COVERABLE_KINDS
 from models.errors import DomainError
 from models.org import Agency, member_by_slack_id, windows
 from reminders import plans as plan_reminders
+
+log = logging.getLogger("tsunagi.handlers")
 
 
 def register(app: App) -> None:
@@ -470,7 +475,7 @@ def submit_resource_add(ack: Ack, body: dict, client: WebClient, view: dict, con
     ack()
     previous = (body.get("view") or {}).get("previous_view_id")
     if previous:
-        client.views_update(view_id=previous, view=listing)
+        update_quietly(client, previous, listing)
 
 
 def toggle_resource(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
@@ -500,5 +505,12 @@ def toggle_resource(ack: Ack, body: dict, client: WebClient, context: dict) -> N
     except DomainError as exc:
         answer(client, body, explain(exc))
         return
-    view = body.get("view") or {}
-    client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=listing)
+    update_quietly(client, (body.get("view") or {}).get("id"), listing)
+
+
+def update_quietly(client: WebClient, view_id: str | None, view) -> None:
+    """Redraw a list from the database; if the user closed it meanwhile, nothing is lost."""
+    try:
+        client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        log.info("could not update a view: %s", exc.response.get("error"))

@@ -43,6 +43,13 @@ def rows(engine) -> list[tuple[str, str, str, bool]]:
         ]
 
 
+def shown(bot, view_id: str, text: str) -> dict:
+    """The modal `view_id` once it shows `text` (it is redrawn after each click)."""
+    return bot.slack.wait_for(
+        lambda: [v for v in bot.slack.views_opened() if v["id"] == view_id and text in text_of(v)]
+    )[0]
+
+
 def load(tmp_path, text: str, name: str = "resources.toml") -> int:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -133,12 +140,26 @@ def test_the_coordinator_adds_and_deactivates_resources_in_slack(
     with Session(bot.rt.engine) as s:
         rid = s.exec(select(Resource)).one().id
     click_view(bot, COORD, listing, "resource_toggle", str(rid))
-    bot.slack.wait_for(lambda: rows(bot.rt.engine)[0][3] is False)
+    listing = bot.slack.wait_for(
+        lambda: [
+            v
+            for v in bot.slack.views_opened()
+            if v["id"] == view["id"] and "また使う" in text_of(v)
+        ]
+    )[0]
+    assert rows(bot.rt.engine)[0][3] is False
     # a resource added in Slack is not deactivated by the file
     monkeypatch.setenv("TSUNAGI_DATABASE_URL", db_url)
     monkeypatch.setenv("TSUNAGI_ENCRYPTION_KEY", TEST_KEY)
     click_view(bot, COORD, listing, "resource_toggle", str(rid))
-    bot.slack.wait_for(lambda: rows(bot.rt.engine)[0][3] is True)
+    bot.slack.wait_for(
+        lambda: [
+            v
+            for v in bot.slack.views_opened()
+            if v["id"] == view["id"] and "使わなくする" in text_of(v)
+        ]
+    )
+    assert rows(bot.rt.engine)[0][3] is True
     assert load(tmp_path, GOOD) == 0
     assert next(r for r in rows(bot.rt.engine) if r[1] == "試験 子ども食堂")[3] is True
 
