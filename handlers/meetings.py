@@ -66,6 +66,7 @@ SCHEDULE_FIELD = {
     "meeting.marugoto_needs_consent": "cases",
     "meeting.linknet_no_cases": "cases",
     "meeting.case_closed": "cases",
+    "meeting.case_at_window": "cases",
     "case.not_found": "cases",
     "meeting.topic_personal": "topics",
     "meeting.topic_too_long": "topics",
@@ -279,7 +280,9 @@ def case_options(ack: Ack, body: dict, context: dict) -> None:
         if not decide(session, member, Action.manage_meeting):
             ack(options=[])
             return
-        rows = select(Case).where(Case.state.not_in([CaseState.received, CaseState.closed]))
+        rows = select(Case).where(
+            Case.state.not_in([*domain.NOT_YET_FOR_MEETINGS, CaseState.closed])
+        )
         if query:
             digits = query.lstrip("R").split("-")[-1]
             rows = rows.where(

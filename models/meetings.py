@@ -47,6 +47,9 @@ class MeetingKind(StrEnum):
 
 
 CASE_MEETINGS = (MeetingKind.saponet, MeetingKind.marugoto)
+# A memo still waiting or held by one window is not for the meetings: the window escalates it
+# to the coordinator first (重層推進室へつなぐ).
+NOT_YET_FOR_MEETINGS = (CaseState.received, CaseState.window)
 
 
 class MeetingState(StrEnum):
@@ -178,6 +181,9 @@ def check_rules(
     closed = [c for c in cases if c.state == CaseState.closed]
     if closed:
         raise DomainError("meeting.case_closed", numbers="、".join(c.number for c in closed))
+    at_window = [c for c in cases if c.state in NOT_YET_FOR_MEETINGS]
+    if at_window:
+        raise DomainError("meeting.case_at_window", numbers="、".join(c.number for c in at_window))
     unbound = [m for m in attendees if not bound_by_confidentiality(m)]
     if kind is MeetingKind.saponet and unbound:
         raise DomainError(

@@ -311,6 +311,8 @@ def _walk(session: Session, case: Case, member, targets: list[CaseState], at: da
     from models.lifecycle import can_move
 
     moved = None
+    if case.state == CaseState.coordination:  # the meeting is the assessment's outcome
+        targets = [CaseState.assessment, *targets]
     for target in targets:
         if case.state == target:
             continue

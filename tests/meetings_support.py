@@ -224,3 +224,15 @@ def local(at: datetime) -> str:
 
 def d(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def fresh_home(bot, user) -> dict:
+    """The user's Home tab as published after opening it now."""
+    old = (bot.slack.home_views(user) or {}).get("hash")
+    bot.signed.event(
+        {"type": "app_home_opened", "user": user, "tab": "home"},
+        event_id=f"Ev{user}{len(bot.slack.calls_to('views.publish'))}",
+    )
+    return bot.slack.wait_for(
+        lambda: (v := bot.slack.home_views(user)) is not None and v["hash"] != old and v
+    )

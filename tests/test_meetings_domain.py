@@ -35,7 +35,15 @@ def agency(s: Session, key: str) -> Agency:
 
 @pytest.fixture
 def world(org):
+    """Three synthetic cases, escalated to the coordinator and in assessment."""
     generate_cases(org, count=3, start=START - timedelta(days=10), days=5)
+    with Session(org) as s:
+        from models.cases import Case
+
+        for case in s.exec(select(Case)):
+            case.state = "assessment"
+            s.add(case)
+        s.commit()
     return org
 
 
@@ -409,3 +417,13 @@ def test_meetings_plans_and_resource_use_feed_the_linknet_figures(world):
         }
         assert SOURCES["plans"].count(s, nov, nov) == {("made", nov): 1}
         assert SOURCES["resources"].count(s, nov, nov) == {("used", nov): 1}
+
+
+def test_a_memo_still_at_a_window_is_not_for_the_meetings(world):
+    from models.cases import Case
+
+    with Session(world) as s:
+        s.get(Case, 1).state = "window"
+        with pytest.raises(DomainError) as refused:
+            sched(s, MeetingKind.saponet, ["U0COORD"], cases=[1])
+        assert refused.value.code == "meeting.case_at_window"

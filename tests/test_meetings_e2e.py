@@ -523,3 +523,27 @@ def test_linknet_minutes_contain_no_personal_data(bot, cases, clock, monkeypatch
         str(meeting.id),
     )
     assert "居場所の資源" in text_of(new_view(bot, before))
+
+
+def test_the_home_tab_opens_the_form_and_lists_meetings(bot, cases):
+    from tests.meetings_support import fresh_home
+
+    home = fresh_home(bot, COORD)
+    view = new_view(bot, click_view(bot, COORD, home, "meeting_new", "saponet"))
+    assert view["callback_id"] == "meeting_schedule"
+    meeting = schedule_saponet(bot, cases)
+    home = fresh_home(bot, COORD)
+    assert has_button(home["blocks"], "meeting_open", str(meeting.id))
+    assert "さぽネット会議（1件）" in text_of(home)
+
+
+def test_the_manifest_asks_slack_for_the_cases_options(capsys):
+    import yaml
+
+    from bot.cli import main
+
+    assert main(["manifest", "--http-url", "https://tsunagi.example.jp"]) == 0
+    data = yaml.safe_load(capsys.readouterr().out)
+    assert data["settings"]["interactivity"]["message_menu_options_url"] == (
+        "https://tsunagi.example.jp/slack/events"
+    )

@@ -24,6 +24,7 @@ from tests.meetings_support import (
     command,
     dms,
     ephemeral_after,
+    fresh_home,
     has_button,
     jst,
     local,
@@ -280,18 +281,6 @@ def test_a_support_agency_with_a_task_sees_the_case_but_details_only_with_consen
     assert not has_button(agenda["blocks"], "meeting_case")  # consent does not cover 民生児童委員
     home = fresh_home(bot, "U0SUPPORT1")
     assert "R8-0001" in text_of(home) and has_button(home["blocks"], "task_open")
-
-
-def fresh_home(bot, user) -> dict:
-    """The user's Home tab as published after opening it now."""
-    old = (bot.slack.home_views(user) or {}).get("hash")
-    bot.signed.event(
-        {"type": "app_home_opened", "user": user, "tab": "home"},
-        event_id=f"Ev{user}{len(bot.slack.calls_to('views.publish'))}",
-    )
-    return bot.slack.wait_for(
-        lambda: (v := bot.slack.home_views(user)) is not None and v["hash"] != old and v
-    )
 
 
 def test_the_coordinators_home_shows_meetings_tasks_and_what_is_late(bot, planned, clock):
