@@ -218,7 +218,10 @@ def meeting_command(ack: Ack, body: dict, client: WebClient, context: dict, args
             ]
             text, blocks = views.meetings_list(rows)
     if view is None:
-        ack(text=text, blocks=blocks) if blocks else ack(text=text)
+        if blocks:
+            ack(text=text, blocks=blocks)
+        else:
+            ack(text=text)
         return
     ack()
     client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -285,10 +288,9 @@ def case_options(ack: Ack, body: dict, context: dict) -> None:
         )
         if query:
             digits = query.lstrip("R").split("-")[-1]
+            typed = Case.number.contains(query, autoescape=True)
             rows = rows.where(
-                or_(Case.number.contains(query), Case.number.contains(digits))
-                if digits
-                else Case.number.contains(query)
+                or_(typed, Case.number.contains(digits, autoescape=True)) if digits else typed
             )
         cases = list(session.exec(rows.order_by(Case.id.desc()).limit(CASE_OPTIONS)))
         options = []
@@ -347,6 +349,7 @@ def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context
     length = views.read_int(view, "length") or 60
     repeat = views.read(view, "repeat") or "none"
     topics = (views.read(view, "topics") or "").splitlines()
+    member_ids: set[int] = set()
     try:
         with acting(svc.engine) as session:
             member = require(session, at=now, user=user, action=Action.manage_meeting)
@@ -403,8 +406,7 @@ def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context
         ack(response_action="update", view=notice_modal(t("meeting.title.schedule"), exc.text))
         return
     except DomainError as exc:
-        chosen_ids = set(member_ids) if "member_ids" in locals() else set()
-        ack(response_action="errors", errors=_schedule_errors(view, exc, chosen_ids))
+        ack(response_action="errors", errors=_schedule_errors(view, exc, member_ids))
         return
     ack(response_action="update", view=notice_modal(t("meeting.title.done"), done))
     after_action(client, context, user)

@@ -223,6 +223,9 @@ def upcoming_meetings(session: Session, member: Member, *, now: datetime) -> lis
     ]
 
 
+TASKS_LISTED = 50  # the soonest due; the Home tab shows the first few
+
+
 def tasks_of(session: Session, member: Member, *, now: datetime) -> list[TaskItem]:
     """The open tasks (役割分担) of the member's agency; for the coordinator, every open task
     (how the plans progress). Soonest due first (models/plans.py)."""
@@ -231,22 +234,19 @@ def tasks_of(session: Session, member: Member, *, now: datetime) -> list[TaskIte
     today = now.astimezone(plans.TOKYO).date()
     agency = None if member.has(Role.coordinator) else member.agency_id
     names = {a.id: a.name for a in session.exec(select(Agency))}
-    items = []
-    for task in plans.open_tasks(session, agency_id=agency):
-        overdue = task.due_on < today
-        items.append(
-            TaskItem(
-                case_id=task.case_id,
-                number=session.get(Case, task.case_id).number,
-                title_code="plan.task_title.overdue" if overdue else "plan.task_title.open",
-                due=plans.due_at(task.due_on),
-                task_id=task.id,
-                overdue=overdue,
-                agency=names.get(task.agency_id),
-                notes=len(task.progress or []),
-            )
+    return [
+        TaskItem(
+            case_id=x.case_id,
+            number=x.number,
+            title_code="plan.task_title.overdue" if x.due_on < today else "plan.task_title.open",
+            due=plans.due_at(x.due_on),
+            task_id=x.task_id,
+            overdue=x.due_on < today,
+            agency=names.get(x.agency_id),
+            notes=x.notes,
         )
-    return items
+        for x in plans.open_task_lines(session, agency_id=agency, limit=TASKS_LISTED)
+    ]
 
 
 def open_cases(session: Session, member: Member) -> list[CaseLine]:

@@ -132,6 +132,7 @@ class PlanTask(SQLModel, table=True):
     due_on: date
     state: str = Field(default=TaskState.open, max_length=12, index=True)
     progress: list = Field(default_factory=list, sa_column=Column(EncryptedJSON, nullable=False))
+    progress_count: int = 0  # how many notes: lists show it without decrypting them
     resource_id: int | None = Field(default=None, foreign_key="resource.id")
     created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -594,6 +595,7 @@ def add_progress(session: Session, task: PlanTask, *, note: str, by_id: int, at:
     if task.state != TaskState.open:
         raise DomainError("plan.task_not_open")
     task.progress = [*task.progress, {"at": at.isoformat(), "by": by_id, "note": note}]
+    task.progress_count = len(task.progress)
     session.add(task)
 
 
@@ -726,11 +728,42 @@ def cases_with_open_tasks(session: Session, agency_id: int) -> set[int]:
     return set(rows)
 
 
-def open_tasks(session: Session, *, agency_id: int | None = None) -> list[PlanTask]:
-    query = select(PlanTask).where(PlanTask.state == TaskState.open)
+@dataclass(frozen=True)
+class TaskLine:
+    """An open task as lists show it: ids, dates and counts — nothing decrypted."""
+
+    task_id: int
+    case_id: int
+    number: str
+    agency_id: int
+    due_on: date
+    notes: int
+
+
+def open_task_lines(
+    session: Session, *, agency_id: int | None = None, due_before: date | None = None, limit=None
+) -> list[TaskLine]:
+    """Open tasks (of one agency, or all), soonest due first, in one query."""
+    query = (
+        select(
+            PlanTask.id,
+            PlanTask.case_id,
+            Case.number,
+            PlanTask.agency_id,
+            PlanTask.due_on,
+            PlanTask.progress_count,
+        )
+        .join(Case, Case.id == PlanTask.case_id)
+        .where(PlanTask.state == TaskState.open)
+    )
     if agency_id is not None:
         query = query.where(PlanTask.agency_id == agency_id)
-    return list(session.exec(query.order_by(PlanTask.due_on, PlanTask.id)))
+    if due_before is not None:
+        query = query.where(PlanTask.due_on < due_before)
+    query = query.order_by(PlanTask.due_on, PlanTask.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [TaskLine(*row) for row in session.exec(query)]
 
 
 # --- participation resources ---------------------------------------------------------------------
@@ -783,17 +816,10 @@ def overdue_items(session: Session, member, now: datetime, deadline_of) -> list:
     del deadline_of
     today = now.astimezone(TOKYO).date()
     coordinator = member.has(Role.coordinator)
-    query = (
-        select(PlanTask, Case.number)
-        .join(Case, Case.id == PlanTask.case_id)
-        .where(PlanTask.state == TaskState.open, PlanTask.due_on < today)
+    lines = open_task_lines(
+        session, agency_id=None if coordinator else member.agency_id, due_before=today
     )
-    if not coordinator:
-        query = query.where(PlanTask.agency_id == member.agency_id)
-    items = [
-        OverdueItem("task", task.case_id, number, due_at(task.due_on))
-        for task, number in session.exec(query)
-    ]
+    items = [OverdueItem("task", x.case_id, x.number, due_at(x.due_on)) for x in lines]
     if coordinator:
         for plan in reviews_due(session, on_or_before=today):
             number = session.get(Case, plan.case_id).number

@@ -233,7 +233,7 @@ def ensure_all_series(engine, *, now: datetime) -> int:
     return made
 
 
-@periodic("meeting_series", cron="0 7 * * *")  # every morning; and at start
+@periodic("meeting_series", cron="35 8 * * 1-5")  # weekday mornings (invitations go out); at start
 def _series_job(ctx: JobContext) -> None:
     if ensure_all_series(ctx.engine, now=ctx.now):
         ctx.kick_delivery()

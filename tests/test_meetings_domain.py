@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
 
+from models.clock import TOKYO
 from models.errors import DomainError
 from models.meetings import MeetingKind, agenda_cases, attendees, cancel, reschedule, schedule
 from models.org import Agency, Member
@@ -22,6 +23,7 @@ from models.plans import (
     record_outcome,
 )
 from models.synthetic import generate_cases
+from reminders.calendar import BusinessCalendar
 from tests.conftest import START
 
 
@@ -188,11 +190,6 @@ def test_plan_needs_goals_and_a_future_review(world):
 
 
 # --- reminder times on the business calendar -----------------------------------------------------
-
-from datetime import datetime  # noqa: E402
-
-from models.clock import TOKYO  # noqa: E402
-from reminders.calendar import BusinessCalendar  # noqa: E402
 
 
 def jst(text: str) -> datetime:

@@ -547,3 +547,25 @@ def test_the_manifest_asks_slack_for_the_cases_options(capsys):
     assert data["settings"]["interactivity"]["message_menu_options_url"] == (
         "https://tsunagi.example.jp/slack/events"
     )
+
+
+def test_the_linknet_agenda_carries_the_last_published_figures_only(bot):
+    from models.db import transaction
+    from models.linknet.posting import post
+    from reminders.linknet_job import ack_deadline_function
+    from tests.test_linknet_figures import OCTOBER, october
+
+    october(bot.rt.engine)
+    with transaction(bot.rt.engine) as session:
+        post(session, month=OCTOBER, now=START, deadline=ack_deadline_function(session))
+    view = form(bot, "linknet")
+    answer = submit(bot, COORD, view, values(members=[COORD, "U0DEPT1"], repeat="none"))
+    assert answer["response_action"] == "update", answer
+    [meeting] = meetings(bot.rt.engine)
+    mine = command(bot, "U0DEPT1", f"meeting {meeting.id}")
+    agenda = new_view(bot, click_view(bot, "U0DEPT1", mine, "meeting_agenda", str(meeting.id)))
+    text = text_of(agenda)
+    assert "最新の集計（2026年10月）" in text and "新規つなぎメモ（分野別）：" in text
+    assert "R8-" not in text and not has_button(agenda["blocks"], "meeting_case")
+    for value in PERSONAL:
+        assert value not in text

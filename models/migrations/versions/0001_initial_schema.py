@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 11:03:49.672176
+Create Date: 2026-11-27 12:07:09.170813
 """
 
 import sqlalchemy as sa
@@ -784,6 +784,7 @@ def upgrade() -> None:
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("progress", models.crypto.EncryptedJSON(), nullable=False),
+        sa.Column("progress_count", sa.Integer(), nullable=False),
         sa.Column("resource_id", sa.Integer(), nullable=True),
         sa.Column("created_at", models.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("done_at", models.db.UTCDateTime(timezone=True), nullable=True),
