@@ -4,7 +4,7 @@ lead, suspend, resume, close), and `/tsunagi status` / `/tsunagi mine`.
 Every listener looks the clicking user up in the database and asks `models.access.decide`;
 a refusal is answered only to that user, changes nothing and is audited (handlers.replies).
 The domain (models.casework) checks the right again and the state machine decides what is
-possible; its refusals are shown in words (`explain`).
+possible; its refusals are shown in words (`handlers.replies.message_for`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,18 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from handlers import ids, outreach
-from handlers.case_desk_common import after_action, answer, explain, show
 from handlers.commands import subcommand
 from handlers.home import build_desk
-from handlers.replies import refuse
+from handlers.replies import (
+    act,
+    allowed,
+    answer,
+    int_or_none,
+    open_modal,
+    refuse,
+    require,
+    submit,
+)
 from handlers.services import services
 from handlers.texts import label, t
 from handlers.views.case_desk import (
@@ -34,7 +42,7 @@ from handlers.views.case_desk import (
 from handlers.views.cases import detail_modal
 from handlers.views.common import notice_modal
 from handlers.views.mrkdwn import escape
-from models import audit, casework, intake
+from models import casework, intake
 from models.access import STEP_ACTION, Action, decide, steps_for
 from models.cases import Case, case_by_id, case_by_number, detail, normalise_number, summary
 from models.consent import has_consent
@@ -65,23 +73,10 @@ def register(app: App) -> None:
     app.view(ids.VIEW_CASE_STEP)(submit_step)
 
 
-def _case_id(value: object) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _audit_allowed(session, *, at, member, action: Action, case_id: int) -> None:
-    audit.record(
-        session,
-        at=at,
-        actor_slack_id=member.slack_id,
-        actor_member_id=member.id,
-        action=action,
-        case_id=case_id,
-        allowed=True,
-    )
+def _case(session, case_id: int | None) -> Case:
+    if case_id is None:
+        raise DomainError("case.not_found")
+    return case_by_id(session, case_id)
 
 
 # --- 受付 ---------------------------------------------------------------------------------------
@@ -89,44 +84,18 @@ def _audit_allowed(session, *, at, member, action: Action, case_id: int) -> None
 
 def acknowledge_case(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
-    do_acknowledge(client, context, body, _case_id(body["actions"][0].get("value")))
+    do_acknowledge(client, context, body, int_or_none(body["actions"][0].get("value")))
 
 
 def do_acknowledge(client: WebClient, context: dict, body: dict, case_id: int | None) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
-    try:
-        with transaction(svc.engine) as session:
-            member = member_by_slack_id(session, user)
-            case = case_by_id(session, case_id) if case_id else None
-            if case is None:
-                raise DomainError("case.not_found")
-            decision = decide(session, member, Action.acknowledge_case, case)
-            if not decision:
-                text = refuse(
-                    session,
-                    at=now,
-                    slack_id=user,
-                    member=member,
-                    action=Action.acknowledge_case,
-                    reason=decision.reason,
-                    case_id=case.id,
-                )
-                done = False
-            else:
-                intake.acknowledge(session, case_id=case.id, member=member, at=now)
-                _audit_allowed(
-                    session, at=now, member=member, action=Action.acknowledge_case, case_id=case.id
-                )
-                text = t("ack.done", number=case.number)
-                done = True
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    if done:
-        after_action(client, context, user)  # first: the answer then finds the Home up to date
-    answer(client, body, text)
+    def work(session, user, now):
+        case = _case(session, case_id)
+        member = require(session, at=now, user=user, action=Action.acknowledge_case, case=case)
+        intake.acknowledge(session, case_id=case.id, member=member, at=now)
+        allowed(session, at=now, member=member, action=Action.acknowledge_case, case_id=case.id)
+        return t("ack.done", number=case.number)
+
+    act(client, context, body, work)
 
 
 # --- 詳細を見る -----------------------------------------------------------------------------------
@@ -135,45 +104,21 @@ def do_acknowledge(client: WebClient, context: dict, body: dict, case_id: int | 
 def show_case_detail(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     """The memo, consent, lead, history and the steps this member may take. Audited."""
     ack()
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
-    case_id = _case_id(body["actions"][0].get("value"))
-    try:
-        with transaction(svc.engine) as session:
-            member = member_by_slack_id(session, user)
-            case = case_by_id(session, case_id) if case_id else None
-            if case is None:
-                raise DomainError("case.not_found")
-            decision = decide(session, member, Action.view_case_detail, case)
-            if decision:
-                view = detail_modal(
-                    detail(session, case),
-                    record=casework.case_record(session, case),
-                    steps=steps_for(session, member, case),
-                )
-                view.blocks += outreach.case_blocks(session, member, case)  # アウトリーチ
-                _audit_allowed(
-                    session, at=now, member=member, action=Action.view_case_detail, case_id=case.id
-                )
-            else:
-                view = None
-                refused = refuse(
-                    session,
-                    at=now,
-                    slack_id=user,
-                    member=member,
-                    action=Action.view_case_detail,
-                    reason=decision.reason,
-                    case_id=case.id,
-                )
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    if view is None:
-        answer(client, body, refused)
-        return
-    show(client, body, view)
+    case_id = int_or_none(body["actions"][0].get("value"))
+
+    def build(session, user, now):
+        case = _case(session, case_id)
+        member = require(session, at=now, user=user, action=Action.view_case_detail, case=case)
+        view = detail_modal(
+            detail(session, case),
+            record=casework.case_record(session, case),
+            steps=steps_for(session, member, case),
+        )
+        view.blocks += outreach.case_blocks(session, member, case)  # アウトリーチ
+        allowed(session, at=now, member=member, action=Action.view_case_detail, case_id=case.id)
+        return view
+
+    open_modal(client, context, body, build)
 
 
 # --- the steps: open the form ------------------------------------------------------------------
@@ -182,7 +127,7 @@ def show_case_detail(ack: Ack, body: dict, client: WebClient, context: dict) -> 
 def _parse_menu_value(value: str | None) -> tuple[Step | None, int | None]:
     step, _, case_id = (value or "").partition(":")
     try:
-        return Step(step), _case_id(case_id)
+        return Step(step), int_or_none(case_id)
     except ValueError:
         return None, None
 
@@ -203,7 +148,7 @@ def click_step(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
         step = Step(action["action_id"].removeprefix(ids.ACTION_CASE_STEP))
     except ValueError:
         step = None
-    open_step(client, context, body, step, _case_id(action.get("value")))
+    open_step(client, context, body, step, int_or_none(action.get("value")))
 
 
 def open_step(
@@ -221,37 +166,15 @@ def open_step(
         opener = case_records.open_consent if step is Step.consent else case_records.open_assessment
         opener(client, context, body, case_id)
         return
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
-    view = None
-    try:
-        with transaction(svc.engine) as session:
-            member = member_by_slack_id(session, user)
-            case = case_by_id(session, case_id)
-            action = STEP_ACTION[step]
-            decision = decide(session, member, action, case)
-            if not decision:
-                text = refuse(
-                    session,
-                    at=now,
-                    slack_id=user,
-                    member=member,
-                    action=action,
-                    reason=decision.reason,
-                    case_id=case.id,
-                )
-            elif CaseState(case.state) not in STEP_FROM[step]:
-                text = explain(DomainError("desk.not_now", number=case.number, state=case.state))
-            else:
-                view = _form(session, step, case)
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    if view is None:
-        answer(client, body, text)
-        return
-    show(client, body, view)
+
+    def build(session, user, now):
+        case = case_by_id(session, case_id)
+        require(session, at=now, user=user, action=STEP_ACTION[step], case=case)
+        if CaseState(case.state) not in STEP_FROM[step]:
+            raise DomainError("desk.not_now", number=case.number, state=case.state)
+        return _form(session, step, case)
+
+    open_modal(client, context, body, build)
 
 
 def _form(session, step: Step, case: Case):
@@ -338,9 +261,6 @@ def _apply(session, step: Step, case: Case, member, view: dict, at) -> str:
 
 
 def submit_step(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     meta = StepMeta.loads(view.get("private_metadata"))
     if meta is None:
         ack(
@@ -348,43 +268,24 @@ def submit_step(ack: Ack, body: dict, client: WebClient, view: dict, context: di
         )
         return
     step = Step(meta.step)
-    refused = None
-    try:
-        with transaction(svc.engine) as session:
-            member = member_by_slack_id(session, user)
-            case = case_by_id(session, meta.case_id)
-            action = STEP_ACTION[step]
-            decision = decide(session, member, action, case)
-            if not decision:
-                refused = refuse(
-                    session,
-                    at=now,
-                    slack_id=user,
-                    member=member,
-                    action=action,
-                    reason=decision.reason,
-                    case_id=case.id,
-                )
-            else:
-                done = _apply(session, step, case, member, view, now)
-                _audit_allowed(session, at=now, member=member, action=action, case_id=case.id)
-    except casework.InputError as exc:
-        ack(
-            response_action="errors",
-            errors={f: explain(DomainError(c)) for f, c in exc.errors.items()},
-        )
-        return
-    except DomainError as exc:
-        if step in NO_INPUT:
-            ack(response_action="update", view=notice_modal(t("desk.notice_title"), explain(exc)))
-        else:
-            ack(response_action="errors", errors={MAIN_FIELD[step]: explain(exc)})
-        return
-    if refused is not None:
-        ack(response_action="update", view=notice_modal(t("desk.notice_title"), refused))
-        return
-    ack(response_action="update", view=notice_modal(t("desk.done_title"), done))
-    after_action(client, context, user)
+
+    def work(session, user, now):
+        case = case_by_id(session, meta.case_id)
+        action = STEP_ACTION[step]
+        member = require(session, at=now, user=user, action=action, case=case)
+        done = _apply(session, step, case, member, view, now)
+        allowed(session, at=now, member=member, action=action, case_id=case.id)
+        return notice_modal(t("desk.done_title"), done)
+
+    submit(
+        ack,
+        client,
+        context,
+        body,
+        work,
+        title=t("desk.notice_title"),
+        field=None if step in NO_INPUT else MAIN_FIELD[step],
+    )
 
 
 # --- /tsunagi status, /tsunagi mine ------------------------------------------------------------
@@ -419,14 +320,13 @@ def status_command(ack: Ack, body: dict, client: WebClient, context: dict, args:
         elif number is None:
             text = t("status.usage")
         elif case is None:
-            audit.record(
+            refuse(
                 session,
                 at=now,
-                actor_slack_id=user,
-                actor_member_id=member.id,
+                slack_id=user,
+                member=member,
                 action=Action.view_case_status,
-                allowed=False,
-                detail="case.not_found",
+                reason="case.not_found",
             )
             text = t("status.not_found", number=number)
         elif not decision:

@@ -13,27 +13,37 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from handlers import ids
-from handlers.case_desk_common import after_action, answer, explain, show
 from handlers.commands import subcommand
-from handlers.replies import refuse
+from handlers.replies import (
+    Refused,
+    acting,
+    allowed,
+    answer,
+    attempt,
+    button_value,
+    int_or_none,
+    message_for,
+    open_modal,
+    redraw,
+    refuse,
+    require,
+    submit,
+)
 from handlers.services import services
 from handlers.texts import t
 from handlers.views import meetings as views
 from handlers.views.cases import detail_modal
 from handlers.views.common import notice_modal
 from handlers.views.documents import agenda_text, minutes_text, when_text
-from models import audit, casework
+from models import casework
 from models import meetings as domain
 from models.access import Action, decide, steps_for
 from models.cases import Case, case_by_id, detail
@@ -74,6 +84,7 @@ SCHEDULE_FIELD = {
     "meeting.topics_only_linknet": "kind",
     "meeting.place_too_long": "place",
     "meeting.bad_reminder": "remind",
+    "meeting.error.unregistered": "members",
 }
 
 
@@ -98,75 +109,10 @@ def register(app: App) -> None:
 # --- small pieces --------------------------------------------------------------------------------
 
 
-def int_or_none(value: object) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def pair(value: object) -> tuple[int | None, int | None]:
     """ "12:34" -> (12, 34): the meeting and case of a button."""
     first, _, second = str(value or "").partition(":")
     return int_or_none(first), int_or_none(second)
-
-
-def allowed(session: Session, *, at, member, action: Action, case_id=None, detail_code=None):
-    audit.record(
-        session,
-        at=at,
-        actor_slack_id=member.slack_id,
-        actor_member_id=member.id,
-        action=action,
-        case_id=case_id,
-        allowed=True,
-        detail=detail_code,
-    )
-
-
-class Refused(Exception):
-    """A right was refused: the text was audited and is shown to the user."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-
-@contextmanager
-def acting(engine) -> Iterator[Session]:
-    """One transaction for a user's action. A refusal (Refused, raised by `require` before
-    anything is changed) still commits its audit entry, then propagates to be answered."""
-    refused = None
-    with transaction(engine) as session:
-        try:
-            yield session
-        except Refused as exc:
-            refused = exc
-    if refused is not None:
-        raise refused
-
-
-def require(session: Session, *, at, user: str, action: Action, case=None, meeting=None, task=None):
-    """The acting member, if `decide` allows; else Refused (audited)."""
-    member = member_by_slack_id(session, user)
-    decision = decide(session, member, action, case, meeting=meeting, task=task)
-    if not decision:
-        raise Refused(
-            refuse(
-                session,
-                at=at,
-                slack_id=user,
-                member=member,
-                action=action,
-                reason=decision.reason,
-                case_id=case.id if case is not None else None,
-            )
-        )
-    return member
-
-
-def button_value(body: dict) -> object:
-    return (body.get("actions") or [{}])[0].get("value")
 
 
 def schedule_view(session: Session, kind: str, *, organiser: str, now: datetime):
@@ -207,7 +153,7 @@ def meeting_command(ack: Ack, body: dict, client: WebClient, context: dict, args
             try:
                 view = _meeting_view(session, user=user, meeting_id=int(word), now=now)
             except (Refused, DomainError) as exc:
-                text = exc.text if isinstance(exc, Refused) else explain(exc)
+                text = exc.text if isinstance(exc, Refused) else message_for(exc)
         elif manage:
             kind = KIND_WORDS.get(unicodedata.normalize("NFKC", word).lower(), MeetingKind.saponet)
             view = schedule_view(session, kind, organiser=user, now=now)
@@ -229,42 +175,29 @@ def meeting_command(ack: Ack, body: dict, client: WebClient, context: dict, args
 
 def new_from_home(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
-    try:
-        with acting(svc.engine) as session:
-            require(session, at=now, user=user, action=Action.manage_meeting)
-            kind = (button_value(body) or "").strip() or MeetingKind.saponet
-            if kind not in MeetingKind.__members__:
-                kind = MeetingKind.saponet
-            view = schedule_view(session, kind, organiser=user, now=now)
-    except Refused as exc:
-        answer(client, body, exc.text)
-        return
-    show(client, body, view)
+
+    def build(session, user, now):
+        require(session, at=now, user=user, action=Action.manage_meeting)
+        kind = (button_value(body) or "").strip() or MeetingKind.saponet
+        if kind not in MeetingKind.__members__:
+            kind = MeetingKind.saponet
+        return schedule_view(session, kind, organiser=user, now=now)
+
+    open_modal(client, context, body, build)
 
 
 def switch_kind(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     """The kind chosen in the form: the form is redrawn with that kind's fields."""
     ack()
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     chosen = ((body.get("actions") or [{}])[0].get("selected_option") or {}).get("value")
     if chosen not in MeetingKind.__members__:
         return
-    view = body.get("view") or {}
-    try:
-        with acting(svc.engine) as session:
-            require(session, at=now, user=user, action=Action.manage_meeting)
-            new = schedule_view(session, chosen, organiser=user, now=now)
-    except Refused:
-        return
-    try:  # the hash: a form changed meanwhile (another click) is not overwritten
-        client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=new)
-    except SlackApiError as exc:
-        log.info("could not redraw the meeting form: %s", exc.response.get("error"))
+
+    def build(session, user, now):
+        require(session, at=now, user=user, action=Action.manage_meeting)
+        return schedule_view(session, chosen, organiser=user, now=now)
+
+    redraw(client, context, body, build)
 
 
 def _normalised_query(text: str) -> str:
@@ -314,7 +247,7 @@ def _field(view: dict, name: str) -> str:
 
 
 def _schedule_errors(view: dict, exc: DomainError, chosen_ids: set[int]) -> dict[str, str]:
-    text = explain(exc)
+    text = message_for(exc)
     if exc.code == "meeting.saponet_unbound":
         unbound = set(exc.params.get("member_ids") or [])
         fields = set()
@@ -328,9 +261,6 @@ def _schedule_errors(view: dict, exc: DomainError, chosen_ids: set[int]) -> dict
 
 
 def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     kind = views.read_meta(view.get("private_metadata")).get("kind")
     if kind not in MeetingKind.__members__:
         kind = MeetingKind.saponet
@@ -349,67 +279,66 @@ def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context
     length = views.read_int(view, "length") or 60
     repeat = views.read(view, "repeat") or "none"
     topics = (views.read(view, "topics") or "").splitlines()
-    member_ids: set[int] = set()
-    try:
-        with acting(svc.engine) as session:
-            member = require(session, at=now, user=user, action=Action.manage_meeting)
-            chosen = [member_by_slack_id(session, s) for s in slack_ids]
-            strangers = [s for s, m in zip(slack_ids, chosen, strict=True) if m is None]
-            if strangers:
-                ack(
-                    response_action="errors",
-                    errors={"members": t("meeting.error.unregistered", n=len(strangers))},
-                )
-                return
-            member_ids = {m.id for m in chosen}
-            meeting = domain.schedule(
+    member_ids: set[int] = set()  # for where a refusal naming members is shown
+
+    def work(session, user, now):
+        member = require(session, at=now, user=user, action=Action.manage_meeting)
+        chosen = [member_by_slack_id(session, s) for s in slack_ids]
+        strangers = [s for s, m in zip(slack_ids, chosen, strict=True) if m is None]
+        if strangers:
+            raise DomainError("meeting.error.unregistered", n=len(strangers))
+        member_ids.update(m.id for m in chosen)
+        meeting = domain.schedule(
+            session,
+            kind=MeetingKind(kind),
+            starts_at=starts_at,
+            place=views.read(view, "place"),
+            member_ids=sorted(member_ids),
+            agency_ids=views.read_ints(view, "agencies"),
+            case_ids=views.read_ints(view, "cases"),
+            created_by=member,
+            at=now,
+            has_consent=has_consent,
+            minutes_long=length if length in domain.LENGTH_CHOICES else 60,
+            topics=topics,
+            remind_before=60 if remind is None else remind,
+        )
+        if kind == MeetingKind.linknet and repeat in ("same_week", "last_week"):
+            domain.start_series(
                 session,
-                kind=MeetingKind(kind),
-                starts_at=starts_at,
-                place=views.read(view, "place"),
+                first=meeting,
+                on=day,
+                last_weekday=repeat == "last_week",
                 member_ids=sorted(member_ids),
                 agency_ids=views.read_ints(view, "agencies"),
-                case_ids=views.read_ints(view, "cases"),
-                created_by=member,
-                at=now,
-                has_consent=has_consent,
-                minutes_long=length if length in domain.LENGTH_CHOICES else 60,
-                topics=topics,
-                remind_before=60 if remind is None else remind,
             )
-            if kind == MeetingKind.linknet and repeat in ("same_week", "last_week"):
-                domain.start_series(
-                    session,
-                    first=meeting,
-                    on=day,
-                    last_weekday=repeat == "last_week",
-                    member_ids=sorted(member_ids),
-                    agency_ids=views.read_ints(view, "agencies"),
-                )
-            meeting_reminders.after_scheduled(session, meeting, at=now)
-            allowed(
-                session,
-                at=now,
-                member=member,
-                action=Action.manage_meeting,
-                detail_code=f"meeting:{meeting.id}:scheduled",
-            )
-            done = t(
-                "meeting.done.scheduled",
-                kind=views.kind_name(kind),
-                when=when_text(meeting.starts_at, meeting.minutes_long),
-                n=len(domain.attendees(session, meeting.id)),
-            )
-            if meeting.series_id:
-                done += "\n" + t("meeting.done.series")
-    except Refused as exc:
-        ack(response_action="update", view=notice_modal(t("meeting.title.schedule"), exc.text))
-        return
-    except DomainError as exc:
-        ack(response_action="errors", errors=_schedule_errors(view, exc, member_ids))
-        return
-    ack(response_action="update", view=notice_modal(t("meeting.title.done"), done))
-    after_action(client, context, user)
+        meeting_reminders.after_scheduled(session, meeting, at=now)
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.manage_meeting,
+            detail=f"meeting:{meeting.id}:scheduled",
+        )
+        done = t(
+            "meeting.done.scheduled",
+            kind=views.kind_name(kind),
+            when=when_text(meeting.starts_at, meeting.minutes_long),
+            n=len(domain.attendees(session, meeting.id)),
+        )
+        if meeting.series_id:
+            done += "\n" + t("meeting.done.series")
+        return notice_modal(t("meeting.title.done"), done)
+
+    submit(
+        ack,
+        client,
+        context,
+        body,
+        work,
+        title=t("meeting.title.schedule"),
+        field=lambda exc: _schedule_errors(view, exc, member_ids),
+    )
 
 
 # --- the meeting, its agenda, minutes and cases --------------------------------------------------
@@ -422,30 +351,13 @@ def _meeting_view(session: Session, *, user: str, meeting_id: int | None, now):
     return views.meeting_modal(views.meeting_info(session, meeting, now=now), manage=manage)
 
 
-def _open(body: dict, client: WebClient, context: dict, build) -> None:
-    """Run `build(session, user, now)` for a view; answer refusals and domain errors."""
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
-    try:
-        with acting(svc.engine) as session:
-            view = build(session, user, now)
-    except Refused as exc:
-        answer(client, body, exc.text)
-        return
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    show(client, body, view)
-
-
 def open_meeting(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
     meeting_id = int_or_none(button_value(body))
-    _open(
-        body,
+    open_modal(
         client,
         context,
+        body,
         lambda s, user, now: _meeting_view(s, user=user, meeting_id=meeting_id, now=now),
     )
 
@@ -475,7 +387,7 @@ def open_agenda(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
             info, agenda_text(session, meeting), detail_for=entitled, note=note
         )
 
-    _open(body, client, context, build)
+    open_modal(client, context, body, build)
 
 
 def open_case_from_agenda(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
@@ -507,11 +419,11 @@ def open_case_from_agenda(ack: Ack, body: dict, client: WebClient, context: dict
             member=member,
             action=Action.view_meeting_case,
             case_id=case.id,
-            detail_code=f"meeting:{meeting.id}",
+            detail=f"meeting:{meeting.id}",
         )
         return view
 
-    _open(body, client, context, build)
+    open_modal(client, context, body, build)
 
 
 def open_minutes(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
@@ -530,11 +442,11 @@ def open_minutes(ack: Ack, body: dict, client: WebClient, context: dict) -> None
             at=now,
             member=member,
             action=Action.view_meeting,
-            detail_code=f"meeting:{meeting.id}:minutes:v{minutes.version}",
+            detail=f"meeting:{meeting.id}:minutes:v{minutes.version}",
         )
         return views.minutes_modal(meeting.id, minutes.text)
 
-    _open(body, client, context, build)
+    open_modal(client, context, body, build)
 
 
 # --- move, cancel --------------------------------------------------------------------------------
@@ -556,57 +468,55 @@ def open_reschedule(ack: Ack, body: dict, client: WebClient, context: dict) -> N
             raise DomainError("meeting.not_scheduled")
         return views.reschedule_modal(meeting)
 
-    _open(body, client, context, build)
+    open_modal(client, context, body, build)
 
 
 def _stale(meeting: Meeting, view: dict) -> bool:
     return views.read_meta(view.get("private_metadata")).get("version") != meeting.version
 
 
+def _date_or_place(exc: DomainError) -> dict[str, str]:
+    field = "place" if exc.code == "meeting.place_too_long" else "date"
+    return {field: message_for(exc)}
+
+
 def submit_reschedule(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
     day, at_time = views.read_date(view, "date"), views.read_time(view, "time")
     if day is None or at_time is None:
         ack(response_action="errors", errors={"date": t("meeting.error.date_required")})
         return
-    try:
-        with acting(svc.engine) as session:
-            member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
-            if _stale(meeting, view):
-                raise DomainError("meeting.changed_meanwhile")
-            domain.reschedule(
-                session,
-                meeting,
-                starts_at=datetime.combine(day, at_time, tzinfo=TOKYO),
-                place=views.read(view, "place"),
-                keep_place=False,
-                at=now,
-            )
-            meeting_reminders.after_rescheduled(session, meeting, at=now)
-            allowed(
-                session,
-                at=now,
-                member=member,
-                action=Action.manage_meeting,
-                detail_code=f"meeting:{meeting.id}:moved:v{meeting.version}",
-            )
-            done = t(
-                "meeting.done.rescheduled",
-                kind=views.kind_name(meeting.kind),
-                when=when_text(meeting.starts_at, meeting.minutes_long),
-            )
-    except Refused as exc:
-        ack(response_action="update", view=notice_modal(t("meeting.title.reschedule"), exc.text))
-        return
-    except DomainError as exc:
-        field = "place" if exc.code == "meeting.place_too_long" else "date"
-        ack(response_action="errors", errors={field: explain(exc)})
-        return
-    ack(response_action="update", view=notice_modal(t("meeting.title.done"), done))
-    after_action(client, context, user)
+
+    def work(session, user, now):
+        member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+        if _stale(meeting, view):
+            raise DomainError("meeting.changed_meanwhile")
+        domain.reschedule(
+            session,
+            meeting,
+            starts_at=datetime.combine(day, at_time, tzinfo=TOKYO),
+            place=views.read(view, "place"),
+            keep_place=False,
+            at=now,
+        )
+        meeting_reminders.after_rescheduled(session, meeting, at=now)
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.manage_meeting,
+            detail=f"meeting:{meeting.id}:moved:v{meeting.version}",
+        )
+        done = t(
+            "meeting.done.rescheduled",
+            kind=views.kind_name(meeting.kind),
+            when=when_text(meeting.starts_at, meeting.minutes_long),
+        )
+        return notice_modal(t("meeting.title.done"), done)
+
+    submit(
+        ack, client, context, body, work, title=t("meeting.title.reschedule"), field=_date_or_place
+    )
 
 
 def open_cancel(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
@@ -620,50 +530,42 @@ def open_cancel(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
         series = session.get(domain.MeetingSeries, meeting.series_id) if meeting.series_id else None
         return views.cancel_modal(meeting, series_active=bool(series and series.active))
 
-    _open(body, client, context, build)
+    open_modal(client, context, body, build)
 
 
 def submit_cancel(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
     stop = "stop" in (views.read(view, "series") or [])
-    try:
-        with acting(svc.engine) as session:
-            member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
-            domain.cancel(session, meeting)
-            meeting_reminders.after_cancelled(session, meeting, at=now)
-            later = 0
-            if stop and meeting.series_id:
-                series = session.get(domain.MeetingSeries, meeting.series_id)
-                domain.stop_series(session, series)
-                for other in domain.future_occurrences(session, series.id, now=now):
-                    domain.cancel(session, other)
-                    meeting_reminders.after_cancelled(session, other, at=now)
-                    later += 1
-            allowed(
-                session,
-                at=now,
-                member=member,
-                action=Action.manage_meeting,
-                detail_code=f"meeting:{meeting.id}:cancelled",
-            )
-            done = t(
-                "meeting.done.cancelled",
-                kind=views.kind_name(meeting.kind),
-                when=when_text(meeting.starts_at, meeting.minutes_long),
-            )
-            if stop:
-                done += "\n" + t("meeting.done.series_stopped", n=later)
-    except Refused as exc:
-        ack(response_action="update", view=notice_modal(t("meeting.title.cancel"), exc.text))
-        return
-    except DomainError as exc:
-        ack(response_action="update", view=notice_modal(t("meeting.title.cancel"), explain(exc)))
-        return
-    ack(response_action="update", view=notice_modal(t("meeting.title.done"), done))
-    after_action(client, context, user)
+
+    def work(session, user, now):
+        member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+        domain.cancel(session, meeting)
+        meeting_reminders.after_cancelled(session, meeting, at=now)
+        later = 0
+        if stop and meeting.series_id:
+            series = session.get(domain.MeetingSeries, meeting.series_id)
+            domain.stop_series(session, series)
+            for other in domain.future_occurrences(session, series.id, now=now):
+                domain.cancel(session, other)
+                meeting_reminders.after_cancelled(session, other, at=now)
+                later += 1
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.manage_meeting,
+            detail=f"meeting:{meeting.id}:cancelled",
+        )
+        done = t(
+            "meeting.done.cancelled",
+            kind=views.kind_name(meeting.kind),
+            when=when_text(meeting.starts_at, meeting.minutes_long),
+        )
+        if stop:
+            done += "\n" + t("meeting.done.series_stopped", n=later)
+        return notice_modal(t("meeting.title.done"), done)
+
+    submit(ack, client, context, body, work, title=t("meeting.title.cancel"))
 
 
 # --- a Link-net meeting's minutes; sharing minutes -----------------------------------------------
@@ -685,90 +587,74 @@ def open_linknet_record(ack: Ack, body: dict, client: WebClient, context: dict) 
             notes=list(minutes.notes) if minutes else [],
         )
 
-    _open(body, client, context, build)
+    open_modal(client, context, body, build)
 
 
 def submit_linknet_record(
     ack: Ack, body: dict, client: WebClient, view: dict, context: dict
 ) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
     errors = {}
     try:
         topics = domain.clean_lines((views.read(view, "topics") or "").splitlines())
     except DomainError as exc:
-        errors["topics"] = explain(exc)
+        errors["topics"] = message_for(exc)
     try:
         notes = domain.clean_lines((views.read(view, "notes") or "").splitlines(), field="notes")
     except DomainError as exc:
-        errors["notes"] = explain(exc)
+        errors["notes"] = message_for(exc)
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    try:
-        with acting(svc.engine) as session:
-            member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
-            if meeting.kind != MeetingKind.linknet:
-                raise DomainError("meeting.not_linknet")
-            domain.require_started(meeting, at=now)
-            for row in session.exec(
-                select(domain.AgendaTopic).where(domain.AgendaTopic.meeting_id == meeting.id)
-            ):
-                session.delete(row)
-            session.flush()
-            for i, text in enumerate(topics):
-                session.add(domain.AgendaTopic(meeting_id=meeting.id, text=text, position=i))
-            session.flush()
-            text = minutes_text(session, meeting, by=member, notes=notes)
-            domain.store_minutes(session, meeting, text=text, by=member, at=now, notes=notes)
-            allowed(
-                session,
-                at=now,
-                member=member,
-                action=Action.manage_meeting,
-                detail_code=f"meeting:{meeting.id}:minutes",
-            )
-    except Refused as exc:
-        ack(response_action="update", view=notice_modal(t("meeting.title.record"), exc.text))
-        return
-    except DomainError as exc:
-        ack(response_action="update", view=notice_modal(t("meeting.title.record"), explain(exc)))
-        return
-    ack(
-        response_action="update",
-        view=notice_modal(t("meeting.title.done"), t("meeting.done.minutes")),
-    )
-    after_action(client, context, user)
+
+    def work(session, user, now):
+        member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+        if meeting.kind != MeetingKind.linknet:
+            raise DomainError("meeting.not_linknet")
+        domain.require_started(meeting, at=now)
+        for row in session.exec(
+            select(domain.AgendaTopic).where(domain.AgendaTopic.meeting_id == meeting.id)
+        ):
+            session.delete(row)
+        session.flush()
+        for i, text in enumerate(topics):
+            session.add(domain.AgendaTopic(meeting_id=meeting.id, text=text, position=i))
+        session.flush()
+        text = minutes_text(session, meeting, by=member, notes=notes)
+        domain.store_minutes(session, meeting, text=text, by=member, at=now, notes=notes)
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.manage_meeting,
+            detail=f"meeting:{meeting.id}:minutes",
+        )
+        return notice_modal(t("meeting.title.done"), t("meeting.done.minutes"))
+
+    submit(ack, client, context, body, work, title=t("meeting.title.record"))
 
 
 def share_minutes(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     """議事録を出席者に送る: each attendee gets a message with 議事録を見る (once per version)."""
     ack()
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     meeting_id = int_or_none(button_value(body))
-    try:
-        with acting(svc.engine) as session:
-            member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
-            text = t("meeting.done.shared", n=share(session, meeting, at=now))
-            allowed(
-                session,
-                at=now,
-                member=member,
-                action=Action.manage_meeting,
-                detail_code=f"meeting:{meeting.id}:shared",
-            )
-    except Refused as exc:
-        answer(client, body, exc.text)
-        return
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    services(context).kick_delivery()
-    answer(client, body, text)
+
+    def work(session, user, now):
+        member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+        text = t("meeting.done.shared", n=share(session, meeting, at=now))
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.manage_meeting,
+            detail=f"meeting:{meeting.id}:shared",
+        )
+        return text
+
+    text = attempt(client, context, body, work)
+    if text is not None:
+        services(context).kick_delivery()
+        answer(client, body, text)
 
 
 def share(session: Session, meeting: Meeting, *, at) -> int:

@@ -15,17 +15,25 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from handlers.case_desk_common import after_action, answer, explain, log, show
 from handlers.commands import subcommand
-from handlers.replies import refuse
+from handlers.replies import (
+    Refused,
+    acting,
+    allowed,
+    answer,
+    attempt,
+    check,
+    int_or_none,
+    open_modal,
+    redraw,
+    refuse,
+    submit,
+)
 from handlers.services import services
 from handlers.texts import label, t
 from handlers.views import outreach as views
 from handlers.views.cases import when
-from handlers.views.common import notice_modal
-from models import audit
 from models import outreach as domain
 from models.access import OutreachAction, decide_outreach
 from models.cases import Case
@@ -59,62 +67,46 @@ def register(app: App) -> None:
     app.action(views.ACTION_AGENDA)(add_to_agenda)
 
 
-def _int(value: object) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _ref(target) -> str:
     return f"outreach:{target.id}"  # ids only, for the audit log
 
 
 def _allowed(session, *, at, member: Member, action: OutreachAction, target=None, case_id=None):
-    audit.record(
+    allowed(
         session,
         at=at,
-        actor_slack_id=member.slack_id,
-        actor_member_id=member.id,
+        member=member,
         action=action,
         case_id=case_id if case_id is not None else (target.case_id if target else None),
-        allowed=True,
         detail=_ref(target) if target is not None else None,
     )
 
 
-def _refused(session, *, at, user, member, action, reason, target=None, case_id=None) -> str:
-    return refuse(
-        session,
-        at=at,
-        slack_id=user,
-        member=member,
-        action=action,
-        reason=reason,
-        case_id=case_id if case_id is not None else (target.case_id if target else None),
-    )
-
-
-def _checked(session, *, at, user: str, action: OutreachAction, target_id, case=None):
-    """(member, target, refusal text): the target and the right, looked up in the database."""
+def _checked(session, *, at, user: str, action: OutreachAction, target_id=None, case=None):
+    """(member, target): the target and the right, looked up in the database; else Refused."""
     member = member_by_slack_id(session, user)
     target = session.get(domain.OutreachTarget, target_id) if target_id else None
-    if member is not None and target is None and action is not OutreachAction.create:
+    about_target = action not in (OutreachAction.create, OutreachAction.from_case)
+    if member is not None and target is None and about_target:
         raise DomainError("outreach.not_found")
-    decision = decide_outreach(session, member, action, target=target, case=case)
-    if decision:
-        return member, target, None
-    text = _refused(
+    check(
         session,
+        decide_outreach(session, member, action, target=target, case=case),
         at=at,
         user=user,
         member=member,
         action=action,
-        reason=decision.reason,
-        target=target,
-        case_id=case.id if case is not None else None,
+        case_id=case.id if case is not None else (target.case_id if target else None),
     )
-    return member, target, text
+    return member, target
+
+
+def _case(session, case_id: int | None) -> Case | None:
+    """The case a target is registered from (None: a target without a case)."""
+    case = session.get(Case, case_id) if case_id else None
+    if case_id and case is None:
+        raise DomainError("case.not_found")
+    return case
 
 
 def _initial_agencies(session, member: Member, case: Case | None) -> list[int]:
@@ -141,48 +133,24 @@ def _proposed(session, target, now) -> object:
 
 
 def _create_form(client, context, body, *, case_id: int | None) -> None:
-    svc = services(context)
-    user = body["user"]["id"] if "user" in body else body["user_id"]
-    now = svc.clock()
-    view = None
-    try:
-        with transaction(svc.engine) as session:
-            member = member_by_slack_id(session, user)
-            case = session.get(Case, case_id) if case_id else None
-            if case_id and case is None:
-                raise DomainError("case.not_found")
-            action = OutreachAction.from_case if case else OutreachAction.create
-            decision = decide_outreach(session, member, action, case=case)
-            if not decision:
-                text = _refused(
-                    session,
-                    at=now,
-                    user=user,
-                    member=member,
-                    action=action,
-                    reason=decision.reason,
-                    case_id=case.id if case else None,
-                )
-            elif case is not None and (listed := domain.open_target_of_case(session, case.id)):
-                text = t("outreach.error.case_already_listed_as", label=listed.label)
-            elif case is not None and case.state in ("received", "closed"):
-                text = t("outreach.error.case_not_now", number=case.number)
-            else:
-                view = views.create_modal(
-                    agencies=domain.assignable_agencies(session),
-                    districts=districts(session),
-                    today_=domain.today(now),
-                    initial_agencies=_initial_agencies(session, member, case),
-                    case_id=case.id if case else None,
-                    case_number=case.number if case else None,
-                )
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    if view is None:
-        answer(client, body, text)
-        return
-    show(client, body, view)
+    def build(session, user, now):
+        case = _case(session, case_id)
+        action = OutreachAction.from_case if case else OutreachAction.create
+        member, _ = _checked(session, at=now, user=user, action=action, case=case)
+        if case is not None and (listed := domain.open_target_of_case(session, case.id)):
+            raise DomainError("outreach.error.case_already_listed_as", label=listed.label)
+        if case is not None and case.state in ("received", "closed"):
+            raise DomainError("outreach.error.case_not_now", number=case.number)
+        return views.create_modal(
+            agencies=domain.assignable_agencies(session),
+            districts=districts(session),
+            today_=domain.today(now),
+            initial_agencies=_initial_agencies(session, member, case),
+            case_id=case.id if case else None,
+            case_number=case.number if case else None,
+        )
+
+    open_modal(client, context, body, build)
 
 
 def open_new(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
@@ -192,7 +160,7 @@ def open_new(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
 
 def open_from_case(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
-    case_id = _int(body["actions"][0].get("value"))
+    case_id = int_or_none(body["actions"][0].get("value"))
     if case_id is None:
         answer(client, body, t("case.not_found"))
         return
@@ -213,52 +181,33 @@ def _field_errors(view: dict, errors: dict[str, str]) -> dict[str, str]:
 
 
 def submit_create(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
-    case_id = _int(views.read_metadata(view.get("private_metadata")).get("case_id"))
+    case_id = int_or_none(views.read_metadata(view.get("private_metadata")).get("case_id"))
     data = views.read_target(view)
-    refused = None
-    try:
-        with transaction(svc.engine) as session:
-            member = member_by_slack_id(session, user)
-            case = session.get(Case, case_id) if case_id else None
-            if case_id and case is None:
-                raise DomainError("case.not_found")
-            action = OutreachAction.from_case if case else OutreachAction.create
-            decision = decide_outreach(session, member, action, case=case)
-            if not decision:
-                refused = _refused(
-                    session,
-                    at=now,
-                    user=user,
-                    member=member,
-                    action=action,
-                    reason=decision.reason,
-                    case_id=case_id,
-                )
-            else:
-                target = domain.create(
-                    session, data=data, created_by=member, at=now, case_id=case_id
-                )
-                schedule_for(session, target, at=now)
-                _allowed(session, at=now, member=member, action=action, target=target)
-                done = t(
-                    "outreach.done.created",
-                    label=target.label,
-                    day=views.day(target.next_contact_on),
-                )
-    except domain.OutreachInvalid as exc:
-        ack(response_action="errors", errors=_field_errors(view, exc.errors))
-        return
-    except DomainError as exc:
-        ack(response_action="update", view=notice_modal(t("desk.notice_title"), explain(exc)))
-        return
-    if refused is not None:
-        ack(response_action="update", view=notice_modal(t("desk.notice_title"), refused))
-        return
-    ack(response_action="update", view=views.done_modal(done))
-    after_action(client, context, user)
+
+    def work(session, user, now):
+        case = _case(session, case_id)
+        action = OutreachAction.from_case if case else OutreachAction.create
+        member, _ = _checked(session, at=now, user=user, action=action, case=case)
+        target = domain.create(session, data=data, created_by=member, at=now, case_id=case_id)
+        schedule_for(session, target, at=now)
+        _allowed(session, at=now, member=member, action=action, target=target)
+        day = views.day(target.next_contact_on)
+        return views.done_modal(t("outreach.done.created", label=target.label, day=day))
+
+    _submit(ack, client, context, body, view, work)
+
+
+def _submit(ack, client, context, body, view, work) -> None:
+    """This feature's forms: a form error the form has no field for is shown on another."""
+    submit(
+        ack,
+        client,
+        context,
+        body,
+        work,
+        title=t("desk.notice_title"),
+        fields=lambda errors: _field_errors(view, errors),
+    )
 
 
 # --- the target's modal (personal details: audited) ----------------------------------------------
@@ -266,44 +215,28 @@ def submit_create(ack: Ack, body: dict, client: WebClient, view: dict, context: 
 
 def open_target(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
-    show_target(client, context, body, _int(body["actions"][0].get("value")))
+    show_target(client, context, body, int_or_none(body["actions"][0].get("value")))
 
 
 def show_target(client: WebClient, context: dict, body: dict, target_id: int | None) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
-    view = None
-    try:
-        with transaction(svc.engine) as session:
-            member, target, text = _checked(
-                session, at=now, user=user, action=OutreachAction.view_detail, target_id=target_id
-            )
-            if text is None:
+    def build(session, user, now):
+        member, target = _checked(
+            session, at=now, user=user, action=OutreachAction.view_detail, target_id=target_id
+        )
 
-                def may(action: OutreachAction) -> bool:
-                    return bool(decide_outreach(session, member, action, target=target))
+        def may(action: OutreachAction) -> bool:
+            return bool(decide_outreach(session, member, action, target=target))
 
-                view = views.detail_modal(
-                    domain.detail(session, target, now=now),
-                    can_log=may(OutreachAction.log_contact),
-                    can_pause=may(OutreachAction.pause),
-                    can_close=may(OutreachAction.close),
-                )
-                _allowed(
-                    session,
-                    at=now,
-                    member=member,
-                    action=OutreachAction.view_detail,
-                    target=target,
-                )
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    if view is None:
-        answer(client, body, text)
-        return
-    show(client, body, view)
+        view = views.detail_modal(
+            domain.detail(session, target, now=now),
+            can_log=may(OutreachAction.log_contact),
+            can_pause=may(OutreachAction.pause),
+            can_close=may(OutreachAction.close),
+        )
+        _allowed(session, at=now, member=member, action=OutreachAction.view_detail, target=target)
+        return view
+
+    open_modal(client, context, body, build)
 
 
 def choose_from_menu(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
@@ -312,9 +245,9 @@ def choose_from_menu(ack: Ack, body: dict, client: WebClient, context: dict) -> 
     selected = (body["actions"][0].get("selected_option") or {}).get("value") or ""
     what, _, target_id = selected.partition(":")
     if what == "log":
-        show_contact_form(client, context, body, _int(target_id))
+        show_contact_form(client, context, body, int_or_none(target_id))
     else:
-        show_target(client, context, body, _int(target_id))
+        show_target(client, context, body, int_or_none(target_id))
 
 
 # --- logging a contact ---------------------------------------------------------------------------
@@ -322,7 +255,7 @@ def choose_from_menu(ack: Ack, body: dict, client: WebClient, context: dict) -> 
 
 def open_contact(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
-    show_contact_form(client, context, body, _int(body["actions"][0].get("value")))
+    show_contact_form(client, context, body, int_or_none(body["actions"][0].get("value")))
 
 
 def _contact_view(session, target, now, *, consented: bool):
@@ -337,104 +270,63 @@ def _contact_view(session, target, now, *, consented: bool):
 
 
 def show_contact_form(client: WebClient, context: dict, body: dict, target_id) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
-    view = None
-    try:
-        with transaction(svc.engine) as session:
-            _, target, text = _checked(
-                session, at=now, user=user, action=OutreachAction.log_contact, target_id=target_id
+    def build(session, user, now):
+        _, target = _checked(
+            session, at=now, user=user, action=OutreachAction.log_contact, target_id=target_id
+        )
+        if target.state not in domain.OPEN_TARGET_STATES:
+            raise DomainError(
+                "outreach.not_open",
+                label=target.label,
+                state=label("outreach_state", target.state),
             )
-            if text is None:
-                if target.state not in domain.OPEN_TARGET_STATES:
-                    text = t(
-                        "outreach.not_open",
-                        label=target.label,
-                        state=label("outreach_state", target.state),
-                    )
-                else:
-                    view = _contact_view(session, target, now, consented=False)
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    if view is None:
-        answer(client, body, text)
-        return
-    show(client, body, view)
+        return _contact_view(session, target, now, consented=False)
+
+    open_modal(client, context, body, build)
 
 
 def change_outcome(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     """同意が得られた chosen (or unchosen): the form shows the consent questions (or the date)."""
     ack()
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     current = body.get("view") or {}
-    target_id = _int(views.read_metadata(current.get("private_metadata")).get("target_id"))
+    target_id = int_or_none(views.read_metadata(current.get("private_metadata")).get("target_id"))
     outcome = (body["actions"][0].get("selected_option") or {}).get("value")
-    with transaction(svc.engine) as session:
-        try:
-            _, target, text = _checked(
-                session, at=now, user=user, action=OutreachAction.log_contact, target_id=target_id
-            )
-        except DomainError:
-            return
-        if text is not None or target.state not in domain.OPEN_TARGET_STATES:
-            return  # the submission answers with the refusal
-        consented = outcome == domain.ContactOutcome.consented
-        shown = any(b.get("block_id") == "consent_method" for b in current.get("blocks", []))
-        if consented == shown:
-            return
-        view = _contact_view(session, target, now, consented=consented)
-    try:
-        client.views_update(view_id=current["id"], hash=current.get("hash"), view=view)
-    except SlackApiError as exc:
-        log.warning("could not update the contact form: %s", exc.response.get("error"))
+    consented = outcome == domain.ContactOutcome.consented
+    shown = any(b.get("block_id") == "consent_method" for b in current.get("blocks", []))
+
+    def build(session, user, now):
+        _, target = _checked(
+            session, at=now, user=user, action=OutreachAction.log_contact, target_id=target_id
+        )
+        if target.state not in domain.OPEN_TARGET_STATES or consented == shown:
+            return None
+        return _contact_view(session, target, now, consented=consented)
+
+    redraw(client, context, body, build)
 
 
 def submit_contact(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
-    target_id = _int(views.read_metadata(view.get("private_metadata")).get("target_id"))
+    target_id = int_or_none(views.read_metadata(view.get("private_metadata")).get("target_id"))
     data = views.read_contact(view)
-    refused = None
-    agenda = None
-    try:
-        with transaction(svc.engine) as session:
-            member, target, refused = _checked(
-                session, at=now, user=user, action=OutreachAction.log_contact, target_id=target_id
-            )
-            if refused is None:
-                logged = domain.log_contact(
-                    session,
-                    target=target,
-                    data=data,
-                    by=member,
-                    at=now,
-                    intake_narrative=t("outreach.intake_narrative", label=target.label),
-                )
-                schedule_for(session, target, at=now, by_member_id=member.id)
-                _allowed(
-                    session,
-                    at=now,
-                    member=member,
-                    action=OutreachAction.log_contact,
-                    target=target,
-                )
-                done, agenda = _contact_answer(session, member, target, logged, now)
-    except domain.OutreachInvalid as exc:
-        ack(response_action="errors", errors=_field_errors(view, exc.errors))
-        return
-    except DomainError as exc:
-        ack(response_action="update", view=notice_modal(t("desk.notice_title"), explain(exc)))
-        return
-    if refused is not None:
-        ack(response_action="update", view=notice_modal(t("desk.notice_title"), refused))
-        return
-    ack(response_action="update", view=views.done_modal(done, agenda=agenda))
-    after_action(client, context, user)
+
+    def work(session, user, now):
+        member, target = _checked(
+            session, at=now, user=user, action=OutreachAction.log_contact, target_id=target_id
+        )
+        logged = domain.log_contact(
+            session,
+            target=target,
+            data=data,
+            by=member,
+            at=now,
+            intake_narrative=t("outreach.intake_narrative", label=target.label),
+        )
+        schedule_for(session, target, at=now, by_member_id=member.id)
+        _allowed(session, at=now, member=member, action=OutreachAction.log_contact, target=target)
+        done, agenda = _contact_answer(session, member, target, logged, now)
+        return views.done_modal(done, agenda=agenda)
+
+    _submit(ack, client, context, body, view, work)
 
 
 def _contact_answer(session, member, target, logged, now):
@@ -465,82 +357,49 @@ def _contact_answer(session, member, target, logged, now):
 
 def open_state(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
-    action_id = body["actions"][0]["action_id"]
-    kind = STATE_ACTIONS[action_id]
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
+    kind = STATE_ACTIONS[body["actions"][0]["action_id"]]
     right = OutreachAction.close if kind == "close" else OutreachAction.pause
-    view = None
-    try:
-        with transaction(svc.engine) as session:
-            _, target, text = _checked(
-                session,
-                at=now,
-                user=user,
-                action=right,
-                target_id=_int(body["actions"][0].get("value")),
-            )
-            if text is None:
-                line = domain.lines(session, [target], day=domain.today(now))[0]
-                view = views.state_modal(line, kind, proposed=_proposed(session, target, now))
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    if view is None:
-        answer(client, body, text)
-        return
-    show(client, body, view)
+    target_id = int_or_none(body["actions"][0].get("value"))
+
+    def build(session, user, now):
+        _, target = _checked(session, at=now, user=user, action=right, target_id=target_id)
+        line = domain.lines(session, [target], day=domain.today(now))[0]
+        return views.state_modal(line, kind, proposed=_proposed(session, target, now))
+
+    open_modal(client, context, body, build)
 
 
 def submit_state(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     meta = views.read_metadata(view.get("private_metadata"))
     kind = meta.get("kind") if meta.get("kind") in views.STATE_KINDS else None
     right = OutreachAction.close if kind == "close" else OutreachAction.pause
     reason = views.read(view, "reason")
-    refused = None
-    try:
-        with transaction(svc.engine) as session:
-            member, target, refused = _checked(
-                session, at=now, user=user, action=right, target_id=_int(meta.get("target_id"))
+
+    def work(session, user, now):
+        member, target = _checked(
+            session, at=now, user=user, action=right, target_id=int_or_none(meta.get("target_id"))
+        )
+        if kind == "pause":
+            domain.pause(session, target, reason=reason, by=member, at=now)
+        elif kind == "resume":
+            domain.resume(
+                session,
+                target,
+                reason=reason,
+                next_contact_on=views.read_date(view, "next_contact_on"),
+                by=member,
+                at=now,
             )
-            if refused is None:
-                if kind == "pause":
-                    domain.pause(session, target, reason=reason, by=member, at=now)
-                elif kind == "resume":
-                    domain.resume(
-                        session,
-                        target,
-                        reason=reason,
-                        next_contact_on=views.read_date(view, "next_contact_on"),
-                        by=member,
-                        at=now,
-                    )
-                elif kind == "close":
-                    domain.close(session, target, reason=reason, by=member, at=now)
-                else:
-                    raise DomainError("outreach.not_found")
-                schedule_for(session, target, at=now)
-                _allowed(session, at=now, member=member, action=right, target=target)
-                done = t(
-                    f"outreach.done.{kind}",
-                    label=target.label,
-                    day=views.day(target.next_contact_on),
-                )
-    except domain.OutreachInvalid as exc:
-        ack(response_action="errors", errors=_field_errors(view, exc.errors))
-        return
-    except DomainError as exc:
-        ack(response_action="update", view=notice_modal(t("desk.notice_title"), explain(exc)))
-        return
-    if refused is not None:
-        ack(response_action="update", view=notice_modal(t("desk.notice_title"), refused))
-        return
-    ack(response_action="update", view=views.done_modal(done))
-    after_action(client, context, user)
+        elif kind == "close":
+            domain.close(session, target, reason=reason, by=member, at=now)
+        else:
+            raise DomainError("outreach.not_found")
+        schedule_for(session, target, at=now)
+        _allowed(session, at=now, member=member, action=right, target=target)
+        day = views.day(target.next_contact_on)
+        return views.done_modal(t(f"outreach.done.{kind}", label=target.label, day=day))
+
+    _submit(ack, client, context, body, view, work)
 
 
 # --- the agenda offer ----------------------------------------------------------------------------
@@ -549,39 +408,37 @@ def submit_state(ack: Ack, body: dict, client: WebClient, view: dict, context: d
 def add_to_agenda(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     """次のたつのまるごと会議の議題に入れる: the coordinator; the meeting's legal rules apply."""
     ack()
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     target_id, _, meeting_id = (body["actions"][0].get("value") or "").partition(":")
-    try:
-        with transaction(svc.engine) as session:
-            member, target, text = _checked(
-                session, at=now, user=user, action=OutreachAction.agenda, target_id=_int(target_id)
+
+    def work(session, user, now):
+        member, target = _checked(
+            session,
+            at=now,
+            user=user,
+            action=OutreachAction.agenda,
+            target_id=int_or_none(target_id),
+        )
+        case = session.get(Case, target.case_id) if target.case_id else None
+        if case is None:
+            raise DomainError("outreach.agenda.no_case", label=target.label)
+        try:
+            meeting = meeting_by_id(session, int_or_none(meeting_id))
+        except DomainError:
+            raise DomainError("outreach.agenda.meeting_gone") from None
+        try:
+            added = add_case_to_agenda(
+                session, meeting=meeting, case=case, has_consent=has_consent, at=now
             )
-            if text is None:
-                case = session.get(Case, target.case_id) if target.case_id else None
-                if case is None:
-                    raise DomainError("outreach.agenda.no_case", label=target.label)
-                try:
-                    meeting = meeting_by_id(session, _int(meeting_id))
-                except DomainError:
-                    raise DomainError("outreach.agenda.meeting_gone") from None
-                try:
-                    added = add_case_to_agenda(
-                        session, meeting=meeting, case=case, has_consent=has_consent, at=now
-                    )
-                except DomainError as exc:
-                    raise _agenda_refusal(exc, case) from None
-                _allowed(
-                    session, at=now, member=member, action=OutreachAction.agenda, target=target
-                )
-                key = "outreach.agenda.added" if added else "outreach.agenda.already"
-                text = t(key, number=case.number, when=when(meeting.starts_at))
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    answer(client, body, text, title=t("outreach.done_title"))
-    services(context).kick_delivery()
+        except DomainError as exc:
+            raise _agenda_refusal(exc, case) from None
+        _allowed(session, at=now, member=member, action=OutreachAction.agenda, target=target)
+        key = "outreach.agenda.added" if added else "outreach.agenda.already"
+        return t(key, number=case.number, when=when(meeting.starts_at))
+
+    text = attempt(client, context, body, work)
+    if text is not None:
+        answer(client, body, text, title=t("outreach.done_title"))
+        services(context).kick_delivery()
 
 
 def _agenda_refusal(exc: DomainError, case: Case) -> DomainError:
@@ -604,20 +461,11 @@ def outreach_command(ack: Ack, body: dict, client: WebClient, context: dict, arg
     now = svc.clock()
     sub = args[0].lower() if args else ""
     if sub in ("", "new", "登録"):
-        with transaction(svc.engine) as session:
-            member = member_by_slack_id(session, user)
-            decision = decide_outreach(session, member, OutreachAction.create)
-            if not decision:
-                text = _refused(
-                    session,
-                    at=now,
-                    user=user,
-                    member=member,
-                    action=OutreachAction.create,
-                    reason=decision.reason,
-                )
-        if not decision:
-            ack(text=text)
+        try:
+            with acting(svc.engine) as session:
+                _checked(session, at=now, user=user, action=OutreachAction.create)
+        except Refused as exc:
+            ack(text=exc.text)
             return
         ack()
         _create_form(client, context, {"user": {"id": user}, **body}, case_id=None)
@@ -629,10 +477,10 @@ def outreach_command(ack: Ack, body: dict, client: WebClient, context: dict, arg
         member = member_by_slack_id(session, user)
         decision = decide_outreach(session, member, OutreachAction.create)
         if member is None or not (decision or member.has(Role.coordinator)):
-            text = _refused(
+            text = refuse(
                 session,
                 at=now,
-                user=user,
+                slack_id=user,
                 member=member,
                 action=OutreachAction.view,
                 reason=decision.reason,

@@ -17,10 +17,21 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from handlers import ids
-from handlers.case_desk_common import after_action, answer, explain, show
 from handlers.commands import subcommand
-from handlers.meetings import Refused, acting, allowed, button_value, int_or_none, pair, require
-from handlers.replies import refuse
+from handlers.meetings import pair
+from handlers.replies import (
+    Refused,
+    act,
+    acting,
+    allowed,
+    attempt,
+    button_value,
+    int_or_none,
+    open_modal,
+    require,
+    submit,
+    submitted,
+)
 from handlers.services import services
 from handlers.texts import t
 from handlers.views import plans as views
@@ -32,7 +43,7 @@ from models.access import Action, decide
 from models.cases import Case, case_by_id
 from models.consent import COVERABLE_KINDS
 from models.errors import DomainError
-from models.org import Agency, member_by_slack_id, windows
+from models.org import Agency, windows
 from reminders import plans as plan_reminders
 
 log = logging.getLogger("tsunagi.handlers")
@@ -51,26 +62,6 @@ def register(app: App) -> None:
     app.view(ids.VIEW_RESOURCE_ADD)(submit_resource_add)
     app.action(ids.ACTION_RESOURCE_TOGGLE)(toggle_resource)
     app.view(ids.VIEW_MEETING_SHOW)(lambda ack: ack())  # informational modals: nothing to submit
-
-
-def _open(body: dict, client: WebClient, context: dict, build) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
-    try:
-        with acting(svc.engine) as session:
-            view = build(session, user, now)
-    except Refused as exc:
-        answer(client, body, exc.text)
-        return
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    show(client, body, view)
-
-
-def _errors(exc: plans.InputInvalid) -> dict[str, str]:
-    return {field: explain(DomainError(code)) for field, code in exc.errors.items()}
 
 
 # --- the outcome of a case at a meeting ----------------------------------------------------------
@@ -131,7 +122,7 @@ def open_outcome(ack: Ack, body: dict, client: WebClient, context: dict) -> None
             )
         )
 
-    _open(body, client, context, build)
+    open_modal(client, context, body, build)
 
 
 def read_outcome(view: dict) -> plans.OutcomeInput:
@@ -155,54 +146,52 @@ def read_outcome(view: dict) -> plans.OutcomeInput:
 
 
 def submit_outcome(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     meta = read_meta(view.get("private_metadata"))
     data = read_outcome(view)
     present = {b.get("block_id") for b in view.get("blocks", [])}
-    try:
-        with acting(svc.engine) as session:
-            member, meeting, case = _outcome_context(
-                session,
-                at=now,
-                user=user,
-                meeting_id=meta.get("meeting_id"),
-                case_id=meta.get("case_id"),
-            )
-            result = plans.record_case_outcome(
-                session, meeting=meeting, case=case, member=member, data=data, at=now
-            )
-            plan_reminders.after_outcome(session, result, at=now)
-            text = minutes_text(session, meeting, by=member)
-            meetings.store_minutes(session, meeting, text=text, by=member, at=now)
-            allowed(
-                session,
-                at=now,
-                member=member,
-                action=Action.manage_meeting,
-                case_id=case.id,
-                detail_code=f"meeting:{meeting.id}:outcome",
-            )
-            done = t("outcome.done", number=case.number)
-            if result.plan is not None:
-                done += "\n" + t("outcome.done_plan", version=result.plan.version)
-            if result.new_tasks:
-                done += "\n" + t("outcome.done_tasks", n=len(result.new_tasks))
-            if result.lead_changed:
-                done += "\n" + t("outcome.done_lead")
-    except Refused as exc:
-        ack(response_action="update", view=notice_modal(t("outcome.title"), exc.text))
-        return
-    except plans.InputInvalid as exc:
-        errors = {f if f in present else "direction": m for f, m in _errors(exc).items()}
-        ack(response_action="errors", errors=errors)
-        return
-    except DomainError as exc:
-        ack(response_action="errors", errors={"next_step": explain(exc)})
-        return
-    ack(response_action="update", view=notice_modal(t("meeting.title.done"), done))
-    after_action(client, context, user)
+
+    def work(session, user, now):
+        member, meeting, case = _outcome_context(
+            session,
+            at=now,
+            user=user,
+            meeting_id=meta.get("meeting_id"),
+            case_id=meta.get("case_id"),
+        )
+        result = plans.record_case_outcome(
+            session, meeting=meeting, case=case, member=member, data=data, at=now
+        )
+        plan_reminders.after_outcome(session, result, at=now)
+        text = minutes_text(session, meeting, by=member)
+        meetings.store_minutes(session, meeting, text=text, by=member, at=now)
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.manage_meeting,
+            case_id=case.id,
+            detail=f"meeting:{meeting.id}:outcome",
+        )
+        done = t("outcome.done", number=case.number)
+        if result.plan is not None:
+            done += "\n" + t("outcome.done_plan", version=result.plan.version)
+        if result.new_tasks:
+            done += "\n" + t("outcome.done_tasks", n=len(result.new_tasks))
+        if result.lead_changed:
+            done += "\n" + t("outcome.done_lead")
+        return notice_modal(t("meeting.title.done"), done)
+
+    submit(
+        ack,
+        client,
+        context,
+        body,
+        work,
+        title=t("outcome.title"),
+        field="next_step",
+        # a field the form lacks (a task row it does not show) is marked on the direction
+        fields=lambda errors: {f if f in present else "direction": t(c) for f, c in errors.items()},
+    )
 
 
 # --- tasks ---------------------------------------------------------------------------------------
@@ -237,7 +226,7 @@ def open_task(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
             member=member,
             action=Action.view_task,
             case_id=case.id,
-            detail_code=f"task:{task.id}",
+            detail=f"task:{task.id}",
         )
         return views.task_modal(
             views.TaskView(
@@ -253,39 +242,30 @@ def open_task(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
             )
         )
 
-    _open(body, client, context, build)
+    open_modal(client, context, body, build)
 
 
 def task_done(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     task_id = int_or_none(button_value(body))
-    try:
-        with acting(svc.engine) as session:
-            member, task, case = _task(
-                session, at=now, user=user, task_id=task_id, action=Action.update_task
-            )
-            plans.complete_task(session, task, at=now, by_id=member.id)
-            plan_reminders.after_task_closed(session, task, at=now)
-            allowed(
-                session,
-                at=now,
-                member=member,
-                action=Action.update_task,
-                case_id=case.id,
-                detail_code=f"task:{task.id}:done",
-            )
-            text = t("plan.done.done", number=case.number)
-    except Refused as exc:
-        answer(client, body, exc.text)
-        return
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    after_action(client, context, user)
-    answer(client, body, text)
+
+    def work(session, user, now):
+        member, task, case = _task(
+            session, at=now, user=user, task_id=task_id, action=Action.update_task
+        )
+        plans.complete_task(session, task, at=now, by_id=member.id)
+        plan_reminders.after_task_closed(session, task, at=now)
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.update_task,
+            case_id=case.id,
+            detail=f"task:{task.id}:done",
+        )
+        return t("plan.done.done", number=case.number)
+
+    act(client, context, body, work)
 
 
 def open_progress(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
@@ -300,39 +280,29 @@ def open_progress(ack: Ack, body: dict, client: WebClient, context: dict) -> Non
             raise DomainError("plan.task_not_open")
         return views.progress_modal(task, case)
 
-    _open(body, client, context, build)
+    open_modal(client, context, body, build)
 
 
 def submit_progress(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     task_id = read_meta(view.get("private_metadata")).get("task_id")
-    try:
-        with acting(svc.engine) as session:
-            member, task, case = _task(
-                session, at=now, user=user, task_id=task_id, action=Action.update_task
-            )
-            plans.add_progress(
-                session, task, note=read(view, "note") or "", by_id=member.id, at=now
-            )
-            allowed(
-                session,
-                at=now,
-                member=member,
-                action=Action.update_task,
-                case_id=case.id,
-                detail_code=f"task:{task.id}:progress",
-            )
-            text = t("plan.done.progress", number=case.number)
-    except Refused as exc:
-        ack(response_action="update", view=notice_modal(t("plan.title.progress"), exc.text))
-        return
-    except DomainError as exc:
-        ack(response_action="errors", errors={"note": explain(exc)})
-        return
-    ack(response_action="update", view=notice_modal(t("meeting.title.done"), text))
-    after_action(client, context, user)
+
+    def work(session, user, now):
+        member, task, case = _task(
+            session, at=now, user=user, task_id=task_id, action=Action.update_task
+        )
+        plans.add_progress(session, task, note=read(view, "note") or "", by_id=member.id, at=now)
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.update_task,
+            case_id=case.id,
+            detail=f"task:{task.id}:progress",
+        )
+        text = t("plan.done.progress", number=case.number)
+        return notice_modal(t("meeting.title.done"), text)
+
+    submit(ack, client, context, body, work, title=t("plan.title.progress"), field="note")
 
 
 # --- the evaluation at the review date -----------------------------------------------------------
@@ -357,49 +327,38 @@ def open_evaluation(ack: Ack, body: dict, client: WebClient, context: dict) -> N
             raise DomainError("plan.not_current")
         return views.evaluation_modal(plan, case, plans.plan_tasks(session, plan.id))
 
-    _open(body, client, context, build)
+    open_modal(client, context, body, build)
 
 
 def submit_evaluation(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     plan_id = read_meta(view.get("private_metadata")).get("plan_id")
-    try:
-        with acting(svc.engine) as session:
-            member, plan, case = _plan(session, at=now, user=user, plan_id=plan_id)
-            result = plans.evaluate_and_decide(
-                session,
-                plan=plan,
-                case=case,
-                member=member,
-                result=read(view, "result"),
-                note=read(view, "note"),
-                decision=read(view, "decision"),
-                close_reason=read(view, "close_reason"),
-                at=now,
-            )
-            plan_reminders.after_evaluation(session, plan, result, at=now)
-            allowed(
-                session,
-                at=now,
-                member=member,
-                action=Action.evaluate_plan,
-                case_id=case.id,
-                detail_code=f"plan:{plan.id}:{plan.decision}",
-            )
-            text = t(f"plan.done.{plan.decision}", number=case.number)
-    except Refused as exc:
-        ack(response_action="update", view=notice_modal(t("plan.title.evaluation"), exc.text))
-        return
-    except plans.InputInvalid as exc:
-        ack(response_action="errors", errors=_errors(exc))
-        return
-    except DomainError as exc:
-        ack(response_action="errors", errors={"decision": explain(exc)})
-        return
-    ack(response_action="update", view=notice_modal(t("meeting.title.done"), text))
-    after_action(client, context, user)
+
+    def work(session, user, now):
+        member, plan, case = _plan(session, at=now, user=user, plan_id=plan_id)
+        result = plans.evaluate_and_decide(
+            session,
+            plan=plan,
+            case=case,
+            member=member,
+            result=read(view, "result"),
+            note=read(view, "note"),
+            decision=read(view, "decision"),
+            close_reason=read(view, "close_reason"),
+            at=now,
+        )
+        plan_reminders.after_evaluation(session, plan, result, at=now)
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.evaluate_plan,
+            case_id=case.id,
+            detail=f"plan:{plan.id}:{plan.decision}",
+        )
+        text = t(f"plan.done.{plan.decision}", number=case.number)
+        return notice_modal(t("meeting.title.done"), text)
+
+    submit(ack, client, context, body, work, title=t("plan.title.evaluation"), field="decision")
 
 
 # --- participation resources ---------------------------------------------------------------------
@@ -415,21 +374,13 @@ def resources_command(ack: Ack, body: dict, client: WebClient, context: dict, ar
     svc = services(context)
     user = body["user_id"]
     now = svc.clock()
-    with acting(svc.engine) as session:
-        member = member_by_slack_id(session, user)
-        decision = decide(session, member, Action.manage_resources)
-        if not decision:
-            text = refuse(
-                session,
-                at=now,
-                slack_id=user,
-                member=member,
-                action=Action.manage_resources,
-                reason=decision.reason,
-            )
-            ack(text=text)
-            return
-        view = resources_view(session)
+    try:
+        with acting(svc.engine) as session:
+            require(session, at=now, user=user, action=Action.manage_resources)
+            view = resources_view(session)
+    except Refused as exc:
+        ack(text=exc.text)
+        return
     ack()
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -441,35 +392,29 @@ def open_resource_add(ack: Ack, body: dict, client: WebClient, context: dict) ->
         require(session, at=now, user=user, action=Action.manage_resources)
         return views.resource_add_modal()
 
-    _open(body, client, context, build)
+    open_modal(client, context, body, build)
 
 
 def submit_resource_add(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
-    try:
-        with acting(svc.engine) as session:
-            member = require(session, at=now, user=user, action=Action.manage_resources)
-            row = resources.add_from_slack(
-                session,
-                name=read(view, "name"),
-                kind=read(view, "kind"),
-                description=read(view, "description"),
-            )
-            allowed(
-                session,
-                at=now,
-                member=member,
-                action=Action.manage_resources,
-                detail_code=f"resource:{row.id}:added",
-            )
-            listing = resources_view(session)
-    except Refused as exc:
-        ack(response_action="update", view=notice_modal(t("resource.title"), exc.text))
-        return
-    except plans.InputInvalid as exc:
-        ack(response_action="errors", errors=_errors(exc))
+    def work(session, user, now):
+        member = require(session, at=now, user=user, action=Action.manage_resources)
+        row = resources.add_from_slack(
+            session,
+            name=read(view, "name"),
+            kind=read(view, "kind"),
+            description=read(view, "description"),
+        )
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.manage_resources,
+            detail=f"resource:{row.id}:added",
+        )
+        return resources_view(session)
+
+    listing = submitted(ack, context, body, work, title=t("resource.title"))
+    if listing is None:
         return
     # Back on the list (the add form was pushed on top of it): close this one, refresh that one.
     ack()
@@ -480,32 +425,26 @@ def submit_resource_add(ack: Ack, body: dict, client: WebClient, view: dict, con
 
 def toggle_resource(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     resource_id = int_or_none(button_value(body))
-    try:
-        with acting(svc.engine) as session:
-            member = require(session, at=now, user=user, action=Action.manage_resources)
-            row = session.get(plans.Resource, resource_id) if resource_id else None
-            if row is None:
-                raise DomainError("resource.not_found")
-            resources.set_active(session, row.id, active=not row.active)
-            allowed(
-                session,
-                at=now,
-                member=member,
-                action=Action.manage_resources,
-                detail_code=f"resource:{row.id}:{'on' if row.active else 'off'}",
-            )
-            listing = resources_view(session)
-    except Refused as exc:
-        answer(client, body, exc.text)
-        return
-    except DomainError as exc:
-        answer(client, body, explain(exc))
-        return
-    update_quietly(client, (body.get("view") or {}).get("id"), listing)
+
+    def work(session, user, now):
+        member = require(session, at=now, user=user, action=Action.manage_resources)
+        row = session.get(plans.Resource, resource_id) if resource_id else None
+        if row is None:
+            raise DomainError("resource.not_found")
+        resources.set_active(session, row.id, active=not row.active)
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.manage_resources,
+            detail=f"resource:{row.id}:{'on' if row.active else 'off'}",
+        )
+        return resources_view(session)
+
+    listing = attempt(client, context, body, work)
+    if listing is not None:
+        update_quietly(client, (body.get("view") or {}).get("id"), listing)
 
 
 def update_quietly(client: WebClient, view_id: str | None, view) -> None:

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import Column, UniqueConstraint, func
+from sqlalchemy import Column, Index, UniqueConstraint, func
+from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, select
 
 from models import outbox
@@ -38,6 +39,8 @@ GOALS_MAX = 5
 TASKS_MAX = 5
 DUE_TIME = time(17, 15)  # a task is due by the end of the office day (the calendar's default)
 REVIEW_TIME = time(8, 30)  # a review falls due at the opening of its day
+TASK_MESSAGE = "task_assigned"  # the notice telling an agency of its task (with its buttons)
+TASK_MESSAGE_REFRESH = "task_message_refresh"  # chat.update of that message once it is closed
 
 
 class NextStep(StrEnum):
@@ -122,6 +125,9 @@ class PlanTask(SQLModel, table=True):
     """A role assignment (役割分担): which agency does what by when.
 
     Of a plan (たつのまるごと会議), or of a さぽネット会議's outcome (no plan without consent)."""
+
+    # The open tasks, soonest due first (the App Home's list and its overdue ones): migration 0002.
+    __table_args__ = (Index("ix_plantask_state_due_on", "state", "due_on"),)
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int | None = Field(default=None, foreign_key="plan.id", index=True)
@@ -415,7 +421,7 @@ def record_case_outcome(
         new = plan_tasks(session, plan.id)
         cancelled = old_open
     else:
-        cancelled = _cancel(session, _open_outcome_tasks(session, outcome.id))
+        cancelled = _cancel(session, _open_outcome_tasks(session, outcome.id), at=at)
         new = [_add_task(session, case.id, t, at=at, outcome_id=outcome.id) for t in tasks]
         session.flush()
     for task in new:
@@ -464,10 +470,11 @@ def _add_task(
     return row
 
 
-def _cancel(session: Session, tasks: list[PlanTask]) -> list[PlanTask]:
+def _cancel(session: Session, tasks: list[PlanTask], *, at: datetime) -> list[PlanTask]:
     for task in tasks:
         task.state = TaskState.cancelled
         session.add(task)
+        refresh_task_messages(session, task, at=at)
     return tasks
 
 
@@ -525,7 +532,7 @@ def make_plan(
     if previous is not None:
         previous.current = False
         session.add(previous)
-        _cancel(session, open_tasks_of_plan(session, previous.id))
+        _cancel(session, open_tasks_of_plan(session, previous.id), at=at)
         version = previous.version + 1
     session.flush()
     plan = Plan(
@@ -584,6 +591,7 @@ def complete_task(session: Session, task: PlanTask, *, at: datetime, by_id: int 
     task.done_at = at
     task.done_by_id = by_id
     session.add(task)
+    refresh_task_messages(session, task, at=at)
 
 
 def add_progress(session: Session, task: PlanTask, *, note: str, by_id: int, at: datetime):
@@ -612,9 +620,30 @@ def tell_task_owner(session: Session, task: PlanTask, *, event: str, at: datetim
         queued += outbox.enqueue(
             session,
             key=f"task:{task.id}:{event}:{target}",
-            kind="task_assigned",
+            kind=TASK_MESSAGE,
             target=target,
             payload={"task_id": task.id},
+            at=at,
+        )
+    return queued
+
+
+def refresh_task_messages(session: Session, task: PlanTask, *, at: datetime) -> int:
+    """Queue a chat.update of every message that told the agency of this task, so a task no
+    longer open (done, or ended by a new plan) says so and stops offering its buttons."""
+    messages = session.exec(
+        select(outbox.Notice).where(
+            outbox.Notice.kind == TASK_MESSAGE, outbox.Notice.key.startswith(f"task:{task.id}:")
+        )
+    )
+    queued = 0
+    for message in messages:
+        queued += outbox.enqueue(
+            session,
+            key=f"task:{task.id}:{task.state}:{message.id}",
+            kind=TASK_MESSAGE_REFRESH,
+            target=message.target,
+            payload={"task_id": task.id, "message_notice_id": message.id},
             at=at,
         )
     return queued
@@ -683,10 +712,10 @@ def evaluate_and_decide(
             casework.close(
                 session, case=case, member=member, reason_code=close_reason, note=note, at=at
             )
-            cancelled = _cancel(session, open_tasks_of_case(session, case.id))
+            cancelled = _cancel(session, open_tasks_of_case(session, case.id), at=at)
         else:
             casework.suspend(session, case=case, member=member, reason=note, at=at)
-            cancelled = _cancel(session, open_tasks_of_case(session, case.id))
+            cancelled = _cancel(session, open_tasks_of_case(session, case.id), at=at)
     except casework.InputError as exc:
         fields = {"stage": "decision", "close_reason": "close_reason", "note": "note"}
         raise InputInvalid(
@@ -697,10 +726,12 @@ def evaluate_and_decide(
 
 
 def reviews_due(session: Session, *, on_or_before: date) -> list[Plan]:
-    """Current plans whose review date has come and that are not evaluated yet."""
+    """Current plans whose review date has come and that are not evaluated yet (their goals
+    and notes are decrypted only if read: the desk lists hundreds by date and number)."""
     return list(
         session.exec(
             select(Plan)
+            .options(defer(Plan.goals), defer(Plan.evaluation_note))
             .where(Plan.current, Plan.evaluation.is_(None), Plan.review_on <= on_or_before)
             .order_by(Plan.review_on, Plan.id)
         )
@@ -821,9 +852,11 @@ def overdue_items(session: Session, member, now: datetime, deadline_of) -> list:
     )
     items = [OverdueItem("task", x.case_id, x.number, due_at(x.due_on)) for x in lines]
     if coordinator:
-        for plan in reviews_due(session, on_or_before=today):
-            number = session.get(Case, plan.case_id).number
-            items.append(
-                OverdueItem("review", plan.case_id, number, due_at(plan.review_on, REVIEW_TIME))
-            )
+        plans = reviews_due(session, on_or_before=today)
+        ids = sorted({p.case_id for p in plans})
+        # One query for the receipt numbers, not one per plan (hundreds on a large desk).
+        numbers = dict(session.exec(select(Case.id, Case.number).where(Case.id.in_(ids))).all())
+        for plan in plans:
+            due = due_at(plan.review_on, REVIEW_TIME)
+            items.append(OverdueItem("review", plan.case_id, numbers[plan.case_id], due))
     return items

@@ -13,7 +13,7 @@ from models.db import transaction
 from models.lifecycle import CaseState
 from models.org import Agency
 from models.outbox import Notice
-from models.plans import Plan, PlanTask
+from models.plans import Plan, PlanTask, complete_task
 from tests.case_desk_support import agency, bring_to, new_case
 from tests.conftest import START, TEST_KEY
 from tests.meetings_support import (
@@ -27,6 +27,7 @@ from tests.meetings_support import (
     fresh_home,
     has_button,
     jst,
+    key_of,
     local,
     meetings,
     new_view,
@@ -420,3 +421,73 @@ def test_a_saponet_outcome_assigns_roles_without_a_plan(bot, clock):
     with Session(engine) as s:
         notices = [n.kind for n in s.exec(select(Notice))]
     assert "task_assigned" in notices
+
+
+# --- the task's message once the task is closed ---
+
+
+def task_message(bot, channel: str, task_id: int) -> dict:
+    """The message that told `channel` of the task (found by its notice key)."""
+    [message] = [m for m in bot.slack.messages(channel) if key_of(m).startswith(f"task:{task_id}:")]
+    return message
+
+
+def updates_of(bot, message: dict) -> list:
+    return [c for c in bot.slack.calls_to("chat.update") if c.args.get("ts") == message["ts"]]
+
+
+def test_a_task_done_in_its_channel_message_is_updated_without_buttons(bot, planned):
+    _, second = tasks(bot.rt.engine)  # 高齢者相談支援センター's task: its channel is told
+    posted = task_message(bot, "C0HOUKATSU", second.id)
+    assert has_button(posted["blocks"], "task_done", str(second.id))
+    seen = len(bot.slack.ephemerals("U0WIN1"))
+    click_message(bot, "U0WIN1", posted, "task_done", str(second.id))
+    assert "完了にしました" in ephemeral_after(bot, "U0WIN1", seen)
+    bot.deliver()
+    [update] = updates_of(bot, posted)
+    assert update.ok and update.args["channel"] == "C0HOUKATSU"
+    [now] = [m for m in bot.slack.messages("C0HOUKATSU") if m["ts"] == posted["ts"]]
+    assert "「完了」になりました" in now["text"]
+    assert "「完了」になりました" in text_of(now["blocks"]) and "R8-0001" in text_of(now["blocks"])
+    assert not any(b["type"] == "actions" for b in now["blocks"])
+    assert all(p not in text_of(now) for p in [TASK_TEXT, *PERSONAL])  # pointers only
+    # A click from a stale copy of the message is refused and updates nothing again.
+    seen = len(bot.slack.ephemerals("U0WIN1"))
+    click_message(bot, "U0WIN1", posted, "task_done", str(second.id))
+    assert "すでに完了" in ephemeral_after(bot, "U0WIN1", seen)
+    bot.deliver()
+    assert len(updates_of(bot, posted)) == 1
+
+
+def test_a_task_done_before_its_message_went_out_is_never_posted_with_buttons(bot, world, clock):
+    meeting_id = schedule(bot, "まるごと", cases=[world["case"]])
+    clock.at = jst("2026-12-07 11:00")
+    form = outcome_form(bot, meeting_id, world["case"])
+    assert submit(bot, COORD, form, outcome_values(world))["response_action"] == "update"
+    _, second = tasks(bot.rt.engine)
+    with transaction(bot.rt.engine) as s:  # done before the delivery loop ran
+        complete_task(s, s.get(PlanTask, second.id), at=clock(), by_id=None)
+    bot.deliver()
+    posted = [m for m in bot.slack.messages("C0HOUKATSU") if "役割分担" in m["text"]]
+    updated = [c for c in bot.slack.calls_to("chat.update") if "役割分担" in c.args["text"]]
+    assert posted == [] and updated == []
+    with Session(bot.rt.engine) as s:
+        states = {n.kind: n.state for n in s.exec(select(Notice)) if n.kind.startswith("task_")}
+    assert states == {"task_assigned": "cancelled", "task_message_refresh": "cancelled"}
+
+
+def test_tasks_ended_by_closing_the_case_lose_their_buttons_too(bot, planned, clock):
+    _, second = tasks(bot.rt.engine)
+    posted = task_message(bot, "C0HOUKATSU", second.id)
+    [direct] = [m for m in dms(bot, "U0SUPPORT1") if "役割分担が届きました" in m["text"]]
+    form = evaluation_form(bot, clock)
+    answer = submit(
+        bot, COORD, form, {"result": "achieved", "decision": "close", "close_reason": "resolved"}
+    )
+    assert answer["response_action"] == "update"
+    bot.deliver()
+    for message in (posted, direct):
+        [update] = updates_of(bot, message)
+        assert update.ok
+        assert "終了（プランの見直し）" in update.args["text"]
+        assert not any(b["type"] == "actions" for b in update.args["blocks"])

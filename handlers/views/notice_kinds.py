@@ -8,4 +8,5 @@ from handlers.views import (  # noqa: F401
     outreach,
     plans,
     reminders,
+    task_messages,
 )

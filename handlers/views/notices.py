@@ -76,13 +76,19 @@ def _case_card(session: Session, notice: Notice, late_due: datetime | None) -> R
     return Rendered(text=text, blocks=blocks)
 
 
+def posted(session: Session, notice_id: int) -> Notice:
+    """The sent notice whose message an update is for (NotReady / Obsolete until it is)."""
+    message = session.get(Notice, notice_id)
+    if message is None or message.state in (NoticeState.failed, NoticeState.cancelled):
+        raise Obsolete("the message to update was never posted")
+    if message.state != NoticeState.sent:
+        raise NotReady("the message to update is not posted yet")
+    return message
+
+
 @renders("case_card_refresh")
 def _case_card_refresh(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
-    card = session.get(Notice, notice.payload["card_notice_id"])
-    if card is None or card.state in (NoticeState.failed, NoticeState.cancelled):
-        raise Obsolete("the card was never posted")
-    if card.state != NoticeState.sent:
-        raise NotReady("the card is not posted yet")
+    card = posted(session, notice.payload["card_notice_id"])
     case = case_by_id(session, notice.payload["case_id"])
     text, blocks = case_card(summary(session, case))
     return Rendered(text=text, blocks=blocks, update_ts=card.result_ts, channel=card.result_channel)
