@@ -203,14 +203,16 @@ def check_rules(
 # --- Link-net topics: about the system, never about a person -----------------------------------
 
 _RECEIPT = re.compile(r"R\d{1,2}-\d{3,}", re.IGNORECASE)
+_OUTREACH = re.compile(r"(?<![A-Z])OT-\d{3,}", re.IGNORECASE)  # an outreach target's label
 _PHONE = re.compile(r"(?<!\d)0\d{1,4}-?\d{1,4}-?\d{3,4}(?!\d)")
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−ーｰ"})
 
 
 def looks_personal(text: str) -> bool:
-    """A receipt number or a phone number: what a Link-net text must never carry."""
+    """A receipt number, an outreach label or a phone number: what a Link-net text must never
+    carry (each points at a person)."""
     normal = unicodedata.normalize("NFKC", text).translate(_DASHES)
-    return bool(_RECEIPT.search(normal) or _PHONE.search(normal))
+    return bool(_RECEIPT.search(normal) or _OUTREACH.search(normal) or _PHONE.search(normal))
 
 
 def clean_lines(lines: Iterable[str], *, field: str = "topics") -> list[str]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 from sqlmodel import Session, select
 
-from models.org import Agency, AgencyKind, Domain, Member, OrgSetting, Role
+from models.org import Agency, AgencyKind, Domain, Member, Role, put_setting
 from models.reminders import settings_problems as reminder_settings_problems
 
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -109,6 +110,12 @@ def _validate(data: dict, lines: _Lines) -> list[Problem]:
         ds = town["districts"]
         if not isinstance(ds, list) or not all(isinstance(d, str) and d.strip() for d in ds):
             out.append(Problem(lines.table("town", "districts"), "districts_invalid", {}))
+    if isinstance(town, dict):
+        for key, check in TOWN_CALENDAR_CHECKS.items():
+            code = check(town[key]) if key in town else None
+            if code is not None:
+                params = {"value": _shown(town[key])}
+                out.append(Problem(lines.table("town", key), code, params))
     channels = data.get("channels", {})
     if not isinstance(channels, dict):
         out.append(Problem(lines.table("channels"), "channels_invalid", {}))
@@ -227,6 +234,94 @@ def _validate(data: dict, lines: _Lines) -> list[Problem]:
     return out
 
 
+# --- [town] calendar keys ------------------------------------------------------------------------
+# The business calendar (reminders/calendar.py calendar_from_org) reads these when it is built,
+# long after loading; checked here by the same rules so a bad value is refused at `org load`
+# instead of breaking every reminder later (tests/test_orgfile_town.py holds the two together).
+
+
+def _time_of(value: object) -> time | None:
+    if isinstance(value, time):
+        found = value
+    elif isinstance(value, str):
+        try:
+            found = time.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return found if found.tzinfo is None else None  # a zone here would be a typo
+
+
+def office_hours_problem(value: object) -> str | None:
+    """`["08:30", "17:15"]` (strings or TOML times): opening before closing."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return "office_hours_invalid"
+    opens, closes = (_time_of(v) for v in value)
+    if opens is None or closes is None:
+        return "office_hours_invalid"
+    return None if opens < closes else "office_hours_order"
+
+
+def _month_day(value: object) -> date | None:
+    try:
+        month, day = (int(part) for part in value.split("-"))
+        return date(2000, month, day)  # a leap year, so 02-29 is accepted
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def year_end_closing_problem(value: object) -> str | None:
+    """`["12-29", "01-03"]` (first and last day, may wrap the new year, at most 31 days) or []."""
+    if isinstance(value, list | tuple) and len(value) == 0:
+        return None
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return "year_end_closing_invalid"
+    first, last = (_month_day(v) for v in value)
+    if first is None or last is None:
+        return "year_end_closing_invalid"
+    # Days of a leap year, counted circularly so "12-29".."01-03" wraps the new year.
+    i, j = ((d - date(2000, 1, 1)).days for d in (first, last))
+    days = j - i + 1 if i <= j else 366 - i + j + 1
+    return None if days <= 31 else "year_end_closing_too_long"
+
+
+def _closed_day(value: object) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):  # a datetime is a typo
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def closed_days_problem(value: object) -> str | None:
+    """`[2026-08-14, …]` (TOML dates, or "2026-08-14" strings)."""
+    if not isinstance(value, list) or any(_closed_day(v) is None for v in value):
+        return "closed_days_invalid"
+    return None
+
+
+TOWN_CALENDAR_CHECKS = {
+    "office_hours": office_hours_problem,
+    "year_end_closing": year_end_closing_problem,
+    "closed_days": closed_days_problem,
+}
+
+
+def _storable(value: object) -> object:
+    """TOML times (office_hours = [08:30:00, …]) as "08:30:00": settings are stored as JSON."""
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value.isoformat() if isinstance(value, time) else value
+
+
+def _shown(value: object) -> str:
+    """A value as the message quotes it back (TOML-like, short)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
 def load(session: Session, data: dict) -> LoadResult:
     """Apply a validated org file. Idempotent; absent agencies/members are deactivated."""
     by_key = {a.key: a for a in session.exec(select(Agency))}
@@ -272,19 +367,17 @@ def load(session: Session, data: dict) -> LoadResult:
 
     town = data.get("town", {})
     values = {
-        "town": {k: town[k] for k in TOWN_KEYS if k in town},
+        "town": {k: _storable(town[k]) for k in TOWN_KEYS if k in town},
         "channels": data.get("channels", {}),
         "districts": town.get("districts", []),
-        "closed_days": [d.isoformat() for d in town.get("closed_days", []) if isinstance(d, date)],
+        "closed_days": [_closed_day(d).isoformat() for d in town.get("closed_days", [])],
         "reminders": data.get("reminders", {}),  # acknowledgement deadlines (models/reminders.py)
         "retention": data.get("retention", {}),  # years kept after closure (models/retention.py)
         "linknet": data.get("linknet", {}),  # Link-net k and posting time (models/linknet)
         "outreach": data.get("outreach", {}),  # overdue escalation days (models/outreach.py)
     }
     for key, value in values.items():
-        row = session.get(OrgSetting, key) or OrgSetting(key=key)
-        row.value = value
-        session.add(row)
+        put_setting(session, key, value)
     session.flush()
     return LoadResult(
         agencies=len(listed_keys),

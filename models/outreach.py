@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Column, UniqueConstraint, func
+from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.clock import TOKYO
@@ -731,17 +732,32 @@ def _rank(target: OutreachTarget) -> tuple:
 
 
 def targets_for(
-    session: Session, member: Member, *, include_ended: bool = False
+    session: Session,
+    member: Member,
+    *,
+    include_ended: bool = False,
+    overdue_on: date | None = None,
 ) -> list[OutreachTarget]:
-    """Every target the member may see: active first by next contact date, then paused …"""
+    """Every target the member may see: active first by next contact date, then paused …
+    (`overdue_on`: only the active ones whose contact date is before that day)."""
     if not (
         member.active
         and (member.has(Role.coordinator) or member.has(Role.window) or member.has(Role.support))
     ):
         return []
-    query = select(OutreachTarget)
+    # Lists show labels and dates: the person and the reasons are read (decrypted) only when
+    # touched, not for every target of a long list.
+    query = select(OutreachTarget).options(
+        defer(OutreachTarget.person),
+        defer(OutreachTarget.reason),
+        defer(OutreachTarget.state_reason),
+    )
     if not include_ended:
         query = query.where(OutreachTarget.state.in_([s.value for s in OPEN_TARGET_STATES]))
+    if overdue_on is not None:
+        query = query.where(
+            OutreachTarget.state == TargetState.active, OutreachTarget.next_contact_on < overdue_on
+        )
     if not member.has(Role.coordinator):
         query = query.join(OutreachWorker, OutreachWorker.target_id == OutreachTarget.id).where(
             OutreachWorker.agency_id == member.agency_id
@@ -808,11 +824,21 @@ def lines(session: Session, targets: list[OutreachTarget], *, day: date) -> list
         if case_ids
         else {}
     )
-    latest: dict[int, Contact] = {}
-    for c in session.exec(
-        select(Contact).where(Contact.target_id.in_(ids)).order_by(Contact.at, Contact.id)
+    # The latest contact of each target, found in SQL (a long list has thousands of contacts);
+    # its date and outcome only — a whole contact would decrypt its note. Same time: last id.
+    last_at = (
+        select(Contact.target_id, func.max(Contact.at).label("at"))
+        .where(Contact.target_id.in_(ids))
+        .group_by(Contact.target_id)
+        .subquery()
+    )
+    latest: dict[int, tuple[datetime, str]] = {}
+    for target_id, at, outcome in session.exec(
+        select(Contact.target_id, Contact.at, Contact.outcome)
+        .join(last_at, (Contact.target_id == last_at.c.target_id) & (Contact.at == last_at.c.at))
+        .order_by(Contact.id)
     ):
-        latest[c.target_id] = c
+        latest[target_id] = (at, outcome)
     return [
         TargetLine(
             target_id=t.id,
@@ -824,8 +850,8 @@ def lines(session: Session, targets: list[OutreachTarget], *, day: date) -> list
             next_contact_on=t.next_contact_on,
             agencies=tuple(workers.get(t.id, ())),
             case_number=numbers.get(t.case_id) if t.case_id else None,
-            last_contact_on=today(latest[t.id].at) if t.id in latest else None,
-            last_outcome=latest[t.id].outcome if t.id in latest else None,
+            last_contact_on=today(latest[t.id][0]) if t.id in latest else None,
+            last_outcome=latest[t.id][1] if t.id in latest else None,
         )
         for t in targets
     ]
@@ -890,15 +916,24 @@ def detail(session: Session, target: OutreachTarget, *, now: datetime, limit: in
     )
 
 
+def _most_pressing(session: Session, member: Member, day: date) -> list[OutreachTarget]:
+    """The member's open targets (the coordinator: all), most pressing first: ordered by what
+    the targets hold, so the lines (contacts, workers) are made only for what is shown."""
+    found = targets_for(session, member, include_ended=False)
+    return sorted(found, key=lambda t: (DUE_RANK[due_of(t, day)], t.next_contact_on, t.id))
+
+
 def desk_lines(session: Session, member: Member, *, now: datetime) -> list[TargetLine]:
     """The App Home list: the member's targets (the coordinator: all), most pressing first."""
     day = today(now)
-    found = lines(session, targets_for(session, member, include_ended=False), day=day)
-    return sorted(found, key=lambda x: (DUE_RANK[x.due], x.next_contact_on, x.target_id))
+    return lines(session, _most_pressing(session, member, day), day=day)
 
 
 def overdue_targets(session: Session, member: Member, *, now: datetime) -> list[TargetLine]:
-    return [x for x in desk_lines(session, member, now=now) if x.due is Due.overdue]
+    """desk_lines() of the overdue targets only, chosen in SQL."""
+    day = today(now)
+    late = targets_for(session, member, overdue_on=day)
+    return lines(session, sorted(late, key=lambda t: (t.next_contact_on, t.id)), day=day)
 
 
 @dataclass(frozen=True)
@@ -921,13 +956,17 @@ def desk_section(
     works = everyone or member.has(Role.window) or member.has(Role.support)
     if not works:
         return None
-    found = desk_lines(session, member, now=now)
+    day = today(now)
+    found = _most_pressing(session, member, day)
     if not found and not everyone and not member.has(Role.window):
         return None  # a support member without targets: nothing to show
     counts: dict[str, int] = {}
-    for line in found:
-        counts[line.due.value] = counts.get(line.due.value, 0) + 1
-    return DeskSection(paginate(found, page, page_size), counts, everyone, True)
+    for target in found:
+        due = due_of(target, day).value
+        counts[due] = counts.get(due, 0) + 1
+    shown = paginate(found, page, page_size)
+    rows = tuple(lines(session, list(shown.items), day=day))
+    return DeskSection(replace(shown, items=rows), counts, everyone, True)
 
 
 def overdue_items(session: Session, member: Member, now: datetime, deadline_of) -> list:

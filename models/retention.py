@@ -11,13 +11,33 @@ chain of foreign keys such as contact → outreachtarget → case — is set to 
 column cannot be NULL to an empty value of its kind. Coarse, unencrypted facts stay (state,
 domains, urgency, age band, concerns, agencies, dates, the event history without its notes),
 so anonymous figures keep adding up. The case's receipt number and audit entries stay too.
+
+Outreach targets without a case (アウトリーチ: the person never consented, so no case was
+made) hold personal data of their own: who the person is, the reason, the contact notes, the
+reasons of pauses and closing. They follow the same rule, counted from the target's end: a
+closed target is erased from April 1 of the fiscal year after its last event or contact (its
+closing, in practice), plus the same `years`. Erased are the encrypted columns of the target
+and of every row that reaches it by foreign keys (contacts, state events); its label, state,
+dates and coarse facts stay, so the Link-net stock of targets keeps adding up. An open target
+(active, paused) is kept like an open case; `erase_target` erases one on request (`--force`
+for an open one). A target with a case is the case's: it goes with the case. The erasure is
+recorded as the target's event of kind `erased` (no reason text), and in the audit log.
+
+Link-net meetings (リンクネット会議) are left out by design, not by omission: the meeting
+takes no case, and its topics and notes (AgendaTopic, its minutes) are about the system, never
+about a person — every line is checked on entry (models.meetings.clean_lines refuses receipt
+numbers, outreach labels and phone numbers). They belong to no case or target, so there is
+nothing to count a period from, and they stay as the town's record of the meeting (stored
+encrypted all the same, like every free text).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import typing
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, Engine, Table, func, select, text, update
@@ -34,6 +54,13 @@ from models.errors import DomainError
 from models.lifecycle import OPEN_STATES, CaseState
 from models.numbering import fiscal_year
 from models.org import Member, Role, setting
+from models.outreach import (
+    OPEN_TARGET_STATES,
+    Contact,
+    OutreachEvent,
+    OutreachTarget,
+    TargetState,
+)
 
 DEFAULT_YEARS = 5
 
@@ -115,24 +142,93 @@ def due(session: Session, *, today: date) -> list[Due]:
     return out
 
 
+# --------------------------------------------------------------------------- outreach targets
+
+TARGET_ERASED = "erased"  # the OutreachEvent kind recording that a target's data was erased
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite's MAX() may drop the zone
+
+
+def target_erased(session: Session, target_id: int) -> bool:
+    return (
+        session.execute(
+            select(OutreachEvent.id).where(
+                OutreachEvent.target_id == target_id, OutreachEvent.kind == TARGET_ERASED
+            )
+        ).first()
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class TargetDue:
+    target_id: int
+    label: str
+    ended_at: datetime  # its last event or contact: the closing, in practice
+    erasable_from: date
+
+
+def targets_due(session: Session, *, today: date) -> list[TargetDue]:
+    """Closed outreach targets without a case, not yet erased, whose period is over on `today`."""
+    years = retention_years(session)
+    last_event = (
+        select(OutreachEvent.target_id, func.max(OutreachEvent.at).label("at"))
+        .group_by(OutreachEvent.target_id)
+        .subquery()
+    )
+    last_contact = (
+        select(Contact.target_id, func.max(Contact.at).label("at"))
+        .group_by(Contact.target_id)
+        .subquery()
+    )
+    erased = select(OutreachEvent.target_id).where(OutreachEvent.kind == TARGET_ERASED)
+    rows = session.execute(
+        select(
+            OutreachTarget.id,
+            OutreachTarget.label,
+            OutreachTarget.created_at,
+            last_event.c.at,
+            last_contact.c.at,
+        )
+        .outerjoin(last_event, last_event.c.target_id == OutreachTarget.id)
+        .outerjoin(last_contact, last_contact.c.target_id == OutreachTarget.id)
+        .where(
+            OutreachTarget.case_id.is_(None),
+            OutreachTarget.state == TargetState.closed,
+            OutreachTarget.id.not_in(erased),
+        )
+    ).all()
+    out = []
+    for target_id, label, created, event_at, contact_at in rows:
+        ended = max(_utc(at) for at in (created, event_at, contact_at) if at is not None)
+        until = erasable_from(ended, years)
+        if until <= today:
+            out.append(TargetDue(target_id, label, ended, until))
+    return sorted(out, key=lambda d: (d.ended_at, d.target_id))
+
+
 # --------------------------------------------------------------------------- erasing
 
 
-def _path_to_case(tbl: Table) -> list[Column] | None:
-    """Foreign-key columns leading from `tbl` to case.id, shortest first (None: not a case's).
+def _path_to(tbl: Table, root: Table) -> list[Column] | None:
+    """Foreign-key columns leading from `tbl` to `root`'s key, shortest first ([]: `tbl` is
+    `root`; None: its rows are not `root`'s).
 
-    Never through a table the case itself points at (members, agencies …): those rows are
-    shared by many cases and belong to none.
+    Never through a table the root itself points at (members, agencies, the case of a
+    target …): those rows are shared by many and belong to none.
     """
-    target = Case.__table__
-    shared = _referenced_by(target)
+    if tbl is root:
+        return []
+    shared = _referenced_by(root)
     queue: list[tuple[Table, list[Column]]] = [(tbl, [])]
     seen = {tbl}
     while queue:
         current, path = queue.pop(0)
         for fk in sorted(current.foreign_keys, key=lambda f: f.parent.name):
             parent = fk.column.table
-            if parent is target:
+            if parent is root:
                 return [*path, fk.parent]
             if parent in seen or parent in shared:
                 continue
@@ -152,10 +248,13 @@ def _referenced_by(tbl: Table) -> set[Table]:
     return found
 
 
-def _rows_of_case(tbl: Table, path: list[Column], case_id: int):
-    """A WHERE clause selecting the rows of `tbl` that belong to the case."""
+def _rows_of(tbl: Table, path: list[Column], root_id: int):
+    """A WHERE clause selecting the rows of `tbl` that belong to the root row `root_id`."""
+    if not path:  # the root table itself
+        (pk,) = tbl.primary_key.columns
+        return pk == root_id
     # path[0] is a column of tbl; each next column belongs to the table the previous points at.
-    condition = path[-1] == case_id
+    condition = path[-1] == root_id
     for i in range(len(path) - 2, -1, -1):
         parent_pk = next(iter(path[i].foreign_keys)).column
         condition = path[i].in_(select(parent_pk).where(condition))
@@ -175,18 +274,22 @@ def _empty_value(tbl: Table, col: Column):
     return ""
 
 
-def personal_places() -> list[tuple[Table, list[Column], list[Column] | None]]:
-    """Every table with encrypted columns, with its way to the case (None: not a case's)."""
-    return [(tbl, cols, _path_to_case(tbl)) for tbl, cols in encrypted_columns().items()]
+def personal_places(
+    root: Table | None = None,
+) -> list[tuple[Table, list[Column], list[Column] | None]]:
+    """Every table with encrypted columns, with its way to `root` (default: the case; None:
+    not the root's)."""
+    root = Case.__table__ if root is None else root
+    return [(tbl, cols, _path_to(tbl, root)) for tbl, cols in encrypted_columns().items()]
 
 
-def erase_personal_data(session: Session, case_id: int) -> int:
-    """Blank every encrypted value of the case's rows; the number of values erased."""
+def _erase_rows_of(session: Session, root: Table, root_id: int) -> int:
+    """Blank every encrypted value of the root row's rows; the number of values erased."""
     erased = 0
-    for tbl, cols, path in personal_places():
+    for tbl, cols, path in personal_places(root):
         if path is None:
             continue
-        where = _rows_of_case(tbl, path, case_id)
+        where = _rows_of(tbl, path, root_id)
         for col in cols:
             result = session.execute(
                 update(tbl)
@@ -195,6 +298,19 @@ def erase_personal_data(session: Session, case_id: int) -> int:
             )
             erased += max(result.rowcount or 0, 0)
     return erased
+
+
+def erase_personal_data(session: Session, case_id: int) -> int:
+    """Blank every encrypted value of the case's rows; the number of values erased."""
+    return _erase_rows_of(session, Case.__table__, case_id)
+
+
+def erase_target_data(session: Session, target_id: int) -> int:
+    """Blank every encrypted value of an outreach target and its rows; how many were erased.
+
+    The target's `person` cannot be NULL: it becomes an empty mapping, as for a target made
+    from a case, so every view shows the person as not recorded."""
+    return _erase_rows_of(session, OutreachTarget.__table__, target_id)
 
 
 def _scrub(session: Session) -> None:
@@ -252,30 +368,109 @@ def erase(
     return done
 
 
+def target_by_label(session: Session, label: str) -> OutreachTarget:
+    """`OT-0007` (also typed full-width or in lower case) → the target, else DomainError."""
+    normal = unicodedata.normalize("NFKC", label or "").strip().upper()
+    found = re.fullmatch(r"OT-?(\d{1,9})", normal)
+    target = (
+        session.execute(
+            select(OutreachTarget).where(OutreachTarget.label == f"OT-{int(found[1]):04d}")
+        ).scalar()
+        if found
+        else None
+    )
+    if target is None:
+        raise DomainError("ops.erase.target_not_found", label=label)
+    return target
+
+
+def is_target_label(text: str) -> bool:
+    return unicodedata.normalize("NFKC", text or "").strip().upper().startswith("OT")
+
+
+def may_erase_target(
+    session: Session, *, target: OutreachTarget, member: Member | None, force: bool
+) -> str | None:
+    """Why this member may not erase this outreach target now (a message code), or None."""
+    if member is None or not (member.has(Role.coordinator) or member.has(Role.admin)):
+        return "ops.erase.not_allowed"
+    if target.case_id is not None:
+        return "ops.erase.target_of_case"  # it goes with its case: erase the case
+    if target_erased(session, target.id):
+        return "ops.erase.already"
+    if target.state in OPEN_TARGET_STATES and not force:
+        return "ops.erase.target_open"
+    return None
+
+
+def _mark_target_erased(session: Session, target_id: int, *, at: datetime, by: int | None):
+    # An event without a state change: the Link-net stock (models.outreach
+    # targets_at_month_ends) counts from_state/to_state only, so it is not disturbed.
+    session.add(
+        OutreachEvent(target_id=target_id, at=at, actor_id=by, kind=TARGET_ERASED, reason=None)
+    )
+
+
+def erase_target(
+    session: Session,
+    *,
+    target: OutreachTarget,
+    member: Member,
+    reason: str,
+    at: datetime,
+    force: bool = False,
+) -> int:
+    """Erase one outreach target's personal data on request (check `may_erase_target` first),
+    audited; the number of values erased."""
+    refusal = may_erase_target(session, target=target, member=member, force=force)
+    if refusal is not None:
+        case = session.get(Case, target.case_id) if target.case_id else None
+        raise DomainError(refusal, number=target.label, case=case.number if case else "")
+    if reason not in ERASE_REASONS:
+        raise DomainError("ops.erase.bad_reason", reasons=", ".join(ERASE_REASONS))
+    _scrub(session)
+    values = erase_target_data(session, target.id)
+    _mark_target_erased(session, target.id, at=at, by=member.id)
+    audit.record(
+        session,
+        at=at,
+        actor_slack_id=member.slack_id,
+        actor_member_id=member.id,
+        action="outreach.erase",
+        allowed=True,
+        detail=f"outreach:{target.id}:request:{reason}",  # ids and codes only
+    )
+    return values
+
+
 @dataclass(frozen=True)
 class RunResult:
     years: int
     due: list[Due]
     erased: int  # cases erased now (0 on a dry run)
+    targets: list[TargetDue] = field(default_factory=list)  # outreach targets without a case
+    targets_erased: int = 0
 
 
 def run(engine: Engine, *, now: datetime, dry_run: bool = False) -> RunResult:
-    """Erase every case whose retention period is over: one transaction per case, so a run
-    that stops half-way is simply continued by the next one."""
+    """Erase every case and caseless outreach target whose retention period is over: one
+    transaction each, so a run that stops half-way is simply continued by the next one."""
     today = now.astimezone(TOKYO).date()
     with transaction(engine, write=False) as session:
         years = retention_years(session)
         todo = due(session, today=today)
+        targets = targets_due(session, today=today)
     if dry_run:
-        return RunResult(years, todo, 0)
+        return RunResult(years, todo, 0, targets, 0)
     erased = 0
     for item in todo:
         # IntegrityError: another process erased it at the same moment (Erasure.case_id unique).
         with contextlib.suppress(IntegrityError):
             erased += _erase_due(engine, item, years=years, now=now)
-    if erased:
+    targets_erased = sum(_erase_target_due(engine, item, years=years, now=now) for item in targets)
+    if erased or targets_erased:
         checkpoint(engine)
-    return RunResult(years, todo, erased)
+    return RunResult(years, todo, erased, targets, targets_erased)
 
 
 def _erase_due(engine: Engine, item: Due, *, years: int, now: datetime) -> bool:
@@ -301,6 +496,33 @@ def _erase_due(engine: Engine, item: Due, *, years: int, now: datetime) -> bool:
             case_id=item.case_id,
             allowed=True,
             detail=f"years={years}",
+        )
+    return True
+
+
+def _erase_target_due(engine: Engine, item: TargetDue, *, years: int, now: datetime) -> bool:
+    with transaction(engine) as session:
+        # Locked (PostgreSQL; SQLite has one writer): two runs cannot both erase and record it.
+        target = session.execute(
+            select(OutreachTarget).where(OutreachTarget.id == item.target_id).with_for_update()
+        ).scalar()
+        if (
+            target is None
+            or target.case_id is not None  # consent was obtained meanwhile: the case's now
+            or target.state != TargetState.closed
+            or target_erased(session, target.id)  # another process got there first
+        ):
+            return False
+        _scrub(session)
+        erase_target_data(session, target.id)
+        _mark_target_erased(session, target.id, at=now, by=None)
+        audit.record(
+            session,
+            at=now,
+            actor_slack_id=audit.SYSTEM_ACTOR,
+            action="retention.erase_outreach",
+            allowed=True,
+            detail=f"outreach:{target.id}:years={years}",
         )
     return True
 

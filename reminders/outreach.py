@@ -7,7 +7,9 @@ logged, resumed), `schedule_for` leaves exactly these open reminders:
      opening on the contact date (on the business day before, when the office is closed then);
   2. outreach_overdue — to the coordinator, `escalate_after_days` business days (org file
      [outreach], default 3) after the contact date, if no contact has been logged by then.
-Both carry the target's version: when the date moves (a contact, pause, resume, consent,
+A reminder never falls due before it is scheduled: a contact date of today, set after the
+opening, is reminded at once (dated 08:30 it would go out marked 遅延, as if the bot had been
+down). Both carry the target's version: when the date moves (a contact, pause, resume, consent,
 closing) the version changes, the old ones no longer apply, and `schedule_for` cancels them and
 marks the ones already sent as handled (their messages are refreshed without buttons).
 Ids only in keys and payloads — never the person.
@@ -73,6 +75,15 @@ def contact_due_at(calendar: BusinessCalendar, day: date) -> datetime:
     return datetime.combine(day, calendar.opens, tzinfo=calendar.tz)
 
 
+def not_before(due: datetime, at: datetime) -> datetime:
+    """`due`, or `at` when that moment has already passed at scheduling time.
+
+    The dispatcher and the delivery loop mark as 遅延 what goes out more than 10 minutes after
+    its planned delivery; planned for a moment before it was even scheduled, a first reminder
+    would say 遅延 without any outage."""
+    return max(due, at)
+
+
 def overdue_at(calendar: BusinessCalendar, day: date, business_days: int) -> datetime:
     """`business_days` business days after the contact date's opening (or the next opening)."""
     start = datetime.combine(day, calendar.opens, tzinfo=calendar.tz)
@@ -123,7 +134,7 @@ def schedule_for(
             subject=subject(target),
             rule=OUTREACH_CONTACT,
             recipient=Recipient.agency(agency_id),
-            due_at=contact_due_at(cal, target.next_contact_on),
+            due_at=not_before(contact_due_at(cal, target.next_contact_on), at),
             at=at,
             payload=payload,
             calendar=cal,
@@ -139,7 +150,9 @@ def schedule_for(
                 subject=subject(target),
                 rule=OUTREACH_OVERDUE,
                 recipient=Recipient.agency(coordinator.id),
-                due_at=overdue_at(cal, target.next_contact_on, escalate_after_days(session)),
+                due_at=not_before(
+                    overdue_at(cal, target.next_contact_on, escalate_after_days(session)), at
+                ),
                 at=at,
                 payload=payload,
                 calendar=cal,
