@@ -95,7 +95,8 @@ class Delivery:
         now = self.clock()
         late_due = notice.due_at if now - notice.due_at > LATE_AFTER else None
         try:
-            with transaction(self.engine) as session:
+            # Rendering only reads: it must not hold up memos being stored meanwhile.
+            with transaction(self.engine, write=False) as session:
                 rendered = render(session, notice, late_due=late_due)
         except NotReady:
             outbox.mark_retry(

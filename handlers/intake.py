@@ -31,24 +31,39 @@ def register(app: App) -> None:
 def open_memo(client: WebClient, context: dict, *, user: str, trigger_id: str, prefill=None):
     """Open the memo form for a registered member, or a polite refusal for anyone else."""
     svc = services(context)
-    with transaction(svc.engine) as session:
+    refusal = _refusal(svc, user)
+    if refusal is not None:
+        view = notice_modal(t("access.not_registered_title"), refusal)
+        client.views_open(trigger_id=trigger_id, view=view)
+        return
+    _open_form(client, svc, trigger_id=trigger_id, prefill=prefill)
+
+
+def _open_form(client: WebClient, svc, *, trigger_id: str, prefill: str | None = None) -> None:
+    with transaction(svc.engine, write=False) as session:
+        view = memo_modal(windows=windows(session), districts=districts(session), prefill=prefill)
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def _refusal(svc, user: str) -> str | None:
+    """None if `user` may send memos; else the explanation, the refusal written to the audit log.
+
+    The check only reads, so members opening the form do not queue behind memos being stored.
+    """
+    with transaction(svc.engine, write=False) as session:
         member = member_by_slack_id(session, user)
         decision = decide(session, member, Action.send_memo)
-        if decision:
-            view = memo_modal(
-                windows=windows(session), districts=districts(session), prefill=prefill
-            )
-        else:
-            text = refuse(
-                session,
-                at=svc.clock(),
-                slack_id=user,
-                member=member,
-                action=Action.send_memo,
-                reason=decision.reason,
-            )
-            view = notice_modal(t("access.not_registered_title"), text)
-    client.views_open(trigger_id=trigger_id, view=view)
+    if decision:
+        return None
+    with transaction(svc.engine) as session:
+        return refuse(
+            session,
+            at=svc.clock(),
+            slack_id=user,
+            member=member,
+            action=Action.send_memo,
+            reason=decision.reason,
+        )
 
 
 @subcommand("", "memo", "メモ")
@@ -56,23 +71,12 @@ def memo_command(ack: Ack, body: dict, client: WebClient, context: dict, args: l
     """`/tsunagi`: strangers are answered in the command's own reply, members get the form."""
     svc = services(context)
     user = body["user_id"]
-    with transaction(svc.engine) as session:
-        member = member_by_slack_id(session, user)
-        decision = decide(session, member, Action.send_memo)
-        if not decision:
-            text = refuse(
-                session,
-                at=svc.clock(),
-                slack_id=user,
-                member=member,
-                action=Action.send_memo,
-                reason=decision.reason,
-            )
-    if not decision:
-        ack(text=text)
+    refusal = _refusal(svc, user)
+    if refusal is not None:
+        ack(text=refusal)
         return
     ack()
-    open_memo(client, context, user=user, trigger_id=body["trigger_id"])
+    _open_form(client, svc, trigger_id=body["trigger_id"])
 
 
 def open_memo_from_shortcut(ack: Ack, body: dict, client: WebClient, context: dict) -> None:

@@ -117,11 +117,13 @@ def _chain_new_entries(session: OrmSession, _flush_context, _instances) -> None:
     fresh = [o for o in session.new if isinstance(o, AuditEntry)]
     if not fresh:
         return
-    insert_if_absent(session, AuditChainHead, id=1, seq=0, hash=GENESIS)
     head = AuditChainHead.__table__
-    seq, last = session.execute(
-        select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()
-    ).one()
+    locked = select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()
+    row = session.execute(locked).first()
+    if row is None:  # the very first entry: create the head (a concurrent first writer may too)
+        insert_if_absent(session, AuditChainHead, id=1, seq=0, hash=GENESIS)
+        row = session.execute(locked).one()
+    seq, last = row
     for entry in fresh:  # session.new keeps the order in which entries were added
         seq += 1
         entry.seq = seq

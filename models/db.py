@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import DateTime, Engine, event
 from sqlalchemy.types import TypeDecorator
@@ -44,6 +46,7 @@ def make_engine(url: str) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
         )
         _sqlite_serialised_writes(engine)
+        _WRITE_GATES[engine] = threading.Lock()
         return engine
     # hide_parameters: SQL errors must not carry row values into logs.
     return create_engine(
@@ -69,6 +72,32 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+# SQLite has one writer. Threads of this process that want to write block on a lock here instead
+# of in SQLite's busy handler, which polls with growing sleeps (up to 100 ms each) and lets an
+# unlucky thread lose again and again: stalls of seconds under load (measured: `tsunagi bench`).
+# Other processes (the CLI) still meet the busy handler; they are rare writers.
+_WRITE_GATES: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+GATE_TIMEOUT = 30.0  # as PRAGMA busy_timeout
+
+
+class WriteGateTimeout(TimeoutError):
+    """Another write transaction of this process held the database for too long."""
+
+
+@contextmanager
+def _write_turn(engine: Engine) -> Iterator[None]:
+    gate = _WRITE_GATES.get(engine)
+    if gate is None:
+        yield
+        return
+    if not gate.acquire(timeout=GATE_TIMEOUT):
+        raise WriteGateTimeout("the database stayed busy")
+    try:
+        yield
+    finally:
+        gate.release()
+
+
 @contextmanager
 def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """A session whose work is committed together at the end, or not at all.
@@ -76,7 +105,8 @@ def transaction(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     `write=False` for pure reads: on SQLite they then do not queue behind writers.
     """
     bind = engine if write else engine.execution_options(tsunagi_write=False)
-    with Session(bind, expire_on_commit=False) as session:
+    turn = _write_turn(engine) if write else nullcontext()
+    with turn, Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

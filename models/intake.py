@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models import audit, outbox
+from models import audit, outbox, reminders
 from models.cases import Case, CaseEvent, Referral, case_by_id, move
 from models.clock import TOKYO
 from models.concerns import AGE_BANDS, CONCERN_BY_KEY, ConsentToShare, Urgency, domains_of
@@ -88,9 +88,9 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def _windows_by_domain(session: Session) -> dict[Domain, list[str]]:
+def _windows_by_domain(open_windows: list[Agency]) -> dict[Domain, list[str]]:
     table: dict[Domain, list[str]] = {}
-    for agency in windows(session):
+    for agency in open_windows:
         table.setdefault(Domain(agency.domain), []).append(agency.key)
     return table
 
@@ -112,15 +112,16 @@ def submit(
     errors = validate(session, memo)
     if errors:
         raise DomainError("memo.invalid", fields=errors)
+    open_windows = windows(session)
     decision = route(
         concerns=memo.concerns,
         destination=memo.destination,
-        windows_by_domain=_windows_by_domain(session),
+        windows_by_domain=_windows_by_domain(open_windows),
     )
     if decision.to_coordinator:
         target = coordinator_agency(session)
     else:
-        target = session.exec(select(Agency).where(Agency.key == decision.window_key)).one()
+        target = next(a for a in open_windows if a.key == decision.window_key)
     if target is None:
         raise DomainError("org.not_loaded")
     fy, seq, number = next_number(session, at.astimezone(TOKYO).date())
@@ -139,28 +140,28 @@ def submit(
         created_at=at,
     )
     session.add(case)
+    session.flush()
     try:
-        with session.begin_nested():
-            session.flush()
-            session.add(
-                Referral(
-                    case_id=case.id,
-                    source_view_id=view_id,
-                    concerns=list(dict.fromkeys(memo.concerns)),
-                    consent_to_share=memo.consent_to_share,
-                    destination=memo.destination,
-                    district=_clean(memo.district),
-                    person_name=_clean(memo.person_name),
-                    person_kana=_clean(memo.person_kana),
-                    contact=_clean(memo.contact),
-                    household=_clean(memo.household),
-                    narrative=memo.narrative.strip(),
-                    submitted_at=at,
-                )
+        session.add(
+            Referral(
+                case_id=case.id,
+                source_view_id=view_id,
+                concerns=list(dict.fromkeys(memo.concerns)),
+                consent_to_share=memo.consent_to_share,
+                destination=memo.destination,
+                district=_clean(memo.district),
+                person_name=_clean(memo.person_name),
+                person_kana=_clean(memo.person_kana),
+                contact=_clean(memo.contact),
+                household=_clean(memo.household),
+                narrative=memo.narrative.strip(),
+                submitted_at=at,
             )
-            session.flush()
+        )
+        session.flush()
     except IntegrityError:
-        # The same view submitted concurrently by a retry: the other submission won.
+        # The same view submitted concurrently by a retry: the other submission won. The
+        # transaction is lost with the error; the caller reads the winner in a new one.
         raise DuplicateSubmission() from None
     session.add(
         CaseEvent(
@@ -233,6 +234,7 @@ def acknowledge(session: Session, *, case_id: int, member: Member, at: datetime)
     case.acknowledged_by_id = member.id
     session.add(case)
     refresh_case_messages(session, case, at)
+    _retire_ack_reminders(session, case, at)
     referrer = session.get(Member, case.referrer_id)
     if referrer is not None and referrer.active:
         # Keyed by version: after a reroute, the new window's 受付 is news to the referrer too.
@@ -245,6 +247,21 @@ def acknowledge(session: Session, *, case_id: int, member: Member, at: datetime)
             at=at,
         )
     return case
+
+
+def _retire_ack_reminders(session: Session, case: Case, at: datetime) -> None:
+    """The reminders already posted about this memo lose their 受付する button: it is taken.
+
+    Before it is taken a case has no reminders but those asking to take it.
+    """
+    subject = reminders.Subject(reminders.SubjectKind.case, case.id)
+    for reminder in reminders.reminders_of(
+        session, subject, states=[reminders.ReminderState.sent.value]
+    ):
+        reminder.version += 1  # a new version: its message is refreshed even if shown before
+        reminder.updated_at = at
+        session.add(reminder)
+        reminders.refresh_messages(session, reminder=reminder, at=at)
 
 
 def refresh_case_messages(session: Session, case: Case, at: datetime) -> None:

@@ -27,13 +27,13 @@ def format_number(fy: int, seq: int) -> str:
 def next_number(session: Session, day: date) -> tuple[int, int, str]:
     """Take the next sequence of the fiscal year atomically (safe with concurrent writers)."""
     fy = fiscal_year(day)
-    ignore = "ON CONFLICT DO NOTHING"
-    session.execute(
-        text(f"INSERT INTO receiptcounter (fiscal_year, last) VALUES (:fy, 0) {ignore}"),
-        {"fy": fy},
-    )
+    # One upsert: the first number of a year creates its counter; the row lock serialises takers.
     seq = session.execute(
-        text("UPDATE receiptcounter SET last = last + 1 WHERE fiscal_year = :fy RETURNING last"),
+        text(
+            "INSERT INTO receiptcounter (fiscal_year, last) VALUES (:fy, 1) "
+            "ON CONFLICT (fiscal_year) DO UPDATE SET last = receiptcounter.last + 1 "
+            "RETURNING last"
+        ),
         {"fy": fy},
     ).scalar_one()
     return fy, seq, format_number(fy, seq)

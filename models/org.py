@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import object_session
 from sqlmodel import Field, Session, SQLModel, select
 
 
@@ -64,9 +66,38 @@ class OrgSetting(SQLModel, table=True):
     value: object = Field(sa_column=Column(JSON, nullable=True))
 
 
+_SETTINGS = "tsunagi_settings"  # session.info key: the settings, read once per transaction
+
+
 def setting(session: Session, key: str, default: object = None) -> object:
-    row = session.get(OrgSetting, key)
-    return default if row is None or row.value is None else row.value
+    # One SELECT per transaction: a memo alone asks for five settings, most of them absent
+    # (which the identity map cannot remember).
+    values = session.info.get(_SETTINGS)
+    if values is None:
+        values = {row.key: row.value for row in session.exec(select(OrgSetting))}
+        session.info[_SETTINGS] = values
+    value = values.get(key)
+    return default if value is None else value
+
+
+@event.listens_for(OrmSession, "before_attach")
+def _forget_on_attach(session: OrmSession, instance: object) -> None:
+    if isinstance(instance, OrgSetting):  # a setting added or merged: read them afresh
+        session.info.pop(_SETTINGS, None)
+
+
+@event.listens_for(OrgSetting.value, "set", propagate=True)
+def _forget_on_change(target: OrgSetting, _value, _old, _initiator) -> None:
+    session = object_session(target)
+    if session is not None:
+        session.info.pop(_SETTINGS, None)
+
+
+def put_setting(session: Session, key: str, value: object) -> None:
+    """Write a setting (the org file does); later reads in this transaction see it."""
+    row = session.get(OrgSetting, key) or OrgSetting(key=key)
+    row.value = value
+    session.add(row)
 
 
 def channel_for(session: Session, name: str) -> str | None:

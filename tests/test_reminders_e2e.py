@@ -113,6 +113,26 @@ def test_memo_not_taken_reminds_the_team_then_escalates_until_taken(bot, clock):
     assert len(reminder_messages(bot)) == 2
 
 
+def test_reminders_already_posted_lose_their_button_once_the_memo_is_taken(bot, clock):
+    bot.send_memo("U0PARTNER1")
+    bot.deliver()
+    clock.at = jst("2026-12-03 10:00")  # past both deadlines: the team and the coordinator
+    tick(bot)
+    bot.deliver()
+    posted = reminder_messages(bot)
+    assert len(posted) == 2 and all("case_acknowledge" in action_ids(m) for m in posted)
+
+    assert "受付しました" in click(bot, "U0WIN1", posted[0], "case_acknowledge")
+    bot.deliver()
+    after = reminder_messages(bot)
+    assert [m["ts"] for m in after] == [m["ts"] for m in posted]  # updated, not posted again
+    for message in after:
+        assert [a for a in action_ids(message) if a] == []
+        assert "受付済み" in json.dumps(message["blocks"], ensure_ascii=False)
+        no_personal_data(message)
+    assert "既に受付" not in json.dumps(after, ensure_ascii=False)
+
+
 def test_an_acknowledged_memo_gets_no_reminder(bot, clock):
     bot.send_memo("U0PARTNER1")
     bot.deliver()
