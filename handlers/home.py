@@ -49,7 +49,7 @@ def refresh_home(
     """Publish the user's desk as it is now (strangers get a short note)."""
     svc = services(context)
     now = svc.clock()
-    with transaction(svc.engine) as session:
+    with transaction(svc.engine, write=False) as session:  # a read: never waits behind writers
         member = member_by_slack_id(session, user)
         desk = build_desk(session, member, now=now, pages=pages) if member else None
         view = home_view(desk, now=now)

@@ -29,6 +29,7 @@ from models.access import Action, case_scope
 from models.cases import Case
 from models.concerns import Urgency
 from models.lifecycle import STATE_ORDER, CaseState, referrer_status
+from models.linknet.acks import CaseAckDeadline
 from models.org import Agency, Member, Role, channel_for
 
 PAGE_SIZE = 8
@@ -158,37 +159,87 @@ def _lines(session: Session, cases: list[Case]) -> list[CaseLine]:
     ]
 
 
-def _waiting_cases(session: Session, member: Member) -> list[Case]:
-    query = select(Case).where(Case.state == CaseState.received)
+def _takes_memos(member: Member) -> bool:
+    return member.has(Role.coordinator) or member.has(Role.window)
+
+
+def _waiting_query(query, member: Member):
+    """Memos waiting to be taken that this member's team could take."""
+    query = query.where(Case.state == CaseState.received)
     if not member.has(Role.coordinator):
         query = query.where(Case.routed_agency_id == member.agency_id)
-    return list(session.exec(query))
+    return query
 
 
-def waiting(session: Session, member: Member, *, now: datetime, deadline_of: DeadlineOf) -> list:
-    """Memos this member's team could take, most urgent first, then the longest waiting."""
-    if not (member.has(Role.coordinator) or member.has(Role.window)):
-        return []
-    found = []
-    for line in _lines(session, _waiting_cases(session, member)):
+# Most urgent first, then the longest waiting: in SQL, so a desk loads one page of memos.
+WAITING_ORDER = (
+    case({u.value: r for u, r in URGENCY_RANK.items()}, value=Case.urgency, else_=9),
+    Case.created_at,
+    Case.id,
+)
+
+
+def _stored_deadlines(session: Session, case_ids: list[int]) -> dict[int, datetime]:
+    rows = session.exec(
+        select(CaseAckDeadline.case_id, CaseAckDeadline.due_at).where(
+            CaseAckDeadline.case_id.in_(case_ids)
+        )
+    )
+    return dict(rows.all())
+
+
+def waiting_page(
+    session: Session,
+    member: Member,
+    *,
+    now: datetime,
+    deadline_of: DeadlineOf,
+    page: int,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of the memos this member's team could take, most urgent first, then the
+    longest waiting; each with its acknowledgement deadline."""
+    if not _takes_memos(member):
+        return paginate([], page, size)
+    found = paginate_query(
+        session, _waiting_query(select(Case), member), order_by=WAITING_ORDER, page=page, size=size
+    )
+    stored = _stored_deadlines(session, [line.case_id for line in found.items])
+    items = []
+    for line in found.items:
         # Measured from when the memo was sent, as the reminders do: a reroute does not
         # restart the person's wait.
-        due = deadline_of(line.created_at, line.urgency)
-        found.append(Waiting(line, now - line.created_at, due, due <= now))
-    found.sort(
-        key=lambda w: (URGENCY_RANK.get(w.line.urgency, 9), w.line.created_at, w.line.case_id)
-    )
-    return found
+        due = stored.get(line.case_id) or deadline_of(line.created_at, line.urgency)
+        items.append(Waiting(line, now - line.created_at, due, due <= now))
+    return Page(tuple(items), found.page, found.pages, found.total)
 
 
 def _ack_overdue(
     session: Session, member: Member, now: datetime, deadline_of: DeadlineOf
 ) -> list[OverdueItem]:
-    return [
-        OverdueItem("ack", w.line.case_id, w.line.number, w.due)
-        for w in waiting(session, member, now=now, deadline_of=deadline_of)
-        if w.overdue
-    ]
+    """Waiting memos past their deadline. The deadline recorded for the Link-net figures
+    (models/linknet/acks.py: the same rule, fixed when the memo is first counted) is compared
+    in SQL; only memos without one are computed, so a desk over years of memos stays fast."""
+    if not _takes_memos(member):
+        return []
+    recorded = _waiting_query(
+        select(Case.id, Case.number, CaseAckDeadline.due_at).join(
+            CaseAckDeadline, CaseAckDeadline.case_id == Case.id
+        ),
+        member,
+    ).where(CaseAckDeadline.due_at <= now)
+    items = [OverdueItem("ack", i, number, due) for i, number, due in session.exec(recorded)]
+    computed = _waiting_query(
+        select(Case.id, Case.number, Case.created_at, Case.urgency)
+        .outerjoin(CaseAckDeadline, CaseAckDeadline.case_id == Case.id)
+        .where(CaseAckDeadline.case_id.is_(None)),
+        member,
+    )
+    for case_id, number, created_at, urgency in session.exec(computed):
+        due = deadline_of(created_at, urgency)
+        if due <= now:
+            items.append(OverdueItem("ack", case_id, number, due))
+    return items
 
 
 OverdueSource = Callable[[Session, Member, datetime, DeadlineOf], list[OverdueItem]]
@@ -260,13 +311,37 @@ def open_cases(session: Session, member: Member) -> list[CaseLine]:
 
 
 def open_cases_page(session: Session, member: Member, *, page: int, size: int) -> Page:
-    """open_cases(), one page at a time, ordered in SQL (by stage, then number)."""
-    query = select(Case).where(
-        case_scope(session, member, Action.view_case_summary),
-        Case.state.not_in([CaseState.received, CaseState.closed]),
+    """open_cases(), one page at a time (by stage, then number). Counted per state first; then
+    each state's share of the page is read in number order, which the state index serves, so a
+    desk over years of cases reads one page instead of sorting every open case."""
+    scope = case_scope(session, member, Action.view_case_summary)
+    per_state = dict(
+        session.exec(
+            select(Case.state, func.count())
+            .where(scope, Case.state.not_in([CaseState.received, CaseState.closed]))
+            .group_by(Case.state)
+        ).all()
     )
-    stage = case(STATE_RANK, value=Case.state, else_=len(STATE_RANK))
-    return paginate_query(session, query, order_by=(stage, Case.id), page=page, size=size)
+    # Stages in order; a state the lifecycle does not know (none today) last, by number.
+    groups = [(Case.state == s, per_state[s]) for s in STATE_RANK if s in per_state]
+    unknown = sorted(s for s in per_state if s not in STATE_RANK)
+    if unknown:
+        groups.append((Case.state.in_(unknown), sum(per_state[s] for s in unknown)))
+    total = sum(per_state.values())
+    pages = max(1, -(-total // size))
+    page = min(max(page, 0), pages - 1)
+    skip, need, rows = page * size, size, []
+    for condition, count in groups:
+        if skip >= count:
+            skip -= count
+            continue
+        take = min(need, count - skip)
+        query = select(Case).where(scope, condition).order_by(Case.id).offset(skip).limit(take)
+        rows += session.exec(query)
+        skip, need = 0, need - take
+        if not need:
+            break
+    return Page(tuple(_lines(session, rows)), page, pages, total)
 
 
 def sent_memos_page(session: Session, member: Member, *, page: int, size: int) -> Page:
@@ -308,13 +383,16 @@ def build(
     pages = pages or {}
     values: dict = {}
     sections: list[str] = []
-    takes = member.has(Role.coordinator) or member.has(Role.window)
+    takes = _takes_memos(member)
     if takes:
         sections += ["waiting", "overdue"]
-        values["waiting"] = paginate(
-            waiting(session, member, now=now, deadline_of=deadline_of),
-            pages.get("waiting", 0),
-            page_size,
+        values["waiting"] = waiting_page(
+            session,
+            member,
+            now=now,
+            deadline_of=deadline_of,
+            page=pages.get("waiting", 0),
+            size=page_size,
         )
         values["overdue"] = tuple(overdue(session, member, now=now, deadline_of=deadline_of))
     if member.has(Role.coordinator):

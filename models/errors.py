@@ -11,6 +11,17 @@ class DomainError(Exception):
         self.code = code
         self.params = params
 
+    def __reduce__(self):
+        # Pickled whole (models/offload.py brings errors back from a child process).
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[DomainError], args: tuple, state: dict) -> DomainError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class NotAllowed(DomainError):
     """The acting member's role or agency does not permit the action."""

@@ -13,6 +13,7 @@ one that waits again after being taken (つなぎ直し, 再開) or came in anot
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -136,31 +137,34 @@ ENSURE_EVERY = timedelta(minutes=10)
 MEMO_RULES = (MEMO_ACK, MEMO_ACK_ESCALATION)
 
 
-def ensure_ack_reminders(session: Session, *, now: datetime) -> list[Reminder]:
+def ensure_ack_reminders(
+    session: Session, *, now: datetime, case_ids: Sequence[int] | None = None
+) -> list[Reminder]:
     """Give every memo still waiting to be taken an open reminder, if it has none.
 
     - not yet reminded for its current wait (a つなぎ直し, a resumed memo): the routed team, at
       the deadline counted from when it started waiting there;
     - else, with escalation on: the coordinator, at the next deadline from now.
     Idempotent: keys come from the case and its wait, or the next escalation round.
+    `case_ids` limits the look to those memos (the periodic job goes through them in batches).
     """
     from reminders.schedule import schedule_reminder
 
-    waiting = list(
-        session.exec(
-            select(Case).where(Case.state == CaseState.received, Case.acknowledged_at.is_(None))
-        )
-    )
+    query = _waiting()
+    if case_ids is not None:
+        query = query.where(Case.id.in_(case_ids))
+    waiting = list(session.exec(query))
     if not waiting:
         return []
     open_rules: dict[str, set[str]] = {}
-    for subject_id, rule in session.exec(
-        select(Reminder.subject_id, Reminder.rule).where(
-            Reminder.subject_kind == SubjectKind.case,
-            Reminder.rule.in_(MEMO_RULES),
-            Reminder.state.in_([s.value for s in OPEN_REMINDER_STATES]),
-        )
-    ):
+    open_query = select(Reminder.subject_id, Reminder.rule).where(
+        Reminder.subject_kind == SubjectKind.case,
+        Reminder.rule.in_(MEMO_RULES),
+        Reminder.state.in_([s.value for s in OPEN_REMINDER_STATES]),
+    )
+    if case_ids is not None:
+        open_query = open_query.where(Reminder.subject_id.in_([str(i) for i in case_ids]))
+    for subject_id, rule in session.exec(open_query):
         open_rules.setdefault(subject_id, set()).add(rule)
     cal = calendar_for(session)
     settings = reminder_settings(session)
@@ -208,7 +212,17 @@ def reminders_by_key(session: Session, key: str) -> Reminder | None:
     return session.exec(select(Reminder).where(Reminder.key == key)).first()
 
 
+def _waiting():
+    return select(Case).where(Case.state == CaseState.received, Case.acknowledged_at.is_(None))
+
+
+ENSURE_BATCH = 200  # memos per transaction: memory stays flat, memos being sent do not wait long
+
+
 @periodic("memo_ack_ensure", every=ENSURE_EVERY)
 def _ensure_job(ctx: JobContext) -> None:
-    with transaction(ctx.engine) as session:
-        ensure_ack_reminders(session, now=ctx.now)
+    with transaction(ctx.engine, write=False) as session:
+        ids = list(session.exec(_waiting().with_only_columns(Case.id).order_by(Case.id)))
+    for start in range(0, len(ids), ENSURE_BATCH):
+        with transaction(ctx.engine) as session:
+            ensure_ack_reminders(session, now=ctx.now, case_ids=ids[start : start + ENSURE_BATCH])

@@ -433,3 +433,20 @@ def test_a_memo_waiting_again_after_it_was_taken_is_watched_again(bot, clock):
 
 def test_the_ensure_job_is_registered_with_the_scheduler(bot):
     assert "memo_ack_ensure" in bot.rt.scheduler.job_ids()
+
+
+def test_the_ensure_job_watches_every_waiting_memo_in_small_batches(bot, clock, monkeypatch):
+    from reminders import memo as memo_reminders
+    from reminders.jobs import JobContext
+
+    for _ in range(5):
+        bot.send_memo("U0PARTNER1")
+    with transaction(bot.rt.engine) as session:  # as if they came in another way: unwatched
+        for reminder in session.exec(select(Reminder)):
+            session.delete(reminder)
+    monkeypatch.setattr(memo_reminders, "ENSURE_BATCH", 2)
+    memo_reminders._ensure_job(JobContext(bot.rt.engine, clock(), lambda: None))
+    watched = {int(r.subject_id) for r in by_rule(bot, "memo_ack") if r.state == "pending"}
+    with Session(bot.rt.engine) as s:
+        assert watched == set(s.exec(select(Case.id)))
+    assert len(watched) == 5

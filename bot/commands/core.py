@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.cli import fail
 from bot.settings import Settings
 from handlers.texts import t
-from models import crypto, migrate
+from models import crypto, migrate, offload
 
 
 def register(sub) -> None:
@@ -58,6 +58,7 @@ def cmd_run(args, settings: Settings) -> int:
         return fail(t("cli.key_problem", detail=exc))
     except runtime.NotReady as exc:
         return fail(t(str(exc)))
+    offload.isolate()  # numpy, scipy and matplotlib only in short-lived children: RSS stays low
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # systemd/docker stop: shut down cleanly
     rt.delivery.start()
     rt.scheduler.start()  # reminders due while the bot was down are dispatched now

@@ -16,6 +16,7 @@ from handlers.texts import has, label, t
 from handlers.views.chart import Series, TrendChart, render_trend
 from handlers.views.common import context, section
 from handlers.views.notices import NotReady, Obsolete, Rendered, Upload, renders
+from models import offload
 from models.linknet.disclosure import TOTAL, Cell, Display, Shown
 from models.linknet.figures import TREND_SOURCE, Published, published
 from models.linknet.periods import Month, Period
@@ -251,7 +252,7 @@ def alt_text(pub: Published) -> str:
 def chart_upload(pub: Published) -> Upload:
     last = pub.period.last
     return Upload(
-        content=render_trend(trend_chart(pub)),
+        content=offload.run(render_trend, trend_chart(pub)),  # matplotlib stays out of the bot
         filename=t("linknet.chart.filename", period=str(last)),
         title=t("linknet.chart.file_title", period=month_label(last)),
         alt_text=alt_text(pub),

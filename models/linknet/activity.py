@@ -15,9 +15,8 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.linknet.periods import Month
-from models.linknet.sources import Counts, Source, register
-from models.linknet.sql import month_index
+from models.linknet.sources import Counts, Source, count_by_month, register
+from models.linknet.sql import in_month, month_table
 from models.meetings import Meeting, MeetingKind, MeetingState
 from models.outreach import OPEN_TARGET_STATES, Contact, ContactOutcome, targets_at_month_ends
 from models.plans import Evaluation, Plan, PlanTask
@@ -26,18 +25,19 @@ OPEN_TARGETS = tuple(s.value for s in OPEN_TARGET_STATES)
 
 
 def _by_month(session: Session, first: int, last: int, when, category, *where) -> Counts:
-    """Rows of `when` in the months, by category (a column) or all in one (a plain string)."""
-    start, end = Month.from_index(first).start, Month.from_index(last).end
-    month = month_index(when)
-    if isinstance(category, str):
-        query = select(month, func.count()).where(when >= start, when < end, *where)
-        return {(category, int(m)): int(n) for m, n in session.exec(query.group_by(month))}
+    """Rows of `when` in the months, by category (a column) or all in one (a plain string);
+    each month one range of the index on `when` (sql.month_table)."""
+    if not isinstance(category, str):
+        return count_by_month(session, first, last, category, when, *where, table=when.class_)
+    months = month_table(first, last)
     query = (
-        select(category, month, func.count())
-        .where(when >= start, when < end, *where)
-        .group_by(category, month)
+        select(months.c.m, func.count())
+        .select_from(months)
+        .join(when.class_, in_month(months, when))
+        .where(*where)
+        .group_by(months.c.m)
     )
-    return {(str(c), int(m)): int(n) for c, m, n in session.exec(query)}
+    return {(category, int(m)): int(n) for m, n in session.exec(query)}
 
 
 register(
@@ -77,14 +77,14 @@ register(Source("outreach_targets", OPEN_TARGETS, targets_at_month_ends, stock=T
 
 
 def _resources(session: Session, first: int, last: int) -> Counts:
-    start, end = Month.from_index(first).start, Month.from_index(last).end
-    month = month_index(Plan.created_at)
+    months = month_table(first, last)
     query = (
-        select(month, func.count(PlanTask.id))
-        .select_from(PlanTask)
-        .join(Plan, Plan.id == PlanTask.plan_id)
-        .where(PlanTask.resource_id.is_not(None), Plan.created_at >= start, Plan.created_at < end)
-        .group_by(month)
+        select(months.c.m, func.count(PlanTask.id))
+        .select_from(months)
+        .join(Plan, in_month(months, Plan.created_at))
+        .join(PlanTask, PlanTask.plan_id == Plan.id)
+        .where(PlanTask.resource_id.is_not(None))
+        .group_by(months.c.m)
     )
     return {("used", int(m)): int(n) for m, n in session.exec(query)}
 

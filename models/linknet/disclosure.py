@@ -77,6 +77,7 @@ class _OnFirstUse:
 np = _OnFirstUse("numpy")
 optimize = _OnFirstUse("scipy.optimize")
 sparse = _OnFirstUse("scipy.sparse")
+csgraph = _OnFirstUse("scipy.sparse.csgraph")
 
 TOTAL = "*"
 MIN_K = 3
@@ -216,6 +217,19 @@ class AuditResult:
     blame: dict[Cell, set[Cell]] = field(default_factory=dict)
 
 
+@dataclass
+class _Block:
+    """Independent blocks of the system, as one LP: global indexes of their atoms and rows."""
+
+    cols: np.ndarray
+    rows_eq: np.ndarray  # the LP's equality rows, as rows of the system
+    rows_ub: np.ndarray  # its inequality rows (upper bounds, then lower bounds negated)
+    matrix: object  # the blocks' rows × atoms (for the MILP)
+    lower: np.ndarray
+    upper: np.ndarray
+    lp: dict
+
+
 class Witnesses:
     """Feasible integer data sets found so far (certificates), kept across audit rounds."""
 
@@ -285,20 +299,16 @@ class Auditor:
         if not self._feasible(self.x_true):
             raise ValueError("the true data contradicts what was published (ledger mismatch)")
         if self._matrix is not None:
-            eq = self.lower == self.upper
-            up = ~eq & np.isfinite(self.upper)
-            low = ~eq & np.isfinite(self.lower)
-            ub_rows = [self._matrix[up], -self._matrix[low]]
-            self._rows_eq = np.flatnonzero(eq)
-            self._rows_ub = np.concatenate([np.flatnonzero(up), np.flatnonzero(low)])
-            self._lp = {
-                "A_eq": self._matrix[eq] if eq.any() else None,
-                "b_eq": self.lower[eq] if eq.any() else None,
-                "A_ub": sparse.vstack(ub_rows) if up.any() or low.any() else None,
-                "b_ub": np.concatenate([self.upper[up], -self.lower[low]])
-                if up.any() or low.any()
-                else None,
-            }
+            # Atoms tied by no row, directly or through others, do not constrain each other:
+            # the system splits into independent blocks (a source, or the sources an identity
+            # links). A cell is decided within its block(s), the other atoms staying at their
+            # true values — smaller programs, and integral far more often.
+            pattern = sparse.csr_array(abs(self._matrix) > 0, dtype=float)
+            _, self._labels = csgraph.connected_components(pattern.T @ pattern, directed=False)
+            first_atom = pattern.argmax(axis=1)
+            has_atom = np.asarray(pattern.sum(axis=1)).ravel() > 0
+            self._row_labels = np.where(has_atom, self._labels[first_atom], -1)
+        self._blocks: dict[tuple[int, ...], _Block] = {}
         big = max(10_000.0, 10.0 * float(self.x_true.sum()) + 10.0)
         self.bounds = optimize.Bounds(np.zeros(n), np.full(n, big))
         # Witnesses of an earlier round stay certificates only if they fit today's constraints
@@ -313,37 +323,79 @@ class Auditor:
         got = self._matrix @ x
         return bool(np.all(got >= self.lower - 1e-6) and np.all(got <= self.upper + 1e-6))
 
-    def _solve(self, objective: np.ndarray) -> np.ndarray:
+    def _block(self, objective: np.ndarray) -> _Block:
+        """The atoms and rows of the blocks the objective touches, with their LP."""
+        labels = tuple(np.unique(self._labels[np.flatnonzero(objective)]))
+        if labels in self._blocks:
+            return self._blocks[labels]
+        cols = np.flatnonzero(np.isin(self._labels, labels))
+        rows = np.flatnonzero(np.isin(self._row_labels, labels))
+        matrix = self._matrix[rows][:, cols]
+        lower, upper = self.lower[rows], self.upper[rows]
+        eq = lower == upper
+        up = ~eq & np.isfinite(upper)
+        low = ~eq & np.isfinite(lower)
+        block = _Block(
+            cols=cols,
+            rows_eq=rows[eq],
+            rows_ub=np.concatenate([rows[up], rows[low]]),
+            matrix=matrix,
+            lower=lower,
+            upper=upper,
+            lp={
+                "A_eq": matrix[eq] if eq.any() else None,
+                "b_eq": lower[eq] if eq.any() else None,
+                "A_ub": sparse.vstack([matrix[up], -matrix[low]])
+                if up.any() or low.any()
+                else None,
+                "b_ub": np.concatenate([upper[up], -lower[low]]) if up.any() or low.any() else None,
+            },
+        )
+        self._blocks[labels] = block
+        return block
+
+    def _solve(self, objective: np.ndarray, *, exact: bool = True) -> np.ndarray | None:
         """An optimal integer point: the LP's vertex when it is integral (the usual case: the
-        tables' constraint matrices are close to totally unimodular), else the MILP's."""
-        if self._matrix is not None:
+        tables' constraint matrices are close to totally unimodular), else the MILP's — or,
+        when not `exact`, None (a seed only looks for certificates; it proves nothing)."""
+        if self._matrix is None:
+            cols, bounds, constraints = np.arange(len(objective)), self.bounds, []
+        else:
+            block = self._block(objective)
+            cols = block.cols
+            lb, ub = self.bounds.lb[cols], self.bounds.ub[cols]
             lp = optimize.linprog(
-                objective,
-                bounds=np.column_stack([self.bounds.lb, self.bounds.ub]),
+                objective[cols],
+                bounds=np.column_stack([lb, ub]),
                 method="highs-ds",
-                **self._lp,
+                **block.lp,
             )
-            self.last_lp = lp if lp.status == 0 else None
+            self.last_lp = (lp, block) if lp.status == 0 else None
             if lp.status == 0 and np.all(np.abs(lp.x - np.round(lp.x)) < 1e-7):
-                x = np.round(lp.x)
+                x = self.x_true.copy()
+                x[cols] = np.round(lp.x)
                 if self._feasible(x):
                     self.witnesses.add(self.atoms, x)
                     return x
-        constraints = (
-            [optimize.LinearConstraint(self._matrix, self.lower, self.upper)]
-            if self._matrix is not None
-            else []
-        )
+            bounds = optimize.Bounds(lb, ub)
+            constraints = (
+                [optimize.LinearConstraint(block.matrix, block.lower, block.upper)]
+                if len(block.lower)
+                else []
+            )
+        if not exact:
+            return None
         result = optimize.milp(
-            objective,
+            objective[cols],
             constraints=constraints,
-            integrality=np.ones_like(objective),
-            bounds=self.bounds,
+            integrality=np.ones(len(cols)),
+            bounds=bounds,
             options={"presolve": True, "time_limit": 60},
         )
         if result.x is None:
             raise RuntimeError(f"disclosure audit: the solver gave no answer ({result.message})")
-        x = np.round(result.x)
+        x = self.x_true.copy()
+        x[cols] = np.round(result.x)
         self.witnesses.add(self.atoms, x)
         return x
 
@@ -365,9 +417,10 @@ class Auditor:
         moved = np.zeros(len(protect), dtype=bool)
         solves = 0
 
-        def take(x: np.ndarray) -> None:
+        def take(x: np.ndarray | None) -> None:
             nonlocal moved
-            moved |= np.abs(d @ x - v) >= 0.5
+            if x is not None:
+                moved |= np.abs(d @ x - v) >= 0.5
 
         for w in self.pool:
             take(w)
@@ -380,7 +433,7 @@ class Auditor:
             weights = np.zeros(len(protect))
             signs = rng.choice((-1, 1), len(pending))
             weights[pending] = rng.uniform(0.5, 1.5, len(pending)) * signs
-            take(self._solve(weights @ d))
+            take(self._solve(weights @ d, exact=False))
             solves += 1
         disclosed = []
         blames: dict[Cell, set[Cell]] = {}
@@ -402,13 +455,14 @@ class Auditor:
 
     def _binding(self) -> set[Cell]:
         """The shown cells whose rows carry the last LP's optimality proof (nonzero duals)."""
-        lp = getattr(self, "last_lp", None)
-        if lp is None or self._matrix is None:
+        last = getattr(self, "last_lp", None)
+        if last is None or self._matrix is None:
             return set()
+        lp, block = last
         out: set[Cell] = set()
         for rows, marginals in (
-            (self._rows_eq, getattr(lp.eqlin, "marginals", None) if lp.eqlin else None),
-            (self._rows_ub, getattr(lp.ineqlin, "marginals", None) if lp.ineqlin else None),
+            (block.rows_eq, getattr(lp.eqlin, "marginals", None) if lp.eqlin else None),
+            (block.rows_ub, getattr(lp.ineqlin, "marginals", None) if lp.ineqlin else None),
         ):
             if marginals is None:
                 continue
@@ -425,11 +479,20 @@ def protected_cells(
     *,
     months: Iterable[int],
     k: int,
+    values: dict[Cell, int] | None = None,
 ) -> set[Cell]:
-    """The cells that must not be computable: small published cells and small months."""
+    """The cells that must not be computable: small published cells and small months.
+    (`values`: the cells' values known already, filled as they are computed.)"""
     exact = {s.cell for s in shown if s.display is Display.value}
     candidates = {s.cell for s in shown} | set(monthly_cells(schema, months))
-    return {c for c in candidates if c not in exact and 1 <= value_of(schema, c, truth) <= k - 1}
+    known = {} if values is None else values
+    small = set()
+    for c in candidates - exact:
+        if c not in known:
+            known[c] = value_of(schema, c, truth)
+        if 1 <= known[c] <= k - 1:
+            small.add(c)
+    return small
 
 
 def audit(
@@ -493,18 +556,21 @@ def suppress(
         return [s for s in state.values() if s.cell.source not in withheld]
 
     blame: dict[Cell, set[Cell]] = {}
+    sizes: dict[Cell, int] = {}  # the value of each cell looked at, computed once
 
     def run() -> list[Cell]:
         nonlocal inherited
         shown = [*ledger, *current()]
-        protect = protected_cells(schema, shown, truth, months=months, k=k) - (inherited or set())
+        protect = protected_cells(schema, shown, truth, months=months, k=k, values=sizes)
+        protect -= inherited or set()
         result = Auditor(schema, shown, relations, truth, witnesses=witnesses).audit(protect)
         blame.clear()
         blame.update(result.blame)
         if not result.disclosed:
             return []
         if inherited is None:  # what the ledger alone gives away is not ours to fix
-            base = protected_cells(schema, ledger, truth, months=months, k=k) | protect
+            base = protected_cells(schema, ledger, truth, months=months, k=k, values=sizes)
+            base |= protect
             found = Auditor(schema, list(ledger), relations, truth).audit(base)
             inherited = set(found.disclosed)
         return [c for c in result.disclosed if c not in inherited]

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from models import offload
 from models.errors import DomainError
 from models.linknet import ledger
 from models.linknet.disclosure import (
@@ -128,17 +129,30 @@ def window(session: Session, layout: Layout, shown: list[Shown]) -> list[int]:
 
 
 def counts(session: Session, months: list[int]) -> dict[Atom, int]:
-    """Every atom of the window (and the month before it), from the data; then the frozen ones."""
+    """Every atom of the window (and the month before it), from the data; then the frozen ones.
+
+    A month whose atoms are all frozen already is not counted again: its frozen values win
+    anyway. So a post counts the months not published yet, not the whole history again; a stock
+    (a month's end, replayed from the start) is counted unless every month of it is frozen."""
     first, last = months[0] - 1, months[-1]
+    frozen = ledger.frozen_atoms(session)
     truth: dict[Atom, int] = {}
     for source in SOURCES.values():
         for m in range(first, last + 1):
             for c in source.categories:
                 truth[(source.key, c, m)] = 0
-        for (category, m), n in source.count(session, first, last).items():
+        todo = [
+            m
+            for m in range(first, last + 1)
+            if any((source.key, c, m) not in frozen for c in source.categories)
+        ]
+        if not todo:
+            continue
+        span = (first, last) if source.stock else (todo[0], todo[-1])
+        for (category, m), n in source.count(session, *span).items():
             if category in source.categories:  # an unknown code is not published
                 truth[(source.key, category, m)] = n
-    truth.update({a: v for a, v in ledger.frozen_atoms(session).items() if a[0] in SOURCES})
+    truth.update({a: v for a, v in frozen.items() if a[0] in SOURCES})
     return truth
 
 
@@ -151,7 +165,9 @@ def make_draft(session: Session, layout: Layout, *, k: int, now: datetime) -> Dr
     published = [s for s in ledger.shown_cells(session) if s.cell.source in sch]
     months = window(session, layout, published)
     truth = counts(session, months)
-    decision: Decision = suppress(
+    # In a child process when the bot runs: numpy and scipy then never stay in its memory.
+    decision: Decision = offload.run(
+        suppress,
         sch,
         layout.cells(sch),
         ledger=published,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.db import UTCDateTime
@@ -94,15 +94,14 @@ def frozen_atoms(session: Session) -> dict[Atom, int]:
 def freeze(session: Session, atoms: dict[Atom, int], *, at: datetime) -> int:
     """Store the atoms not stored yet; the first stored value of an atom stays."""
     have = set(frozen_atoms(session))
-    added = 0
-    for (source, category, month), value in atoms.items():
-        if (source, category, month) in have:
-            continue
-        session.add(
-            LinknetAtom(source=source, category=category, month=month, value=value, frozen_at=at)
-        )
-        added += 1
-    return added
+    rows = [
+        {"source": source, "category": category, "month": month, "value": value, "frozen_at": at}
+        for (source, category, month), value in atoms.items()
+        if (source, category, month) not in have
+    ]
+    if rows:  # one statement: a first post freezes every month since the start (thousands)
+        session.execute(insert(LinknetAtom), rows)
+    return len(rows)
 
 
 def record(
@@ -131,26 +130,31 @@ def record(
     )
     session.add(publication)
     session.flush()
-    for s in cells:
-        session.add(
-            LinknetCell(
-                publication_id=publication.id,
-                source=s.cell.source,
-                category=s.cell.category,
-                first=s.cell.first,
-                last=s.cell.last,
-                display=s.display.value,
-                value=s.value if s.display is Display.value else None,
-                k=s.k,
-            )
+    if cells:
+        session.execute(
+            insert(LinknetCell),
+            [
+                {
+                    "publication_id": publication.id,
+                    "source": s.cell.source,
+                    "category": s.cell.category,
+                    "first": s.cell.first,
+                    "last": s.cell.last,
+                    "display": s.display.value,
+                    "value": s.value if s.display is Display.value else None,
+                    "k": s.k,
+                }
+                for s in cells
+            ],
         )
-    for (name, first_m, last_m), value in measures.items():
-        session.add(
-            LinknetMeasure(
-                publication_id=publication.id, name=name, first=first_m, last=last_m, value=value
-            )
+    if measures:
+        session.execute(
+            insert(LinknetMeasure),
+            [
+                {"publication_id": publication.id, "name": n, "first": a, "last": b, "value": v}
+                for (n, a, b), v in measures.items()
+            ],
         )
-    session.flush()
     return publication
 
 

@@ -4,8 +4,13 @@ A source is one kind of count, split into categories:
 - a *flow* counts things that happened in a month (memos received, cases closed …);
 - a *stock* counts what stood at the end of a month (open cases by state).
 `count(session, first, last)` returns {(category, month index): n} for the months first..last
-(month indexes of periods.Month), computed with GROUP BY in the database — never by looping
-over rows in Python. Missing keys mean 0.
+(month indexes of periods.Month), counted in the database — never by looping over rows in
+Python. Missing keys mean 0. Two ways, both over a small table of month bounds
+(sql.month_table), so a month is a range of an indexed time and no month is computed per row:
+- `count_each`: categories with known values (urgency, age band, states …) — one COUNT per
+  (value, month), each a range of an index on (category, time) (migration 0002); nothing is
+  sorted, which is what a GROUP BY over 100,000 rows spends its time on;
+- `count_by_month`: any category expression — a join on the month bounds, GROUP BY.
 
 Adding a source (meetings held by type, plans made, reviews done, outreach, participation
 resources …) is one `register(Source(...))` in a module that owns the data, plus its labels in
@@ -19,11 +24,12 @@ audit (disclosure.py) gives the attacker that knowledge too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from sqlalchemy import and_, case, func, literal
+from sqlalchemy import String, cast, func, literal, true
 from sqlmodel import Session, select
 
 from models.cases import Case, CaseEvent
@@ -32,7 +38,7 @@ from models.lifecycle import CaseState, CloseReason
 from models.linknet.acks import CaseAckDeadline
 from models.linknet.disclosure import Relation, Shape
 from models.linknet.periods import Month
-from models.linknet.sql import month_index
+from models.linknet.sql import in_month, month_table, value_table
 from models.org import Agency, AgencyKind, Domain
 
 Counts = dict[tuple[str, int], int]
@@ -66,14 +72,37 @@ def _bounds(first: int, last: int):
     return Month.from_index(first).start, Month.from_index(last).end
 
 
-def _grouped(session: Session, category, when, *conditions, joins=()) -> Counts:
-    """SELECT category, month, COUNT(*) … WHERE when in [first, last] GROUP BY both."""
-    month = month_index(when)
-    query = select(category, month, func.count()).select_from(Case)
-    for target, on in joins:
-        query = query.join(target, on)
-    query = query.where(*conditions).group_by(category, month)
-    return {(str(c), int(m)): int(n) for c, m, n in session.exec(query)}
+def count_by_month(
+    session: Session, first: int, last: int, category, when, *conditions, table=Case, joins=()
+) -> Counts:
+    """SELECT month, category, COUNT(*) … WHERE `when` in the months first..last GROUP BY both."""
+    months = month_table(first, last)
+    query = select(months.c.m, category, func.count()).select_from(months)
+    query = query.join(table, in_month(months, when))
+    for target, on, *outer in joins:
+        query = query.join(target, on, isouter=bool(outer))
+    query = query.where(*conditions).group_by(months.c.m, category)
+    return {(str(c), int(m)): int(n) for m, c, n in session.exec(query)}
+
+
+def count_each(
+    session: Session, first: int, last: int, column, values, when, *conditions, table=Case
+) -> Counts:
+    """{(value, month): n} for every value of `column` and month first..last: one COUNT for each
+    pair, a range of the index on (column, when) — for categories whose values are known."""
+    if not values:
+        return {}
+    months = month_table(first, last)
+    vals = value_table(values, column.type)
+    n = (
+        select(func.count())
+        .select_from(table)
+        .where(column == vals.c.v, in_month(months, when), *conditions)
+        .correlate(months, vals)
+        .scalar_subquery()
+    )
+    query = select(months.c.m, vals.c.v, n).select_from(months).join(vals, true())
+    return {(str(v), int(m)): int(c) for m, v, c in session.exec(query) if c}
 
 
 # --- new memos (つなぎメモ) in the month: four breakdowns of one population ------------------
@@ -81,53 +110,64 @@ def _grouped(session: Session, category, when, *conditions, joins=()) -> Counts:
 DOMAIN_CATEGORIES = (*[d.value for d in Domain], "multiple", "none")
 
 
-def _new(session: Session, first: int, last: int, category, joins=()) -> Counts:
-    start, end = _bounds(first, last)
-    return _grouped(
-        session,
-        category,
-        Case.created_at,
-        Case.created_at >= start,
-        Case.created_at < end,
-        joins=joins,
-    )
+def _domain_category(stored: str) -> str:
+    domains = json.loads(stored)
+    if not domains:
+        return "none"
+    return "multiple" if len(domains) > 1 else str(domains[0])
 
 
-def _domain_category():
-    n = func.json_array_length(Case.domains)
-    return case(
-        (n == 0, literal("none")),
-        (n > 1, literal("multiple")),
-        else_=Case.domains[0].as_string(),
-    )
+def _new_by_domain(session: Session, first: int, last: int) -> Counts:
+    """Grouped by the stored list of domains as it is (a handful of distinct lists), each list
+    then named once here: cheaper than reading the JSON of every memo in SQL."""
+    grouped = count_by_month(session, first, last, cast(Case.domains, String), Case.created_at)
+    out: Counts = {}
+    for (stored, m), n in grouped.items():
+        key = (_domain_category(stored), m)
+        out[key] = out.get(key, 0) + n
+    return out
 
 
 register(
     Source(
         "new_domain",
         DOMAIN_CATEGORIES,
-        lambda s, a, b: _new(s, a, b, _domain_category()),
+        _new_by_domain,
         population="new",
     )
+)
+
+
+def _new_by_referrer(session: Session, first: int, last: int) -> Counts:
+    """Counted per referring agency (an index range each), then summed by the agencies' kind."""
+    kinds = dict(session.exec(select(Agency.id, Agency.kind)).all())
+    by_agency = count_each(
+        session, first, last, Case.referrer_agency_id, list(kinds), Case.created_at
+    )
+    out: Counts = {}
+    for (agency, m), n in by_agency.items():
+        key = (str(kinds[int(agency)]), m)
+        out[key] = out.get(key, 0) + n
+    return out
+
+
+register(
+    Source("new_referrer", tuple(k.value for k in AgencyKind), _new_by_referrer, population="new")
 )
 register(
     Source(
-        "new_referrer",
-        tuple(k.value for k in AgencyKind),
-        lambda s, a, b: _new(
-            s, a, b, Agency.kind, joins=[(Agency, Agency.id == Case.referrer_agency_id)]
-        ),
+        "new_age",
+        AGE_BANDS,
+        lambda s, a, b: count_each(s, a, b, Case.age_band, AGE_BANDS, Case.created_at),
         population="new",
     )
 )
-register(
-    Source("new_age", AGE_BANDS, lambda s, a, b: _new(s, a, b, Case.age_band), population="new")
-)
+URGENCIES = tuple(u.value for u in Urgency)
 register(
     Source(
         "new_urgency",
-        tuple(u.value for u in Urgency),
-        lambda s, a, b: _new(s, a, b, Case.urgency),
+        URGENCIES,
+        lambda s, a, b: count_each(s, a, b, Case.urgency, URGENCIES, Case.created_at),
         population="new",
     )
 )
@@ -137,26 +177,28 @@ register(
 
 
 def _acks(session: Session, first: int, last: int) -> Counts:
-    start, end = _bounds(first, last)
-    within = case(
-        (
-            and_(
-                CaseAckDeadline.due_at.is_not(None),
-                Case.acknowledged_at <= CaseAckDeadline.due_at,
-            ),
-            literal("within"),
-        ),
-        else_=literal("late"),
-    )
-    month = month_index(Case.acknowledged_at)
-    query = (
-        select(within, month, func.count())
+    """Per month: every acknowledgement (an index range), and those within the recorded
+    deadline; the rest (late, or no deadline recorded) are late."""
+    months = month_table(first, last)
+    acknowledged = in_month(months, Case.acknowledged_at)
+    every = select(func.count()).select_from(Case).where(acknowledged)
+    within = (
+        select(func.count())
         .select_from(Case)
-        .outerjoin(CaseAckDeadline, CaseAckDeadline.case_id == Case.id)
-        .where(Case.acknowledged_at >= start, Case.acknowledged_at < end)
-        .group_by(within, month)
+        .join(CaseAckDeadline, CaseAckDeadline.case_id == Case.id)
+        .where(acknowledged, Case.acknowledged_at <= CaseAckDeadline.due_at)
     )
-    return {(str(c), int(m)): int(n) for c, m, n in session.exec(query)}
+    query = select(
+        months.c.m,
+        every.correlate(months).scalar_subquery(),
+        within.correlate(months).scalar_subquery(),
+    )
+    out: Counts = {}
+    for m, n, ok in session.exec(query):
+        for category, count in (("within", ok), ("late", n - ok)):
+            if count:
+                out[(category, int(m))] = int(count)
+    return out
 
 
 register(Source("ack", ("within", "late"), _acks))
@@ -166,16 +208,9 @@ register(Source("ack", ("within", "late"), _acks))
 
 
 def _closures(session: Session, first: int, last: int) -> Counts:
-    start, end = _bounds(first, last)
     reason = func.coalesce(CaseEvent.code, literal(CloseReason.other.value))
-    month = month_index(CaseEvent.at)
-    query = (
-        select(reason, month, func.count())
-        .select_from(CaseEvent)
-        .where(CaseEvent.to_state == CaseState.closed, CaseEvent.at >= start, CaseEvent.at < end)
-        .group_by(reason, month)
-    )
-    return {(str(c), int(m)): int(n) for c, m, n in session.exec(query)}
+    closed = CaseEvent.to_state == CaseState.closed
+    return count_by_month(session, first, last, reason, CaseEvent.at, closed, table=CaseEvent)
 
 
 register(Source("closed", tuple(r.value for r in CloseReason), _closures))
@@ -187,27 +222,24 @@ STOCK_STATES = tuple(s.value for s in CaseState if s is not CaseState.closed)
 
 
 def _states_at_month_ends(session: Session, first: int, last: int) -> Counts:
-    """Replay every state change up to the end of `last`, grouped by month, in two queries:
-    entries into a state and exits from it per month; a month's stock is their running sum."""
-    _, end = _bounds(first, last)
-    month = month_index(CaseEvent.at)
-    moves: dict[int, dict[str, int]] = {}
-    for column, sign in ((CaseEvent.to_state, 1), (CaseEvent.from_state, -1)):
-        query = (
-            select(column, month, func.count())
-            .where(column.is_not(None), CaseEvent.at < end)
-            .group_by(column, month)
-        )
-        for state, m, n in session.exec(query):
-            moves.setdefault(int(m), {}).setdefault(str(state), 0)
-            moves[int(m)][str(state)] += sign * int(n)
+    """Replay every state change up to the end of `last`: for each state and month, the changes
+    into it and out of it (two index-range counts); a month's stock is their running sum since
+    the first event."""
+    earliest = session.exec(select(func.min(CaseEvent.at))).one()
+    if earliest is None:
+        return {}
+    start = min(Month.of(earliest).index, first)
+    into = count_each(
+        session, start, last, CaseEvent.to_state, STOCK_STATES, CaseEvent.at, table=CaseEvent
+    )
+    out_of = count_each(
+        session, start, last, CaseEvent.from_state, STOCK_STATES, CaseEvent.at, table=CaseEvent
+    )
     running = dict.fromkeys(STOCK_STATES, 0)
     out: Counts = {}
-    months = sorted(moves)
-    for m in range(min([*months, first]), last + 1):
-        for state, delta in moves.get(m, {}).items():
-            if state in running:
-                running[state] += delta
+    for m in range(start, last + 1):
+        for state in STOCK_STATES:
+            running[state] += into.get((state, m), 0) - out_of.get((state, m), 0)
         if m >= first:
             out.update({(s, m): n for s, n in running.items() if n})
     return out
