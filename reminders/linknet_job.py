@@ -20,7 +20,7 @@ from models.db import transaction
 from models.errors import DomainError
 from models.linknet import acks
 from models.linknet.periods import Month
-from models.linknet.posting import post
+from models.linknet.posting import linknet_channel, post, posted_month, prepare_post
 from models.org import setting
 from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
 from reminders.jobs import JobContext, periodic
@@ -65,16 +65,23 @@ def due_month(session: Session, now: datetime) -> Month | None:
 
 @periodic("linknet_monthly", cron="0 9 * * *")
 def post_linknet_figures(ctx: JobContext) -> None:
-    with transaction(ctx.engine) as session:
-        month = due_month(session, ctx.now)
-        if month is None:
-            return
-        try:
-            result = post(
-                session, month=month, now=ctx.now, deadline=ack_deadline_function(session)
-            )
-        except DomainError as exc:  # e.g. no Link-net channel in the org file
-            log.info("Link-net post for %s not made: %s", month, exc.code)
-            return
+    # Three steps, so memos being sent never wait for the disclosure audit (a second or more):
+    # record the deadlines (short write), decide the figures (read only), publish (short write;
+    # post() decides again if another post changed the ledger meanwhile).
+    try:
+        with transaction(ctx.engine) as session:
+            month = due_month(session, ctx.now)
+            if month is None or posted_month(session, month) is not None:
+                return
+            linknet_channel(session)  # none in the org file: say so before any work
+            deadline = ack_deadline_function(session)
+            acks.record_ack_deadlines(session, deadline=deadline, until=ctx.now)
+        with transaction(ctx.engine, write=False) as session:
+            draft = prepare_post(session, month=month, now=ctx.now)
+        with transaction(ctx.engine) as session:
+            result = post(session, month=month, now=ctx.now, deadline=deadline, draft=draft)
+    except DomainError as exc:  # e.g. no Link-net channel in the org file
+        log.info("Link-net post for %s not made: %s", month, exc.code)
+        return
     if result.created:
         ctx.kick_delivery()

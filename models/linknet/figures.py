@@ -115,6 +115,7 @@ class Draft:
     measures: dict[tuple[str, int, int], float]
     truth: dict[Atom, int] = field(repr=False)  # internal: frozen into the ledger on publish
     inherited: list[Cell] = field(default_factory=list)
+    ledger_head: int = 0  # the ledger it was decided against (ledger.head)
 
     def get(self, cell: Cell) -> Shown | None:
         return self.cells.get(cell)
@@ -162,6 +163,7 @@ def make_draft(session: Session, layout: Layout, *, k: int, now: datetime) -> Dr
         if column.last > layout.period.last:
             raise DomainError("linknet.month_not_over", month=str(column.last))
     sch = schema()
+    head = ledger.head(session)
     published = [s for s in ledger.shown_cells(session) if s.cell.source in sch]
     months = window(session, layout, published)
     truth = counts(session, months)
@@ -194,6 +196,7 @@ def make_draft(session: Session, layout: Layout, *, k: int, now: datetime) -> Dr
         measures=measures,
         truth={a: v for a, v in truth.items() if months[0] - 1 <= a[2] <= months[-1]},
         inherited=decision.inherited,
+        ledger_head=head,
     )
 
 

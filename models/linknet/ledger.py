@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint, insert
+from sqlalchemy import Index, UniqueConstraint, func, insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.db import UTCDateTime
@@ -156,6 +156,11 @@ def record(
             ],
         )
     return publication
+
+
+def head(session: Session) -> int:
+    """The newest publication's id (0 before the first): a draft is valid while it is unchanged."""
+    return session.exec(select(func.max(LinknetPublication.id))).one() or 0
 
 
 def publication_by_key(session: Session, key: str) -> LinknetPublication | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
@@ -19,6 +20,9 @@ from models import outbox
 from models.errors import DomainError
 from models.linknet import acks, ledger
 from models.linknet.periods import Month
+
+if TYPE_CHECKING:
+    from models.linknet.figures import Draft
 
 log = logging.getLogger("tsunagi.linknet")
 
@@ -63,7 +67,11 @@ def post(
     deadline: acks.Deadline,
     again: bool = False,
     by_id: int | None = None,
+    draft: Draft | None = None,
 ) -> PostResult:
+    """Publish the month's figures and queue the post. `draft`: made beforehand (prepare_post,
+    in a read-only transaction, so writers do not wait for the disclosure audit); used if the
+    ledger has not changed since, else the figures are decided again here."""
     from models.linknet.figures import linknet_k, make_draft, post_layout, publish
 
     channel = linknet_channel(session)
@@ -75,7 +83,9 @@ def post(
         runs = ledger.publications_for(session, kind="post", first=month.index, last=month.index)
         key = f"{key}:again:{len(runs)}"
     acks.record_ack_deadlines(session, deadline=deadline, until=now)
-    draft = make_draft(session, post_layout(month), k=linknet_k(session), now=now)
+    layout = post_layout(month)
+    if draft is None or draft.layout != layout or draft.ledger_head != ledger.head(session):
+        draft = make_draft(session, layout, k=linknet_k(session), now=now)
     if draft.inherited:  # counts only: how many, never which
         log.warning(
             "%d small counts already followed from earlier publications", len(draft.inherited)
@@ -99,6 +109,13 @@ def post(
         at=now,
     )
     return PostResult(publication.id, True, channel, frozenset(draft.withheld))
+
+
+def prepare_post(session: Session, *, month: Month, now: datetime) -> Draft:
+    """The month's figures, decided without writing (the slow part of post)."""
+    from models.linknet.figures import linknet_k, make_draft, post_layout
+
+    return make_draft(session, post_layout(month), k=linknet_k(session), now=now)
 
 
 def posted_month(session: Session, month: Month) -> int | None:
