@@ -42,7 +42,7 @@ from handlers.views.case_desk import (
 from handlers.views.cases import detail_modal
 from handlers.views.common import notice_modal
 from handlers.views.mrkdwn import escape
-from models import casework, intake
+from models import casework, intake, plans
 from models.access import STEP_ACTION, Action, decide, steps_for
 from models.cases import Case, case_by_id, case_by_number, detail, normalise_number, summary
 from models.consent import has_consent
@@ -50,6 +50,7 @@ from models.db import transaction
 from models.errors import DomainError
 from models.lifecycle import STEP_FROM, CaseState, Step, stages_from
 from models.org import member_by_slack_id, windows
+from reminders import plans as plan_reminders
 
 # Steps whose form has no input block: a refusal replaces the form instead of marking a field.
 NO_INPUT = {Step.start_assessment}
@@ -241,6 +242,7 @@ def _apply(session, step: Step, case: Case, member, view: dict, at) -> str:
         casework.suspend(
             session, case=case, member=member, reason=read_value(view, "reason"), at=at
         )
+        _end_tasks(session, case, at)
         return t("desk.done.suspend", number=number)
     if step is Step.resume:
         target = casework.resume(
@@ -256,8 +258,14 @@ def _apply(session, step: Step, case: Case, member, view: dict, at) -> str:
             note=read_value(view, "note"),
             at=at,
         )
+        _end_tasks(session, case, at)
         return t("desk.done.close", number=number)
     raise DomainError("case.not_found")
+
+
+def _end_tasks(session, case, at) -> None:
+    """A closed or suspended case's plan tasks end with it, and stop being reminded."""
+    plan_reminders.cancel_task_reminders(session, plans.end_case_tasks(session, case, at=at), at=at)
 
 
 def submit_step(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:

@@ -506,6 +506,11 @@ def open_tasks_of_case(session: Session, case_id: int) -> list[PlanTask]:
     )
 
 
+def end_case_tasks(session: Session, case: Case, *, at: datetime) -> list[PlanTask]:
+    """The case was closed or suspended: its open tasks end (their messages say so)."""
+    return _cancel(session, open_tasks_of_case(session, case.id), at=at)
+
+
 def make_plan(
     session: Session,
     *,
@@ -712,10 +717,10 @@ def evaluate_and_decide(
             casework.close(
                 session, case=case, member=member, reason_code=close_reason, note=note, at=at
             )
-            cancelled = _cancel(session, open_tasks_of_case(session, case.id), at=at)
+            cancelled = end_case_tasks(session, case, at=at)
         else:
             casework.suspend(session, case=case, member=member, reason=note, at=at)
-            cancelled = _cancel(session, open_tasks_of_case(session, case.id), at=at)
+            cancelled = end_case_tasks(session, case, at=at)
     except casework.InputError as exc:
         fields = {"stage": "decision", "close_reason": "close_reason", "note": "note"}
         raise InputInvalid(
@@ -726,13 +731,15 @@ def evaluate_and_decide(
 
 
 def reviews_due(session: Session, *, on_or_before: date) -> list[Plan]:
-    """Current plans whose review date has come and that are not evaluated yet (their goals
+    """Current plans of open cases whose review date has come and that are not evaluated yet (goals
     and notes are decrypted only if read: the desk lists hundreds by date and number)."""
     return list(
         session.exec(
             select(Plan)
             .options(defer(Plan.goals), defer(Plan.evaluation_note))
+            .join(Case, Case.id == Plan.case_id)
             .where(Plan.current, Plan.evaluation.is_(None), Plan.review_on <= on_or_before)
+            .where(Case.state.not_in([CaseState.closed, CaseState.suspended]))
             .order_by(Plan.review_on, Plan.id)
         )
     )

@@ -489,5 +489,29 @@ def test_tasks_ended_by_closing_the_case_lose_their_buttons_too(bot, planned, cl
     for message in (posted, direct):
         [update] = updates_of(bot, message)
         assert update.ok
-        assert "終了（プランの見直し）" in update.args["text"]
+        assert "終了（プランの見直し、またはケースの終結・中断）" in update.args["text"]
         assert not any(b["type"] == "actions" for b in update.args["blocks"])
+
+
+def test_closing_the_case_from_its_card_ends_its_tasks_and_its_review(bot, planned, clock):
+    from models.plans import reviews_due
+    from tests.test_case_desk import open_form
+
+    _, second = tasks(bot.rt.engine)
+    posted = task_message(bot, "C0HOUKATSU", second.id)
+    with Session(bot.rt.engine) as s:
+        plan = s.exec(select(Plan)).one()
+        number = s.get(Case, planned["case"]).number
+    view = open_form(bot, COORD, "C0COORD", number, "close", planned["case"])
+    answer = submit(bot, COORD, view, {"close_reason": "resolved"})
+    assert answer["response_action"] == "update", answer
+    bot.deliver()
+    assert {t.state for t in tasks(bot.rt.engine)} == {"cancelled"}
+    [update] = updates_of(bot, posted)
+    assert not any(b["type"] == "actions" for b in update.args["blocks"])
+    with Session(bot.rt.engine) as s:
+        assert reviews_due(s, on_or_before=plan.review_on) == []
+    clock.at = jst("2027-02-01 08:30")  # the task and review dates pass: nothing is sent
+    bot.rt.scheduler.tick()
+    bot.deliver()
+    assert not [m for m in bot.slack.messages("C0COORD") if m["text"].startswith("【評価日】")]
