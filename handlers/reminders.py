@@ -10,17 +10,14 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers.replies import message_for, refuse, tell
+from handlers.replies import allowed, attempt, require, tell
 from handlers.services import services
 from handlers.texts import t
 from handlers.views.cases import when
 from handlers.views.reminders import CHOICE_OF_ACTION, REMINDER_ACTIONS
-from models import audit
 from models import reminders as store
-from models.access import Action, decide
-from models.db import transaction
+from models.access import Action
 from models.errors import DomainError
-from models.org import member_by_slack_id
 from reminders.rules import DONE, case_of, rule_for
 from reminders.schedule import snooze_reminder
 
@@ -39,57 +36,42 @@ def _reminder_id(body: dict) -> int | None:
 
 def answer_reminder(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
-    svc = services(context)
-    user = body["user"]["id"]
-    now = svc.clock()
     choice = CHOICE_OF_ACTION[body["actions"][0]["action_id"]]
     action = Action.reminder_done if choice == DONE else Action.reminder_snooze
     reminder_id = _reminder_id(body)
-    try:
-        with transaction(svc.engine) as session:
-            member = member_by_slack_id(session, user)
-            reminder = session.get(store.Reminder, reminder_id) if reminder_id else None
-            case = case_of(session, reminder) if reminder is not None else None
-            decision = decide(session, member, action, case, reminder=reminder)
-            if not decision:
-                answer = refuse(
-                    session,
-                    at=now,
-                    slack_id=user,
-                    member=member,
-                    action=action,
-                    reason=decision.reason,
-                    case_id=case.id if case else None,
-                )
-                refreshed = 0
-            else:
-                rule = rule_for(reminder.rule)
-                if rule is None or choice not in rule.actions:
-                    raise DomainError("reminder.action_not_offered")
-                if not rule.applies(session, reminder):
-                    raise DomainError("reminder.no_longer_needed")
-                if choice == DONE:
-                    store.mark_done(session, reminder=reminder, by_member_id=member.id, at=now)
-                    answer = t("reminder.done")
-                else:
-                    follow_up = snooze_reminder(
-                        session, reminder=reminder, choice=choice, by_member_id=member.id, at=now
-                    )
-                    answer = t("reminder.snoozed", when=when(follow_up.deliver_at))
-                refreshed = store.refresh_messages(session, reminder=reminder, at=now)
-                audit.record(
-                    session,
-                    at=now,
-                    actor_slack_id=user,
-                    actor_member_id=member.id,
-                    action=action,
-                    case_id=case.id if case else None,
-                    allowed=True,
-                    detail=f"reminder:{reminder.id}:{choice}",
-                )
-    except DomainError as exc:
-        tell(client, body, message_for(exc))
+
+    def work(session, user, now) -> tuple[str, int]:
+        reminder = session.get(store.Reminder, reminder_id) if reminder_id else None
+        case = case_of(session, reminder) if reminder is not None else None
+        member = require(session, at=now, user=user, action=action, case=case, reminder=reminder)
+        rule = rule_for(reminder.rule)
+        if rule is None or choice not in rule.actions:
+            raise DomainError("reminder.action_not_offered")
+        if not rule.applies(session, reminder):
+            raise DomainError("reminder.no_longer_needed")
+        if choice == DONE:
+            store.mark_done(session, reminder=reminder, by_member_id=member.id, at=now)
+            text = t("reminder.done")
+        else:
+            follow_up = snooze_reminder(
+                session, reminder=reminder, choice=choice, by_member_id=member.id, at=now
+            )
+            text = t("reminder.snoozed", when=when(follow_up.deliver_at))
+        refreshed = store.refresh_messages(session, reminder=reminder, at=now)
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=action,
+            case_id=case.id if case else None,
+            detail=f"reminder:{reminder.id}:{choice}",
+        )
+        return text, refreshed
+
+    done = attempt(client, context, body, work)
+    if done is None:
         return
-    if refreshed:
-        svc.kick_delivery()
-    tell(client, body, answer)
+    text, refreshed = done
+    if refreshed:  # only the reminder's own messages change: no Home tab to redraw (not `act`)
+        services(context).kick_delivery()
+    tell(client, body, text)

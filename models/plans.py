@@ -25,6 +25,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, select
 
 from models import outbox
+from models import reminders as reminder_store
 from models.cases import Case
 from models.clock import TOKYO
 from models.crypto import EncryptedJSON, EncryptedText
@@ -475,6 +476,7 @@ def _cancel(session: Session, tasks: list[PlanTask], *, at: datetime) -> list[Pl
         task.state = TaskState.cancelled
         session.add(task)
         refresh_task_messages(session, task, at=at)
+    retire_task_reminders(session, tasks, at=at)
     return tasks
 
 
@@ -597,6 +599,7 @@ def complete_task(session: Session, task: PlanTask, *, at: datetime, by_id: int 
     task.done_by_id = by_id
     session.add(task)
     refresh_task_messages(session, task, at=at)
+    retire_task_reminders(session, [task], at=at)
 
 
 def add_progress(session: Session, task: PlanTask, *, note: str, by_id: int, at: datetime):
@@ -651,6 +654,28 @@ def refresh_task_messages(session: Session, task: PlanTask, *, at: datetime) -> 
             payload={"task_id": task.id, "message_notice_id": message.id},
             at=at,
         )
+    return queued
+
+
+def retire_task_reminders(session: Session, tasks: list[PlanTask], *, at: datetime) -> int:
+    """Queue a chat.update of the reminders already posted about these tasks (期限が近づいて…),
+    so an ended task's reminder says so and stops offering 完了 / 進捗 / 明日また. Those not yet
+    sent are the reminder rules' business (cancelled, or dropped at dispatch)."""
+    if not tasks:
+        return 0
+    posted = session.exec(
+        select(reminder_store.Reminder).where(
+            reminder_store.Reminder.subject_kind == reminder_store.SubjectKind.task.value,
+            reminder_store.Reminder.subject_id.in_([str(t.id) for t in tasks]),
+            reminder_store.Reminder.state == reminder_store.ReminderState.sent.value,
+        )
+    ).all()
+    queued = 0
+    for reminder in posted:
+        reminder.version += 1  # a new version: its message is refreshed even if refreshed before
+        reminder.updated_at = at
+        session.add(reminder)
+        queued += reminder_store.refresh_messages(session, reminder=reminder, at=at)
     return queued
 
 

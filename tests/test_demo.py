@@ -85,6 +85,23 @@ def test_the_memo_is_routed_taken_and_its_receipt_number_shown(demo):
     assert "が受付しました" in teacher  # the referrer's closed loop
 
 
+def test_the_weeks_memos_start_at_r8_0001_and_the_history_still_fills_the_figures(demo):
+    """The months before the week are numbered apart (R8-9001 …): the story's first memo is
+    R8-0001, as the page says, and November's Link-net post still counts the months before."""
+    assert (demo.cast.household, demo.cast.neighbour) == ("R8-0001", "R8-0002")
+    assert "R8-9001" in t("demo.page.intro_4") and "R8-0001" in t("demo.page.intro_4")
+    assert t("demo.page.intro_4") in demo.html
+    history = {n for n in re.findall(r"R8-(\d{4})", demo.html) if n.startswith("9")}
+    assert history  # a partner's Home lists the memos it sent in those months
+    [post] = [
+        e
+        for e in demo.recording.entries
+        if e.kind is Kind.message and e.conversation == o.LINKNET_CHANNEL
+    ]
+    total = re.search(r"年度累計 (\d+)件", json.dumps(post.blocks, ensure_ascii=False))
+    assert total and int(total.group(1)) > 150  # the fiscal year to date: history included
+
+
 def test_the_unbound_member_is_refused_and_the_saponet_meeting_scheduled(demo):
     coordinator = section(demo.html, o.COORDINATOR)
     refusal = text_before_params("meeting.saponet_unbound")

@@ -24,10 +24,12 @@ from handlers.views.notices import NotReady, Obsolete, Rendered, renders
 from models.cases import summary
 from models.org import Member
 from models.outbox import Notice, NoticeState
+from models.plans import TaskState
 from models.reminders import Reminder, ReminderState, follow_up_of
 from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
 from reminders.dispatcher import LATE_AFTER
 from reminders.memo import MEMO_ACK, MEMO_ACK_ESCALATION
+from reminders.plans import TASK_DUE, TASK_OVERDUE, task_of
 from reminders.rules import (
     ACKNOWLEDGE,
     DETAIL,
@@ -134,6 +136,8 @@ def reminder_message(
     elif not still_applies:
         if reminder.rule in (MEMO_ACK, MEMO_ACK_ESCALATION):
             blocks.append(context(t("reminder.taken")))
+        elif reminder.rule in (TASK_DUE, TASK_OVERDUE):
+            blocks.extend(_task_ended(session, reminder))
     else:
         if follow_up is not None and follow_up.state == ReminderState.pending:
             who = _slack_id(session, follow_up.created_by_id)
@@ -146,6 +150,14 @@ def reminder_message(
     if late_due:
         blocks.append(context(t("reminder.late", due=when(late_due))))
     return content.text, [b.to_dict() for b in blocks]
+
+
+def _task_ended(session: Session, reminder: Reminder) -> list:
+    """Why a task's reminder no longer asks for anything: the task is done or ended."""
+    task = task_of(session, reminder)
+    if task is None or task.state == TaskState.open:
+        return []
+    return [context(t("reminder.task_ended", state=t(f"plan.task_state.{task.state}")))]
 
 
 @renders("reminder")
