@@ -1,12 +1,13 @@
 """The three meetings in Slack: `/tsunagi meeting` and 会議を登録する (Home) open the scheduling
 modal; the meeting, its agenda (次第) and minutes (議事録) open for attendees; the coordinator
-moves or cancels a meeting and records a Link-net meeting's minutes. Outcomes of case meetings
-and the plan: handlers/plans.py.
+moves or cancels a meeting, changes its attendees and records a Link-net meeting's minutes.
+Outcomes of case meetings and the plan: handlers/plans.py.
 
 Every listener looks the clicking user up in the database and asks `models.access.decide`;
 a refusal is answered only to that user, changes nothing and is audited. The legal rules are
 the domain's (models/meetings.py): a refusal is shown on the form's field (`errors`) with the
-reason — the members without a 守秘義務 acknowledgement, the cases without consent.
+reason — the members without a 守秘義務 acknowledgement, the cases without consent, the
+agencies a case's consent does not cover (by agency and receipt number, never the person).
 """
 
 from __future__ import annotations
@@ -85,7 +86,11 @@ SCHEDULE_FIELD = {
     "meeting.place_too_long": "place",
     "meeting.bad_reminder": "remind",
     "meeting.error.unregistered": "members",
+    "meeting.attendees_unchanged": "members",
 }
+# Refusals naming attendees: shown on the names field, the agencies field, or both, depending
+# on how the refused members were chosen.
+ATTENDEE_REFUSALS = ("meeting.saponet_unbound", "meeting.marugoto_not_covered")
 
 
 def register(app: App) -> None:
@@ -99,6 +104,8 @@ def register(app: App) -> None:
     app.action(ids.ACTION_MEETING_MINUTES)(open_minutes)
     app.action(ids.ACTION_MEETING_RESCHEDULE)(open_reschedule)
     app.view(ids.VIEW_MEETING_RESCHEDULE)(submit_reschedule)
+    app.action(ids.ACTION_MEETING_ATTENDEES)(open_attendees)
+    app.view(ids.VIEW_MEETING_ATTENDEES)(submit_attendees)
     app.action(ids.ACTION_MEETING_CANCEL)(open_cancel)
     app.view(ids.VIEW_MEETING_CANCEL)(submit_cancel)
     app.action(ids.ACTION_MEETING_RECORD)(open_linknet_record)
@@ -241,14 +248,17 @@ def case_options(ack: Ack, body: dict, context: dict) -> None:
 
 
 def _field(view: dict, name: str) -> str:
-    """The block a refusal is shown on; one the form lacks falls back to the kind."""
+    """The block a refusal is shown on; one the form lacks falls back to the kind (the
+    attendees form has no kind: its names field)."""
     present = {b.get("block_id") for b in view.get("blocks", [])}
-    return name if name in present else "kind"
+    if name in present:
+        return name
+    return "kind" if "kind" in present else "members"
 
 
 def _schedule_errors(view: dict, exc: DomainError, chosen_ids: set[int]) -> dict[str, str]:
     text = message_for(exc)
-    if exc.code == "meeting.saponet_unbound":
+    if exc.code in ATTENDEE_REFUSALS:
         unbound = set(exc.params.get("member_ids") or [])
         fields = set()
         if unbound & chosen_ids:
@@ -516,6 +526,79 @@ def submit_reschedule(ack: Ack, body: dict, client: WebClient, view: dict, conte
 
     submit(
         ack, client, context, body, work, title=t("meeting.title.reschedule"), field=_date_or_place
+    )
+
+
+def open_attendees(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    """出席者を変える: the coordinator, before the meeting begins."""
+    ack()
+    meeting_id = int_or_none(button_value(body))
+
+    def build(session, user, now):
+        _, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+        if meeting.state != MeetingState.scheduled:
+            raise DomainError("meeting.not_scheduled")
+        if meeting.starts_at <= now:
+            raise DomainError("meeting.already_started")
+        agencies = list(session.exec(select(Agency).where(Agency.active).order_by(Agency.position)))
+        current = [m.slack_id for m in domain.attendees(session, meeting.id) if m.active]
+        return views.attendees_modal(meeting, current=current, agencies=agencies)
+
+    open_modal(client, context, body, build)
+
+
+def submit_attendees(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
+    """The new attendee list, under the meeting's legal rules: those added are invited and
+    reminded, those taken off are told and get no more reminders."""
+    meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
+    slack_ids = views.read(view, "members") or []
+    agency_ids = views.read_ints(view, "agencies")
+    member_ids: set[int] = set()
+
+    def work(session, user, now):
+        member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
+        if _stale(meeting, view):
+            raise DomainError("meeting.changed_meanwhile")
+        chosen = [member_by_slack_id(session, s) for s in slack_ids]
+        strangers = [s for s, m in zip(slack_ids, chosen, strict=True) if m is None]
+        if strangers:
+            raise DomainError("meeting.error.unregistered", n=len(strangers))
+        member_ids.update(m.id for m in chosen)
+        added, removed = domain.change_attendees(
+            session,
+            meeting,
+            member_ids=sorted(member_ids),
+            agency_ids=agency_ids,
+            at=now,
+            has_consent=has_consent,
+        )
+        meeting_reminders.after_attendees_changed(
+            session, meeting, added=added, removed=removed, at=now
+        )
+        allowed(
+            session,
+            at=now,
+            member=member,
+            action=Action.manage_meeting,
+            detail=f"meeting:{meeting.id}:attendees:+{len(added)}-{len(removed)}",
+        )
+        done = t(
+            "meeting.done.attendees",
+            kind=views.kind_name(meeting.kind),
+            when=when_text(meeting.starts_at, meeting.minutes_long),
+            added=len(added),
+            removed=len(removed),
+        )
+        return notice_modal(t("meeting.title.done"), done)
+
+    submit(
+        ack,
+        client,
+        context,
+        body,
+        work,
+        title=t("meeting.title.attendees"),
+        field=lambda exc: _schedule_errors(view, exc, member_ids),
     )
 
 

@@ -447,6 +447,8 @@ def _agenda_refusal(exc: DomainError, case: Case) -> DomainError:
         return DomainError("outreach.agenda.needs_consent", number=case.number)
     if exc.code == "meeting.case_closed":
         return DomainError("outreach.agenda.case_closed", number=case.number)
+    if exc.code == "meeting.marugoto_not_covered":  # names the agencies and the receipt number
+        return exc
     return DomainError("outreach.agenda.meeting_gone")
 
 

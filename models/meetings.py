@@ -184,6 +184,22 @@ def check_rules(
     at_window = [c for c in cases if c.state in NOT_YET_FOR_MEETINGS]
     if at_window:
         raise DomainError("meeting.case_at_window", numbers="、".join(c.number for c in at_window))
+    if kind is MeetingKind.marugoto:
+        missing = [c for c in cases if not has_consent(session, c.id)]
+        if missing:
+            raise DomainError(
+                "meeting.marugoto_needs_consent", numbers="、".join(c.number for c in missing)
+            )
+    check_attendees(session, kind=kind, attendees=attendees, cases=cases)
+
+
+def check_attendees(
+    session: Session, *, kind: MeetingKind, attendees: list[Member], cases: list[Case]
+) -> None:
+    """The rules on who may attend, given the cases on the agenda (at scheduling, when a case
+    is added, when the attendees change)."""
+    if not attendees:
+        raise DomainError("meeting.no_attendees")
     unbound = [m for m in attendees if not bound_by_confidentiality(m)]
     if kind is MeetingKind.saponet and unbound:
         raise DomainError(
@@ -193,11 +209,49 @@ def check_rules(
             member_ids=[m.id for m in unbound],
         )
     if kind is MeetingKind.marugoto:
-        missing = [c for c in cases if not has_consent(session, c.id)]
-        if missing:
+        outside = not_covered(session, attendees=attendees, cases=cases)
+        if outside:
             raise DomainError(
-                "meeting.marugoto_needs_consent", numbers="、".join(c.number for c in missing)
+                "meeting.marugoto_not_covered",
+                agencies="、".join(
+                    f"{name}（{'、'.join(numbers)}）" for name, numbers in outside.items()
+                ),
+                member_ids=sorted(
+                    m.id for m in attendees if session.get(Agency, m.agency_id).name in outside
+                ),
             )
+
+
+def entitled_to_case(session: Session, member: Member, case: Case) -> bool:
+    """Whether `member` may hear a case discussed at a たつのまるごと会議: the agency is named in
+    the person's current consent, or the member already handles the case (routed window, lead),
+    or is the coordinator — the same people models/access.py lets open the case from the
+    agenda, so nobody is invited to hear what they could not read."""
+    from models.access import HANDLER, relations
+    from models.consent import covers
+    from models.org import Role
+
+    return (
+        member.has(Role.coordinator)
+        or covers(session, case.id, member.agency_id)
+        or bool(relations(session, member, case) & HANDLER)
+    )
+
+
+def not_covered(
+    session: Session, *, attendees: list[Member], cases: list[Case]
+) -> dict[str, list[str]]:
+    """Agency name -> receipt numbers whose consent does not cover an attendee of that agency
+    (no personal data: the refusal names only the agency and the receipt number)."""
+    outside: dict[int, list[str]] = {}
+    for case in cases:
+        for member in attendees:
+            if entitled_to_case(session, member, case):
+                continue
+            numbers = outside.setdefault(member.agency_id, [])
+            if case.number not in numbers:
+                numbers.append(case.number)
+    return {session.get(Agency, a).name: numbers for a, numbers in outside.items()}
 
 
 # --- Link-net topics: about the system, never about a person -----------------------------------
@@ -364,6 +418,54 @@ def reschedule(
     meeting.place = new_place
     meeting.version += 1
     session.add(meeting)
+
+
+def change_attendees(
+    session: Session,
+    meeting: Meeting,
+    *,
+    member_ids: Iterable[int],
+    agency_ids: Iterable[int],
+    at: datetime,
+    has_consent: ConsentCheck,
+) -> tuple[list[Member], list[Member]]:
+    """Replace who attends a scheduled meeting that has not begun, under the same rules as
+    schedule(); returns (added, removed). Only the attendee rules are checked again, against
+    the cases the meeting may still discuss (a case whose consent was withdrawn has left a
+    たつのまるごと会議 already, see handlers/views/documents.lawful_agenda)."""
+    if meeting.state != MeetingState.scheduled:
+        raise DomainError("meeting.not_scheduled")
+    if meeting.starts_at <= at:
+        raise DomainError("meeting.already_started")
+    kind = MeetingKind(meeting.kind)
+    invited = expand_attendees(session, member_ids=member_ids, agency_ids=agency_ids)
+    cases = agenda_cases(session, meeting.id)
+    if kind is MeetingKind.marugoto:
+        cases = [c for c in cases if has_consent(session, c.id)]
+    check_attendees(session, kind=kind, attendees=[m for m, _ in invited], cases=cases)
+    rows = {
+        row.member_id: row
+        for row in session.exec(
+            select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id)
+        )
+    }
+    wanted = {m.id: (m, via) for m, via in invited}
+    if set(wanted) == set(rows):
+        raise DomainError("meeting.attendees_unchanged")
+    removed = [session.get(Member, mid) for mid in sorted(set(rows) - set(wanted))]
+    added = [wanted[mid][0] for mid in sorted(set(wanted) - set(rows))]
+    for mid in set(rows) - set(wanted):
+        session.delete(rows[mid])
+    for member in added:
+        session.add(
+            MeetingAttendee(
+                meeting_id=meeting.id, member_id=member.id, via_agency_id=wanted[member.id][1]
+            )
+        )
+    meeting.version += 1
+    session.add(meeting)
+    session.flush()
+    return added, removed
 
 
 def cancel(session: Session, meeting: Meeting) -> None:

@@ -248,8 +248,10 @@ def cancel(
     at: datetime,
     reason: str = "cancelled",
     rule: str | None = None,
+    recipient: str | None = None,
 ) -> int:
-    """Cancel every reminder of a subject not yet sent (the meeting was cancelled, …).
+    """Cancel every reminder of a subject not yet sent (the meeting was cancelled, …), or only
+    those of one recipient (`recipient`: a Reminder.recipient, e.g. an attendee taken off).
 
     A row a dispatcher is working on right now is cancelled too; the dispatcher checks its
     claim under a row lock, so the reminder is either sent before the cancel or not at all.
@@ -265,6 +267,8 @@ def cancel(
     )
     if rule is not None:
         query = query.where(Reminder.rule == rule)
+    if recipient is not None:
+        query = query.where(Reminder.recipient == recipient)
     return session.execute(query).rowcount or 0
 
 

@@ -7,7 +7,9 @@ For every attendee of a meeting (a DM each):
 A reminder whose time has already passed when the meeting is scheduled is not made (the
 invitation has just told them). Both check at dispatch that the meeting still takes place and
 the member is still invited. When the meeting moves, its pending reminders move with it (new
-ones are made for those already sent); when it is cancelled, they are cancelled.
+ones are made for those already sent); when it is cancelled, they are cancelled. When the
+attendees change, new ones are invited and reminded, and the reminders of those taken off are
+cancelled.
 
 A recurring Link-net meeting (models.meetings.MeetingSeries) gets its next occurrences from the
 periodic job below, each on the business calendar's `monthly_meeting_day` (e.g. the 2nd Tuesday,
@@ -27,6 +29,7 @@ from models.db import transaction
 from models.meetings import Meeting, MeetingKind, MeetingSeries, MeetingState
 from models.org import Agency, Member, Role, members_with_role
 from models.reminders import ReminderState, Subject, SubjectKind, reminders_of
+from models.reminders import cancel as cancel_subject
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
 from reminders.jobs import JobContext, periodic
@@ -140,6 +143,49 @@ def after_rescheduled(session: Session, meeting: Meeting, *, at: datetime) -> No
         for member in meetings.attendees(session, meeting.id):
             if str(member.id) not in have:
                 _schedule_one(session, meeting, member.id, rule, due, at)
+
+
+def after_attendees_changed(
+    session: Session,
+    meeting: Meeting,
+    *,
+    added: list[Member],
+    removed: list[Member],
+    at: datetime,
+) -> None:
+    """New attendees get the invitation and the reminders still ahead; those taken off get a
+    short notice and their pending reminders are cancelled (the rows, not just skipped)."""
+    times = reminder_times(calendar_for(session), meeting)
+    for member in added:
+        if member.active:
+            outbox.enqueue(
+                session,
+                key=f"meeting:{meeting.id}:invite:{member.id}:v{meeting.version}",
+                kind="meeting_invite",
+                target=member.slack_id,
+                payload={"meeting_id": meeting.id, "event": "invite"},
+                at=at,
+            )
+        for rule, due in times.items():
+            if due is not None and due > at:
+                _schedule_one(session, meeting, member.id, rule, due, at)
+    for member in removed:
+        cancel_subject(
+            session,
+            subject=_subject(meeting),
+            at=at,
+            reason="attendee_removed",
+            recipient=str(member.id),
+        )
+        if member.active:
+            outbox.enqueue(
+                session,
+                key=f"meeting:{meeting.id}:uninvited:{member.id}:v{meeting.version}",
+                kind="meeting_changed",
+                target=member.slack_id,
+                payload={"meeting_id": meeting.id, "event": "uninvited"},
+                at=at,
+            )
 
 
 def after_cancelled(session: Session, meeting: Meeting, *, at: datetime) -> int:

@@ -277,12 +277,25 @@ def test_attendees_see_the_meeting_and_only_entitled_ones_its_cases(world):
                 status="given",
                 method="written",
                 obtained_on=date(2026, 11, 26),
-                agency_ids=[agency(s, "houkatsu").id],
+                agency_ids=[agency(s, "houkatsu").id, agency(s, "minsei").id],
             ),
             at=START,
         )
         maru = sched(
             s, MeetingKind.marugoto, ["U0COORD", "U0WIN1", "U0SUPPORT1"], cases=[1], consent=[1]
+        )
+        # the person narrows the consent after the meeting was scheduled: 民生児童委員 is out
+        record(
+            s,
+            case=s.get(Case, 1),
+            member=coord,
+            data=ConsentInput(
+                status="given",
+                method="written",
+                obtained_on=date(2026, 11, 27),
+                agency_ids=[agency(s, "houkatsu").id],
+            ),
+            at=START,
         )
         sapo = sched(s, MeetingKind.saponet, ["U0COORD", "U0WIN1"], cases=[2])
         case1, case2 = s.get(Case, 1), s.get(Case, 2)
@@ -424,3 +437,35 @@ def test_a_memo_still_at_a_window_is_not_for_the_meetings(world):
         with pytest.raises(DomainError) as refused:
             sched(s, MeetingKind.saponet, ["U0COORD"], cases=[1])
         assert refused.value.code == "meeting.case_at_window"
+
+
+def test_a_case_added_to_a_marugoto_agenda_needs_consent_covering_every_attendee(world):
+    from models.cases import Case
+    from models.consent import ConsentInput, has_consent, record
+    from models.meetings import add_case_to_agenda, on_agenda
+
+    with Session(world) as s:
+        coord = member(s, "U0COORD")
+        for case_id, keys in ((1, ("houkatsu", "minsei")), (2, ("houkatsu",))):
+            s.get(Case, case_id).state = "marugoto"
+            record(
+                s,
+                case=s.get(Case, case_id),
+                member=coord,
+                data=ConsentInput(
+                    status="given",
+                    method="written",
+                    obtained_on=date(2026, 11, 26),
+                    agency_ids=[agency(s, k).id for k in keys],
+                ),
+                at=START,
+            )
+        maru = sched(
+            s, MeetingKind.marugoto, ["U0COORD", "U0WIN1", "U0SUPPORT1"], cases=[1], consent=[1]
+        )
+        case2 = s.get(Case, 2)
+        with pytest.raises(DomainError) as refused:
+            add_case_to_agenda(s, meeting=maru, case=case2, has_consent=has_consent, at=START)
+        assert refused.value.code == "meeting.marugoto_not_covered"
+        assert refused.value.params["agencies"] == f"民生児童委員（{case2.number}）"
+        assert not on_agenda(s, maru.id, case2.id)

@@ -14,7 +14,7 @@ from models.lifecycle import CaseState
 from models.org import Agency
 from models.outbox import Notice
 from models.plans import Plan, PlanTask, complete_task
-from tests.case_desk_support import agency, bring_to, new_case
+from tests.case_desk_support import agency, bring_to, give_consent, member, new_case
 from tests.conftest import START, TEST_KEY
 from tests.meetings_support import (
     COORD,
@@ -43,11 +43,13 @@ TASK_TEXT = "見守り訪問（週1回）"
 
 @pytest.fixture
 def world(bot):
-    """R8-0001 at the たつのまるごと会議 (consent covers 高齢者相談支援センター); a salon."""
+    """R8-0001 at the たつのまるごと会議 (consent covers 高齢者相談支援センター and 民生児童委員,
+    so both may attend it); a salon."""
     engine = bot.rt.engine
     case_id = new_case(engine, START)
     bring_to(engine, case_id, CaseState.marugoto, START)
     with transaction(engine) as s:
+        give_consent(s, s.get(Case, case_id), member(s, COORD), START, ("houkatsu", "minsei"))
         resources.apply(
             s, [{"key": "salon-test", "name": "試験サロン", "kind": "salon", "description": None}]
         )
@@ -274,6 +276,8 @@ def test_another_agency_cannot_see_or_change_a_task(bot, planned):
 
 
 def test_a_support_agency_with_a_task_sees_the_case_but_details_only_with_consent(bot, planned):
+    with transaction(bot.rt.engine) as s:  # the person narrows the consent after the meeting
+        give_consent(s, s.get(Case, planned["case"]), member(s, COORD), START, ("houkatsu",))
     view = command(bot, "U0SUPPORT1", f"meeting {planned['meeting']}")
     agenda = new_view(
         bot, click_view(bot, "U0SUPPORT1", view, "meeting_agenda", str(planned["meeting"]))

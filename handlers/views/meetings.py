@@ -402,6 +402,7 @@ def meeting_modal(info: MeetingInfo, *, manage: bool) -> View:
         buttons.append(_button("meeting.button.minutes", ids.ACTION_MEETING_MINUTES, mid))
     if manage and info.state == MeetingState.scheduled and not info.started:
         buttons.append(_button("meeting.button.reschedule", ids.ACTION_MEETING_RESCHEDULE, mid))
+        buttons.append(_button("meeting.button.attendees", ids.ACTION_MEETING_ATTENDEES, mid))
         buttons.append(
             _button("meeting.button.cancel", ids.ACTION_MEETING_CANCEL, mid, style="danger")
         )
@@ -524,6 +525,47 @@ def reschedule_modal(meeting: Meeting) -> View:
     )
 
 
+def attendees_modal(meeting: Meeting, *, current: list[str], agencies: list[Agency]) -> View:
+    """出席者を変える: the current attendees preselected; the same rules as when scheduling."""
+    kind = MeetingKind(meeting.kind)
+    blocks: list = [
+        section(
+            t(
+                "meeting.attendees_intro",
+                kind=kind_name(kind),
+                when=when_text(meeting.starts_at, meeting.minutes_long),
+            )
+        ),
+        _input(
+            "members",
+            UserMultiSelectElement(action_id=ids.VALUE, initial_users=current or None),
+            optional=True,
+            hint=t(f"meeting.hint.members_{kind}"),
+        ),
+    ]
+    if agencies:
+        blocks.append(
+            _input(
+                "agencies",
+                StaticMultiSelectElement(
+                    action_id=ids.VALUE,
+                    options=[option(a.name, str(a.id)) for a in agencies[:100]],
+                ),
+                optional=True,
+                hint=t("meeting.hint.agencies_add"),
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=ids.VIEW_MEETING_ATTENDEES,
+        private_metadata=meta(meeting_id=meeting.id, version=meeting.version),
+        title=plain(t("meeting.title.attendees")),
+        submit=plain(t("meeting.submit.attendees")),
+        close=plain(t("step.cancel")),
+        blocks=blocks,
+    )
+
+
 def cancel_modal(meeting: Meeting, *, series_active: bool) -> View:
     blocks: list = [
         section(
@@ -634,11 +676,18 @@ def _meeting(session, notice: Notice) -> Meeting:
     return meeting
 
 
+def _still_invited(session, meeting: Meeting, notice: Notice) -> None:
+    """An attendee taken off before the message went out gets only the notice saying so."""
+    if notice.target not in {m.slack_id for m in attendees(session, meeting.id)}:
+        raise Obsolete("no longer an attendee")
+
+
 @renders("meeting_invite")
 def _invite(session, notice: Notice, late_due: datetime | None) -> Rendered:
     meeting = _meeting(session, notice)
     if meeting.state == MeetingState.cancelled:
         raise Obsolete("the meeting was cancelled before the invitation went out")
+    _still_invited(session, meeting, notice)
     values = {
         "kind": kind_name(meeting.kind),
         "when": when_text(meeting.starts_at, meeting.minutes_long),
@@ -667,9 +716,15 @@ def _changed(session, notice: Notice, late_due: datetime | None) -> Rendered:
     if event == "cancelled":
         blocks = [section(t("meeting.changed.cancelled_body", **values))]
         text = t("meeting.changed.cancelled_text", **values)
+    elif event == "uninvited":
+        if notice.target in {m.slack_id for m in attendees(session, meeting.id)}:
+            raise Obsolete("invited again since")
+        blocks = [section(t("meeting.changed.uninvited_body", **values))]
+        text = t("meeting.changed.uninvited_text", **values)
     else:
         if meeting.state == MeetingState.cancelled:
             raise Obsolete("cancelled since it moved")
+        _still_invited(session, meeting, notice)
         blocks = [
             section(t("meeting.changed.moved_body", **values)),
             ActionsBlock(block_id=f"meeting:{meeting.id}", elements=[_agenda_button(meeting)]),

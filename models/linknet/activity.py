@@ -2,7 +2,12 @@
 participation resources. Each counts rows of its own table by month, in SQL; a source appears
 in the figures only because its table exists and is filled by the feature that owns it.
 
-- meetings: meetings by type whose time fell in the month and that were not cancelled;
+- meetings: meetings held, by type, in the month of their start. A meeting counts as held when
+  its outcomes or minutes were recorded (state held), or when its date has passed and it was not
+  cancelled (still scheduled): a meeting is held on its day, and the record often comes later —
+  counting only recorded ones would undercount, and would change a month already posted.
+  Figures are made for complete months only (periods.require_complete), so every meeting
+  counted has begun; one cancelled, even afterwards, is not counted;
 - plans: support plans made; reviews: plan evaluations, by result;
 - outreach_contacts: outreach contacts by outcome ("consented" = consent obtained);
 - resources: plan tasks that use a participation-support resource (by the plan's month);
@@ -22,6 +27,8 @@ from models.outreach import OPEN_TARGET_STATES, Contact, ContactOutcome, targets
 from models.plans import Evaluation, Plan, PlanTask
 
 OPEN_TARGETS = tuple(s.value for s in OPEN_TARGET_STATES)
+# Held: recorded, or its (past: complete months only) date went by without a cancellation.
+HELD_OR_PASSED = Meeting.state.in_((MeetingState.held.value, MeetingState.scheduled.value))
 
 
 def _by_month(session: Session, first: int, last: int, when, category, *where) -> Counts:
@@ -44,9 +51,7 @@ register(
     Source(
         "meetings",
         tuple(k.value for k in MeetingKind),
-        lambda s, a, b: _by_month(
-            s, a, b, Meeting.starts_at, Meeting.kind, Meeting.state != MeetingState.cancelled
-        ),
+        lambda s, a, b: _by_month(s, a, b, Meeting.starts_at, Meeting.kind, HELD_OR_PASSED),
     )
 )
 register(
