@@ -32,7 +32,7 @@ from models import outbox
 from models.concerns import Urgency
 from models.db import UTCDateTime, transaction
 from models.errors import DomainError
-from models.upsert import insert_if_absent
+from models.upsert import as_loaded, inserted_id
 
 MAX_ATTEMPTS = 5  # dispatching a reminder is local work: a few tries, then admins are told
 LEASE = timedelta(minutes=2)  # a claim older than this belongs to a process that died
@@ -168,9 +168,7 @@ def schedule(
     """
     _aware(due_at, "due_at")
     _aware(deliver_at, "deliver_at")
-    insert_if_absent(
-        session,
-        Reminder,
+    values = dict(
         key=key,
         subject_kind=SubjectKind(subject.kind).value,
         subject_id=subject.ref,
@@ -191,7 +189,10 @@ def schedule(
         created_at=at,
         updated_at=at,
     )
-    return session.exec(select(Reminder).where(Reminder.key == key)).one()
+    reminder_id = inserted_id(session, Reminder, **values)
+    if reminder_id is None:  # scheduled before: that one stands
+        return session.exec(select(Reminder).where(Reminder.key == key)).one()
+    return as_loaded(session, Reminder, id=reminder_id, **values)
 
 
 def reminders_of(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
+from typing import TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
+
+M = TypeVar("M", bound=SQLModel)
 
 
 @cache
@@ -20,5 +25,22 @@ def _statement(dialect: str, table: Table):
 
 def insert_if_absent(session: Session, model: type[SQLModel], **values: object) -> bool:
     """Insert a row unless one with the same unique key exists; True if this call inserted it."""
+    return inserted_id(session, model, **values) is not None
+
+
+def inserted_id(session: Session, model: type[SQLModel], **values: object) -> object | None:
+    """As insert_if_absent; the new row's primary key, or None if the row existed."""
     stmt = _statement(session.get_bind().dialect.name, model.__table__)
-    return session.execute(stmt, values).first() is not None
+    row = session.execute(stmt, values).first()
+    return None if row is None else row[0]
+
+
+def as_loaded(session: Session, model: type[M], **values: object) -> M:
+    """The object of a row this transaction has just inserted with exactly `values` (primary key
+    included), as if read back, without reading it: one statement fewer on hot paths."""
+    row = model(
+        **{k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in values.items()}
+    )
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
