@@ -43,7 +43,7 @@ from handlers.texts import t
 from handlers.views import meetings as views
 from handlers.views.cases import detail_modal
 from handlers.views.common import notice_modal
-from handlers.views.documents import agenda_text, minutes_text, when_text
+from handlers.views.documents import agenda_text, minutes_now, minutes_text, when_text
 from models import casework
 from models import meetings as domain
 from models.access import Action, decide, steps_for
@@ -454,7 +454,7 @@ def open_minutes(ack: Ack, body: dict, client: WebClient, context: dict) -> None
             action=Action.view_meeting,
             detail=f"meeting:{meeting.id}:minutes:v{minutes.version}",
         )
-        return views.minutes_modal(meeting.id, minutes.text)
+        return views.minutes_modal(meeting.id, minutes_now(session, meeting, minutes))
 
     open_modal(client, context, body, build)
 

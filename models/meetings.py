@@ -123,7 +123,8 @@ class AgendaTopic(SQLModel, table=True):
 
 class MeetingMinutes(SQLModel, table=True):
     """The minutes (議事録) as rendered from the template, kept encrypted; `version` counts
-    re-renderings (an outcome recorded later), `shared_version` the one attendees were sent."""
+    re-renderings (an outcome recorded later; an erasure blanking them, models.retention),
+    `shared_version` the one attendees were sent."""
 
     __tablename__ = "meeting_minutes"
 
@@ -574,6 +575,19 @@ def store_minutes(
     mark_held(session, meeting, at=at)
     session.flush()
     return minutes
+
+
+def blank(minutes: MeetingMinutes) -> bool:
+    """Minutes blanked by an erasure (models.retention): a rendering always has a heading."""
+    return not minutes.text
+
+
+def store_rendered_again(session: Session, minutes: MeetingMinutes, *, text: str) -> None:
+    """Keep blanked minutes rendered again from the outcomes as they are now. Nothing new was
+    recorded: the version (already counted by the erasure), recorder and time stay."""
+    minutes.text = text
+    session.add(minutes)
+    session.flush()
 
 
 # --- recurring Link-net meetings ------------------------------------------------------------------

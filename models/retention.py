@@ -29,6 +29,16 @@ about a person — every line is checked on entry (models.meetings.clean_lines r
 numbers, outreach labels and phone numbers). They belong to no case or target, so there is
 nothing to count a period from, and they stay as the town's record of the meeting (stored
 encrypted all the same, like every free text).
+
+The minutes of a さぽネット・まるごと meeting are different: they are stored rendered
+(MeetingMinutes.text, one text for all the cases of the meeting), so they repeat the case's
+outcome — its support direction, plan goals and tasks. They belong to the meeting, not to the
+case, so the chains of foreign keys above do not reach them. Erasing a case therefore blanks
+the stored text of every meeting's minutes that hold an outcome of the case (and counts a new
+version of them); the domain cannot render them again (that is the handlers' templates), so
+whoever reads blank minutes next renders them from the outcomes as they are now — the erased
+case's outcome then shows as erased, the other cases' outcomes as recorded — and stores them
+again (handlers.views.documents.minutes_now).
 """
 
 from __future__ import annotations
@@ -52,6 +62,7 @@ from models.crypto import EncryptedJSON, encrypted_columns
 from models.db import UTCDateTime, transaction
 from models.errors import DomainError
 from models.lifecycle import OPEN_STATES, CaseState
+from models.meetings import MeetingMinutes
 from models.numbering import fiscal_year
 from models.org import Member, Role, setting
 from models.outreach import (
@@ -300,9 +311,25 @@ def _erase_rows_of(session: Session, root: Table, root_id: int) -> int:
     return erased
 
 
+def blank_minutes_of(session: Session, case_id: int) -> int:
+    """Blank the stored minutes of every meeting with an outcome of the case (the rendered text
+    repeats it), as a new version; how many minutes were blanked. Readers render them again."""
+    # Imported here: models.plans imports much of the domain; retention is imported by few.
+    from models.plans import Outcome
+
+    table = MeetingMinutes.__table__
+    result = session.execute(
+        update(table)
+        .where(table.c.meeting_id.in_(select(Outcome.meeting_id).where(Outcome.case_id == case_id)))
+        .values({table.c.text: "", table.c.version: table.c.version + 1})
+    )
+    return max(result.rowcount or 0, 0)
+
+
 def erase_personal_data(session: Session, case_id: int) -> int:
-    """Blank every encrypted value of the case's rows; the number of values erased."""
-    return _erase_rows_of(session, Case.__table__, case_id)
+    """Blank every encrypted value of the case's rows, and the minutes that repeat them; the
+    number of values erased."""
+    return _erase_rows_of(session, Case.__table__, case_id) + blank_minutes_of(session, case_id)
 
 
 def erase_target_data(session: Session, target_id: int) -> int:

@@ -1,6 +1,7 @@
 """`tsunagi minutes export MEETING_ID [--output FILE]` and `tsunagi resources load FILE`.
 
-The minutes are the stored rendering (Markdown), decrypted with the configured key; each export
+The minutes are the stored rendering (Markdown), decrypted with the configured key (rendered
+again first when an erasure blanked them, see models.retention); each export
 is written to the audit log (by "system": the command line has no Slack user). A Link-net
 meeting's minutes never contain personal data; a case meeting's are 要配慮個人情報 — keep the
 file where the town keeps such records.
@@ -46,6 +47,7 @@ def _database(settings: Settings):
 
 
 def cmd_minutes_export(args, settings: Settings) -> int:
+    from handlers.views.documents import minutes_now
     from models import audit
     from models.clock import system_clock
     from models.db import transaction
@@ -61,7 +63,7 @@ def cmd_minutes_export(args, settings: Settings) -> int:
         minutes = minutes_of(session, meeting.id)
         if minutes is None:
             return fail(t("meeting.cli.no_minutes", id=meeting.id))
-        text = minutes.text
+        text = minutes_now(session, meeting, minutes)
         audit.record(
             session,
             at=system_clock(),

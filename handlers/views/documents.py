@@ -11,7 +11,9 @@ Values a template may use:
                     (リンクネット; may be empty)
 - minutes_case_meeting.md.j2: meeting.*, recorded_by, outcomes[].{number, domains, direction,
                     lead, next_step, review_on, goals[], plan_version, tasks[].{agency, what,
-                    due_on, resource}}
+                    due_on, resource}, erased} — an erased case's outcome (models.retention)
+                    keeps its receipt number and coarse facts; its direction says it was
+                    erased, its goals and tasks are empty
 - minutes_linknet.md.j2: meeting.*, topics[], notes[], figures
 """
 
@@ -137,13 +139,26 @@ def agenda_text(session: Session, meeting) -> str:
     )
 
 
-def _outcome_values(session: Session, outcome) -> dict:
+def _outcome_values(session: Session, outcome, *, erased: bool = False) -> dict:
     from models.cases import Case
     from models.org import Agency
     from models.plans import Plan, Resource, tasks_of_outcome
 
     case = session.get(Case, outcome.case_id)
     names = {a.id: a.name for a in session.exec(select(Agency))}
+    values = {
+        **case_values(case),
+        "direction": outcome.direction,
+        "lead": names.get(outcome.lead_agency_id) if outcome.lead_agency_id else None,
+        "next_step": t(f"outcome.next_step.{outcome.next_step}"),
+        "review_on": day_text(outcome.review_on) if outcome.review_on else None,
+        "goals": [],
+        "plan_version": None,
+        "tasks": [],
+        "erased": erased,
+    }
+    if erased:  # its texts are blank now: say so rather than print empty lines
+        return {**values, "direction": t("outcome.erased")}
     plan = session.exec(
         select(Plan)
         .where(Plan.case_id == outcome.case_id, Plan.meeting_id == outcome.meeting_id)
@@ -161,11 +176,7 @@ def _outcome_values(session: Session, outcome) -> dict:
             }
         )
     return {
-        **case_values(case),
-        "direction": outcome.direction,
-        "lead": names.get(outcome.lead_agency_id) if outcome.lead_agency_id else None,
-        "next_step": t(f"outcome.next_step.{outcome.next_step}"),
-        "review_on": day_text(outcome.review_on) if outcome.review_on else None,
+        **values,
         "goals": list(plan.goals) if plan else [],
         "plan_version": plan.version if plan else None,
         "tasks": tasks,
@@ -191,5 +202,28 @@ def minutes_text(session: Session, meeting, *, by, notes: list[str] | None = Non
         meeting.kind,
         meeting=values,
         recorded_by=f"{by.name}",
-        outcomes=[_outcome_values(session, o) for o in outcomes_of(session, meeting.id)],
+        # A direction is required on entry, so a blank one was erased (models.retention).
+        outcomes=[
+            _outcome_values(session, o, erased=not o.direction)
+            for o in outcomes_of(session, meeting.id)
+        ],
     )
+
+
+def minutes_now(session: Session, meeting, stored) -> str:
+    """The text of the stored minutes `stored` to show or export. Minutes blanked by an erasure
+    (models.retention) are rendered again from the outcomes as they are now — the erased case's
+    marked as erased — by their recorder, and stored again so they are rendered once."""
+    from models.meetings import blank, store_rendered_again
+    from models.org import Member
+
+    if not blank(stored):
+        return stored.text
+    text = minutes_text(
+        session,
+        meeting,
+        by=session.get(Member, stored.recorded_by_id),
+        notes=list(stored.notes or []),
+    )
+    store_rendered_again(session, stored, text=text)
+    return text
