@@ -146,7 +146,9 @@ def test_task_reminders_of_a_closed_case_say_the_task_ended(bot, planned, clock)
 def test_a_click_on_an_ended_tasks_reminder_changes_nothing(bot, planned, clock):
     task_id = planned["task"]
     message = posted_reminder(bot, clock, "C0HOUKATSU", task_id)
+    seen = len(bot.slack.ephemerals("U0WIN1"))
     click_message(bot, "U0WIN1", message, "task_done", str(task_id))
+    assert "完了にしました" in ephemeral_after(bot, "U0WIN1", seen)  # done before the next click
     bot.deliver()
     # A stale copy of the reminder (still showing its buttons) is clicked again.
     seen = len(bot.slack.ephemerals("U0WIN1"))
