@@ -154,6 +154,31 @@ def document_blocks(text: str) -> list:
 # --- scheduling ----------------------------------------------------------------------------------
 
 
+def _attendee_inputs(kind, agencies, *, users, agencies_hint: str) -> list:
+    """Who attends: by name, and (when there are agencies to offer) whole agencies."""
+    blocks = [
+        _input(
+            "members",
+            UserMultiSelectElement(action_id=ids.VALUE, initial_users=users),
+            optional=True,
+            hint=t(f"meeting.hint.members_{kind}"),
+        )
+    ]
+    if agencies:
+        blocks.append(
+            _input(
+                "agencies",
+                StaticMultiSelectElement(
+                    action_id=ids.VALUE,
+                    options=[option(a.name, str(a.id)) for a in agencies[:100]],
+                ),
+                optional=True,
+                hint=t(agencies_hint),
+            )
+        )
+    return blocks
+
+
 def _input(block: str, element, *, optional: bool = False, hint: str | None = None, **kw):
     return InputBlock(
         block_id=block,
@@ -213,25 +238,8 @@ def schedule_modal(
             optional=True,
             hint=t("meeting.hint.place"),
         ),
-        _input(
-            "members",
-            UserMultiSelectElement(action_id=ids.VALUE, initial_users=[organiser]),
-            optional=True,
-            hint=t(f"meeting.hint.members_{kind}"),
-        ),
+        *_attendee_inputs(kind, agencies, users=[organiser], agencies_hint="meeting.hint.agencies"),
     ]
-    if agencies:
-        blocks.append(
-            _input(
-                "agencies",
-                StaticMultiSelectElement(
-                    action_id=ids.VALUE,
-                    options=[option(a.name, str(a.id)) for a in agencies[:100]],
-                ),
-                optional=True,
-                hint=t("meeting.hint.agencies"),
-            )
-        )
     if kind is MeetingKind.linknet:
         blocks += [
             _input(
@@ -536,25 +544,10 @@ def attendees_modal(meeting: Meeting, *, current: list[str], agencies: list[Agen
                 when=when_text(meeting.starts_at, meeting.minutes_long),
             )
         ),
-        _input(
-            "members",
-            UserMultiSelectElement(action_id=ids.VALUE, initial_users=current or None),
-            optional=True,
-            hint=t(f"meeting.hint.members_{kind}"),
+        *_attendee_inputs(
+            kind, agencies, users=current or None, agencies_hint="meeting.hint.agencies_add"
         ),
     ]
-    if agencies:
-        blocks.append(
-            _input(
-                "agencies",
-                StaticMultiSelectElement(
-                    action_id=ids.VALUE,
-                    options=[option(a.name, str(a.id)) for a in agencies[:100]],
-                ),
-                optional=True,
-                hint=t("meeting.hint.agencies_add"),
-            )
-        )
     return View(
         type="modal",
         callback_id=ids.VIEW_MEETING_ATTENDEES,
