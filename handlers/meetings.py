@@ -654,15 +654,21 @@ def submit_cancel(ack: Ack, body: dict, client: WebClient, view: dict, context: 
 # --- a Link-net meeting's minutes; sharing minutes -----------------------------------------------
 
 
+def _linknet_held(session, *, at, user: str, meeting_id: int | None) -> tuple:
+    """The coordinator and a Link-net meeting that has begun (its minutes can be recorded)."""
+    member, meeting = _managed(session, at=at, user=user, meeting_id=meeting_id)
+    if meeting.kind != MeetingKind.linknet:
+        raise DomainError("meeting.not_linknet")
+    domain.require_started(meeting, at=at)
+    return member, meeting
+
+
 def open_linknet_record(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
     meeting_id = int_or_none(button_value(body))
 
     def build(session, user, now):
-        _, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
-        if meeting.kind != MeetingKind.linknet:
-            raise DomainError("meeting.not_linknet")
-        domain.require_started(meeting, at=now)
+        _, meeting = _linknet_held(session, at=now, user=user, meeting_id=meeting_id)
         minutes = domain.minutes_of(session, meeting.id)
         return views.linknet_record_modal(
             meeting,
@@ -691,18 +697,8 @@ def submit_linknet_record(
         return
 
     def work(session, user, now):
-        member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
-        if meeting.kind != MeetingKind.linknet:
-            raise DomainError("meeting.not_linknet")
-        domain.require_started(meeting, at=now)
-        for row in session.exec(
-            select(domain.AgendaTopic).where(domain.AgendaTopic.meeting_id == meeting.id)
-        ):
-            session.delete(row)
-        session.flush()
-        for i, text in enumerate(topics):
-            session.add(domain.AgendaTopic(meeting_id=meeting.id, text=text, position=i))
-        session.flush()
+        member, meeting = _linknet_held(session, at=now, user=user, meeting_id=meeting_id)
+        domain.replace_topics(session, meeting, topics)
         text = minutes_text(session, meeting, by=member, notes=notes)
         domain.store_minutes(session, meeting, text=text, by=member, at=now, notes=notes)
         allowed(

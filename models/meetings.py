@@ -383,6 +383,16 @@ def topics_of(session: Session, meeting_id: int) -> list[str]:
     return [row.text for row in rows]
 
 
+def replace_topics(session: Session, meeting: Meeting, topics: list[str]) -> None:
+    """A Link-net meeting's topics as recorded after it: the new list replaces the old."""
+    for row in session.exec(select(AgendaTopic).where(AgendaTopic.meeting_id == meeting.id)):
+        session.delete(row)
+    session.flush()
+    for i, text in enumerate(topics):
+        session.add(AgendaTopic(meeting_id=meeting.id, text=text, position=i))
+    session.flush()
+
+
 def is_attendee(session: Session, meeting_id: int, member: Member) -> bool:
     row = session.exec(
         select(MeetingAttendee).where(
