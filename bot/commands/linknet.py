@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.cli import fail
+from bot.commands.files import OutputExists, add_force, check_free, csv_row, write_private
 from bot.settings import Settings
 from handlers.texts import t
 from models.clock import TOKYO, FrozenClock, system_clock
@@ -37,6 +38,7 @@ def register(sub) -> None:
     fy.add_argument("year", type=int, help="年度（例 2026 = 令和8年度：2026年4月〜2027年3月）")
     fy.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     fy.add_argument("--output", type=Path, help="出力ファイル（csv は省略時に画面へ）")
+    add_force(fy)
     fy.add_argument("--internal", action="store_true", help="開示制御なし（管理者のみ・内部用）")
     fy.add_argument("--as", dest="as_user", help="--internal を使う管理者の Slack ID（U…）")
     fy.add_argument("--at", help=argparse_hidden())
@@ -160,6 +162,11 @@ def cmd_report(args, settings: Settings) -> int:
         return fail(t("linknet.cli.internal_needs_admin"))
     if args.format == "xlsx" and args.output is None:
         args.output = Path(f"tsunagi-report-fy{args.year}.xlsx")
+    if args.output is not None:
+        try:
+            check_free(args.output, force=args.force)
+        except OutputExists as exc:
+            return fail(exc.text)
     engine, problem = _database(settings)
     if engine is None:
         return fail(problem)
@@ -203,9 +210,15 @@ def cmd_report(args, settings: Settings) -> int:
         if args.output is None:
             sys.stdout.write(text)
             return 0
-        args.output.write_text(text, encoding="utf-8-sig")
+        data: str | bytes = text
     else:
-        args.output.write_bytes(_xlsx(heading, table, internal=admin is not None))
+        data = _xlsx(heading, table, internal=admin is not None)
+    try:
+        write_private(args.output, data, force=args.force, encoding="utf-8-sig")
+    except OutputExists as exc:
+        return fail(exc.text)
+    except OSError as exc:
+        return fail(t("ops.file_problem", path=args.output, detail=exc.strerror))
     print(t("linknet.cli.report_written", fy=args.year, path=args.output))
     return 0
 
@@ -233,9 +246,9 @@ def _csv(heading: list[str], table: list[list[str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     for line in heading:
-        writer.writerow([line])
+        writer.writerow(csv_row([line]))
     writer.writerow([])
-    writer.writerows(table)
+    writer.writerows(csv_row(row) for row in table)
     return out.getvalue()
 
 
@@ -248,6 +261,7 @@ def _xlsx(heading: list[str], table: list[list[str]], *, internal: bool) -> byte
     sheet.title = t("linknet.report.sheet")
     for i, line in enumerate(heading, start=1):
         cell = sheet.cell(row=i, column=1, value=line)
+        cell.data_type = "s"  # the admin's name comes from the org file: never a formula
         cell.font = Font(
             bold=i == 1, size=14 if i == 1 else 11, color="C00000" if internal and i == 3 else None
         )
@@ -256,6 +270,8 @@ def _xlsx(heading: list[str], table: list[list[str]], *, internal: bool) -> byte
         for c, value in enumerate(row, start=1):
             number = value.isdigit() and c >= 3
             cell = sheet.cell(row=start + r, column=c, value=int(value) if number else value)
+            if not number:
+                cell.data_type = "s"  # openpyxl would store a leading "=" as a formula
             if r == 0:
                 cell.font = Font(bold=True)
                 cell.fill = PatternFill("solid", fgColor="DDEBF7")

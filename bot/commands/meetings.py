@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from bot.cli import fail
+from bot.commands.files import OutputExists, add_force, check_free, write_private
 from bot.settings import Settings
 from handlers.texts import t
 
@@ -25,6 +26,7 @@ def register(sub) -> None:
     export = mcmds.add_parser("export", help="議事録を Markdown で書き出す")
     export.add_argument("meeting_id", type=int, help="会議の番号（ホームタブ・会議の画面に表示）")
     export.add_argument("--output", type=Path, help="出力ファイル（省略時は画面へ）")
+    add_force(export)
     export.set_defaults(func=cmd_minutes_export)
 
     resources = sub.add_parser("resources", help="参加支援の資源")
@@ -53,6 +55,11 @@ def cmd_minutes_export(args, settings: Settings) -> int:
     from models.db import transaction
     from models.meetings import Meeting, minutes_of
 
+    if args.output is not None:
+        try:
+            check_free(args.output, force=args.force)
+        except OutputExists as exc:
+            return fail(exc.text)
     engine, problem = _database(settings)
     if engine is None:
         return fail(problem)
@@ -76,7 +83,9 @@ def cmd_minutes_export(args, settings: Settings) -> int:
         sys.stdout.write(text)
         return 0
     try:
-        args.output.write_text(text, encoding="utf-8")
+        write_private(args.output, text, force=args.force)
+    except OutputExists as exc:
+        return fail(exc.text)
     except OSError as exc:
         return fail(f"{args.output}: {exc.strerror}")
     print(t("meeting.cli.exported", id=args.meeting_id, path=args.output))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from bot.commands.files import OutputExists, add_force, check_free, csv_row, private_file
 from bot.commands.ops import OK, PROBLEM, Stop, command, day, open_database, tokyo_midnight
 from bot.settings import Settings
 from handlers.texts import t
@@ -30,6 +29,7 @@ def register(sub) -> None:
     export.add_argument("--since", type=day, required=True, help="この日（日本時間）から")
     export.add_argument("--until", type=day, help="この日（日本時間）の前日まで")
     export.add_argument("--output", type=Path, help="出力ファイル（省略すると画面に表示）")
+    add_force(export)
     export.set_defaults(func=cmd_export)
 
 
@@ -83,20 +83,22 @@ HEADER_CODES = ("seq", "at", "slack_id", "name", "action", "case", "result", "de
 
 def _write(rows, out) -> int:
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([t(f"ops.audit.column.{c}") for c in HEADER_CODES])
+    writer.writerow(csv_row(t(f"ops.audit.column.{c}") for c in HEADER_CODES))
     count = 0
     for row in rows:
         writer.writerow(
-            [
-                row.seq,
-                row.at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M:%S"),
-                row.actor_slack_id,
-                row.actor_name or "",
-                row.action,
-                row.case_number or "",
-                t("ops.audit.allowed") if row.allowed else t("ops.audit.refused"),
-                row.detail or "",
-            ]
+            csv_row(
+                [
+                    row.seq,
+                    row.at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M:%S"),
+                    row.actor_slack_id,
+                    row.actor_name or "",
+                    row.action,
+                    row.case_number or "",
+                    t("ops.audit.allowed") if row.allowed else t("ops.audit.refused"),
+                    row.detail or "",
+                ]
+            )
         )
         count += 1
     return count
@@ -106,6 +108,11 @@ def _write(rows, out) -> int:
 def cmd_export(args, settings: Settings) -> int:
     if args.until is not None and args.until <= args.since:
         raise Stop(t("ops.audit.bad_range"))
+    if args.output is not None:
+        try:
+            check_free(args.output, force=args.force)
+        except OutputExists as exc:
+            raise Stop(exc.text) from None
     engine = open_database(settings)
     since = tokyo_midnight(args.since)
     until = tokyo_midnight(args.until) if args.until else None
@@ -116,16 +123,11 @@ def cmd_export(args, settings: Settings) -> int:
                 _write(rows, sys.stdout)
                 return OK
             target = args.output
-            # Written beside the target and renamed: a half-written file never looks finished.
             # utf-8-sig: Excel, which most town offices open CSV files with, then reads Japanese.
-            fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), suffix=".csv.part")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as out:
-                    count = _write(rows, out)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with private_file(target, force=args.force, encoding="utf-8-sig", newline="") as out:
+                count = _write(rows, out)
+    except OutputExists as exc:
+        raise Stop(exc.text) from None
     except OSError as exc:
         raise Stop(t("ops.file_problem", path=args.output, detail=exc.strerror)) from exc
     finally:
