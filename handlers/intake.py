@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from handlers import ids
 from handlers.commands import subcommand
-from handlers.replies import refuse
+from handlers.replies import busy_errors, refuse
 from handlers.services import services
 from handlers.texts import t
 from handlers.views.common import notice_modal
@@ -16,6 +16,7 @@ from handlers.views.memo import memo_modal, read_memo, sent_modal
 from models import intake
 from models.access import Action, decide
 from models.db import transaction
+from models.errors import Busy
 from models.intake import MemoInput
 from models.org import Agency, districts, member_by_slack_id, windows
 from reminders.memo import schedule_ack_reminders
@@ -104,6 +105,8 @@ def submit_memo(ack: Ack, body: dict, view: dict, context: dict) -> None:
     except intake.DuplicateSubmission:
         with transaction(svc.engine, write=False) as session:
             answer = _sent(session, intake.existing_for_view(session, view["id"]))
+    except Busy:  # nothing stored; the form keeps its input for a second 送信
+        answer = {"response_action": "errors", "errors": busy_errors(view)}
     ack(**answer)
     if answer["response_action"] == "update":
         svc.kick_delivery()

@@ -31,7 +31,7 @@ from handlers.views.common import notice_modal
 from models import audit
 from models.access import Decision, decide
 from models.db import transaction
-from models.errors import DomainError
+from models.errors import Busy, DomainError
 from models.org import Member, member_by_slack_id
 
 log = logging.getLogger("tsunagi.handlers")
@@ -282,6 +282,12 @@ def redraw(client: WebClient, context: dict, body: dict, build: Work) -> None:
 FieldErrors = Callable[[dict[str, str]], dict[str, str]]
 
 
+def busy_errors(view: dict) -> dict[str, str]:
+    """The database stayed busy: said on the form's first field, so the input stays as it is."""
+    inputs = [b["block_id"] for b in view.get("blocks") or [] if b.get("type") == "input"]
+    return {inputs[0]: t("error.busy_form")} if inputs else {}
+
+
 def submitted(
     ack,
     context: dict,
@@ -305,6 +311,8 @@ def submitted(
             return work(session, body["user"]["id"], svc.clock())
     except Refused as exc:
         ack(response_action="update", view=notice_modal(title, exc.text))
+    except Busy:
+        ack(response_action="errors", errors=busy_errors(body.get("view") or {}))
     except DomainError as exc:
         errors = getattr(exc, "errors", None)
         if isinstance(errors, dict):

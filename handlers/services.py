@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 from sqlalchemy import Engine
 
 from models.clock import Clock
+from models.db import request_path
 
 CONTEXT_KEY = "tsunagi"
 
@@ -18,6 +20,12 @@ class Services:
     clock: Clock
     kick_delivery: Callable[[], None]
 
+    @cached_property
+    def for_requests(self) -> Services:
+        """The same, with the request path's short lock waits (models.db.request_path)."""
+        return replace(self, engine=request_path(self.engine))
+
 
 def services(context: dict) -> Services:
-    return context[CONTEXT_KEY]
+    """What a listener uses: a person is waiting, so its transactions wait briefly for locks."""
+    return context[CONTEXT_KEY].for_requests

@@ -25,3 +25,11 @@ def _restore(cls: type[DomainError], args: tuple, state: dict) -> DomainError:
 
 class NotAllowed(DomainError):
     """The acting member's role or agency does not permit the action."""
+
+
+class Busy(DomainError):
+    """The database stayed locked past the request path's bound: nothing was stored; the person
+    may try again in a moment (a modal keeps its input)."""
+
+    def __init__(self, code: str = "error.busy") -> None:
+        super().__init__(code)
