@@ -1,5 +1,8 @@
 """HTTP mode: Slack's requests at /slack/events, served by waitress (a production WSGI server).
 
+Every request to /slack/events passes the front door first (bot/door.py): size cap, signature,
+shape — then Bolt. waitress itself refuses a body over the cap (413) before reading it.
+
 `GET /healthz` is for monitoring: 200 with `{"status": "ok", …}` when the database answers,
 503 with `{"status": "unavailable", …}` when it does not (bot/health.py). The body holds
 states only, never data.
@@ -14,7 +17,9 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
+from bot import door
 from bot.health import HealthCheck
+from bot.logging_safety import install as install_safe_logging
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -25,8 +30,16 @@ def _alive() -> tuple[int, dict]:
     return 200, {"status": "ok"}  # the process answers; no database check was wired
 
 
-def wsgi_app(app: App, *, health: HealthCheck | None = None):
-    bolt = SlackRequestHandler(app)
+def wsgi_app(
+    app: App,
+    *,
+    health: HealthCheck | None = None,
+    signing_secret: str | None = None,
+    max_body: int = door.MAX_BODY,
+):
+    install_safe_logging()
+    secret = app._signing_secret if signing_secret is None else signing_secret
+    bolt = door.guarded(SlackRequestHandler(app), signing_secret=secret, cap=max_body)
     check = health or _alive
 
     def application(environ, start_response):
@@ -58,10 +71,17 @@ def make_server(
     port: int = 3000,
     threads: int = 8,
     health: HealthCheck | None = None,
+    max_body: int = door.MAX_BODY,
 ):
     """A waitress server; `.run()` serves until `.close()`. port=0 picks a free port."""
     return create_server(
-        wsgi_app(app, health=health), host=host, port=port, threads=threads, ident="tsunagi"
+        wsgi_app(app, health=health, max_body=max_body),
+        host=host,
+        port=port,
+        threads=threads,
+        ident="tsunagi",
+        # Refused from the header, before the body is read (waitress refuses `>=` its limit).
+        max_request_body_size=max_body + 1,
     )
 
 

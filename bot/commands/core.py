@@ -7,6 +7,8 @@ import signal
 from pathlib import Path
 
 from bot.cli import fail
+from bot.door import cap_envelopes
+from bot.logging_safety import configure as configure_logging
 from bot.settings import Settings
 from handlers.texts import t
 from models import crypto, migrate, offload
@@ -51,7 +53,7 @@ def cmd_run(args, settings: Settings) -> int:
     missing = settings.missing_for_run(http=args.http)
     if missing:
         return fail(t("cli.missing_settings", names="\n".join(f"  {n}" for n in missing)))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(logging.INFO)  # every logger's lines made safe (bot/logging_safety.py)
     try:
         rt = runtime.build(settings)
     except crypto.KeyProblem as exc:
@@ -79,7 +81,9 @@ def cmd_run(args, settings: Settings) -> int:
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            SocketModeHandler(rt.app, settings.app_token).start()
+            handler = SocketModeHandler(rt.app, settings.app_token)
+            cap_envelopes(handler.client)  # the same size cap as HTTP (bot/door.py)
+            handler.start()
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,0 +1,91 @@
+"""What the person is told when a listener fails, and the one log line that holds the traceback.
+
+Both carry the same short reference code (e.g. E-7K3Q), so a staff member who reads it out on
+the phone leads the operator to the right line. The line holds the traceback's frames and the
+exception's type only: its message and locals may quote what the person typed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+
+from slack_bolt import BoltResponse
+from slack_sdk import WebClient
+from sqlalchemy.exc import OperationalError
+
+from bot.logging_safety import frames_only
+from handlers.texts import t
+from models.errors import Busy
+
+log = logging.getLogger("tsunagi.app")
+
+_CODE_LETTERS = "ACDEFHJKLMNPQRTUVWXY34679"  # no 0/O, 1/I, 2/Z, 5/S, 8/B: easy to read out
+
+
+def reference_code() -> str:
+    return "E-" + "".join(secrets.choice(_CODE_LETTERS) for _ in range(4))
+
+
+def is_busy(error: BaseException) -> bool:
+    """The database stayed locked past the request path's bound."""
+    if isinstance(error, Busy):  # models/db.py: the request path's lock wait ran out
+        return True
+    if isinstance(error, OperationalError):
+        return "locked" in str(error.orig).lower() or "lock timeout" in str(error.orig).lower()
+    return False
+
+
+def _first_input_block(view: dict) -> str | None:
+    for block in view.get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
+            return block["block_id"]
+    return None
+
+
+def _tell(client: WebClient, body: dict, text: str) -> None:
+    """An ephemeral message where the person is in a channel, else a direct message."""
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    if not user:
+        return
+    if channel:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            return
+        except Exception as exc:  # not in that channel, or it is gone: a DM instead
+            log.info("ephemeral error answer not possible (%s); sending a DM", type(exc).__name__)
+    try:
+        client.chat_postMessage(channel=user, text=text)
+    except Exception as exc:
+        log.warning("could not tell the person about a failure (%s)", type(exc).__name__)
+
+
+def answer(error: Exception, body: dict, client: WebClient, response: BoltResponse | None):
+    """Log the failure under a reference code and tell the person (in the modal if still open)."""
+    code = reference_code()
+    body = body if isinstance(body, dict) else {}
+    kind = body.get("type") or ("slash_command" if body.get("command") else None)
+    busy = is_busy(error)
+    log.error(
+        "listener failed [%s] (%s, request %s)\n%s",
+        code,
+        type(error).__name__,
+        kind,
+        frames_only((type(error), error, error.__traceback__)),
+    )
+    reference = t("error.reference", code=code)
+    text = t("error.busy" if busy else "error.generic") + reference
+    if response is not None and kind == "view_submission":  # not yet acknowledged: in the modal
+        block = _first_input_block(body.get("view") or {})
+        if block:
+            text = t("error.busy_form" if busy else "error.generic") + reference
+            errors = {"response_action": "errors", "errors": {block: text}}
+            return BoltResponse(
+                status=200, body=json.dumps(errors), headers={"content-type": "application/json"}
+            )
+    _tell(client, body, text)
+    if response is not None:  # a failure is answered, not shown by Slack as a broken app
+        return BoltResponse(status=200, body="")
+    return None
