@@ -19,6 +19,9 @@ def bare_app(*, signing_secret: str, token: str, api_url: str) -> App:
     )
     app.command(ids.COMMAND)(lambda ack: ack())
     app.view(ids.VIEW_MEMO)(lambda ack: ack())
+    app.shortcut(ids.SHORTCUT_MEMO)(lambda ack: ack())
+    app.shortcut(ids.SHORTCUT_MEMO_FROM_MESSAGE)(lambda ack: ack())
+    app.event("app_home_opened")(lambda ack: ack())
     return app
 
 

@@ -50,10 +50,24 @@ def run(spec: dict) -> dict:
                 if remaining[0] <= 0:
                     return
                 remaining[0] -= 1
-            if spec["kind"] == "command":
+            kind = spec["kind"]
+            if kind == "command" or kind.startswith("command:"):
                 trigger = _trigger(spec["control"])
                 started = time.perf_counter()
-                answer = slack.command(spec["user"], "", trigger_id=trigger)
+                answer = slack.command(spec["user"], kind.partition(":")[2], trigger_id=trigger)
+            elif kind in ("shortcut", "message_shortcut"):
+                trigger = _trigger(spec["control"])
+                started = time.perf_counter()
+                if kind == "shortcut":
+                    answer = slack.shortcut(spec["user"], trigger_id=trigger)
+                else:
+                    answer = slack.message_shortcut(
+                        spec["user"], trigger_id=trigger, text="負荷試験の合成メッセージです。"
+                    )
+            elif kind == "home":
+                event = {"type": "app_home_opened", "user": spec["user"], "tab": "home"}
+                started = time.perf_counter()
+                answer = slack.event(event, event_id=f"EvB{uuid.uuid4().hex[:16]}")
             else:
                 submitted = {**view, "id": f"VB{uuid.uuid4().hex[:16]}", "state": {"values": state}}
                 payload = {
@@ -65,7 +79,7 @@ def run(spec: dict) -> dict:
                 started = time.perf_counter()
                 answer = slack.interaction(payload)
             elapsed = time.perf_counter() - started
-            ok = answer.status == 200 and (spec["kind"] == "command" or "errors" not in answer.text)
+            ok = answer.status == 200 and (kind != "submit" or "errors" not in answer.text)
             with lock:
                 latencies.append(elapsed)
                 errors[0] += 0 if ok else 1

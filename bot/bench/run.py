@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -92,6 +93,22 @@ roles = ["window"]
 """
 CHANNELS = ["C0BCOORD", "C0BADMIN", "C0BLINK", "C0BELDER", "C0BDIS", "C0BCHILD", "C0BPOV"]
 USERS = ["U0BENCH", "U0BCOORD", "U0BWIN"]
+
+
+# (load.py kind, label, allowed p99 ratio to bare Bolt) — issue 14, point 3.
+KINDS = [
+    ("submit", "memo submission", 1.5),
+    ("command", "/tsunagi (memo form)", 2),
+    ("command:help", "/tsunagi help", 2),
+    ("command:mine", "/tsunagi mine", 2),
+    ("command:status R8-0001", "/tsunagi status R8-0001", 2),
+    ("command:outreach list", "/tsunagi outreach list", 2),
+    ("command:meeting", "/tsunagi meeting", 2),
+    ("command:resources", "/tsunagi resources", 2),
+    ("shortcut", "global shortcut (memo)", 2),
+    ("message_shortcut", "message shortcut (memo)", 2),
+    ("home", "App Home opened", 2),
+]
 
 
 @dataclass
@@ -296,7 +313,29 @@ class Bench:
         return json.loads(out.stdout)
 
     # --- the parts ------------------------------------------------------------------------
+    def kinds_table(self, bot_url: str, bare_url: str) -> None:
+        """One row per request kind at 8 clients: p50, p99, max (ms), p99 ratio to bare Bolt."""
+        print(
+            "\nEvery request kind, 8 clients (ms: p50 / p99 / max; ratio of p99 to bare Bolt)",
+            flush=True,
+        )
+        for kind, label, limit in KINDS:
+            for url in (bare_url, bot_url):  # warm both (first-use imports, caches), unmeasured
+                self.load(url, kind, 8, 16, self.sizes.seconds)
+            bare = self.load(bare_url, kind, 8, self.sizes.requests, self.sizes.seconds)
+            ours = self.load(bot_url, kind, 8, self.sizes.requests, self.sizes.seconds)
+            b, o = percentiles(bare["latencies"]), percentiles(ours["latencies"])
+            top = max(ours["latencies"], default=0.0)
+            self.report.add(
+                f"{label}: tsunagi / bare",
+                f"{o[0] * 1000:.0f} / {o[2] * 1000:.0f} / {top * 1000:.0f}"
+                f"  vs  {b[0] * 1000:.0f} / {b[2] * 1000:.0f}"
+                f"  {o[2] / b[2]:.2f}x ({ours['errors']} errors)",
+                f"target: p99 <= {limit}x bare, max < 1 s",
+            )
+
     def latency(self, bot_url: str, bare_url: str) -> None:
+        self.kinds_table(bot_url, bare_url)
         print("\nAnswer latency (signed requests to /slack/events; p50 / p95 / p99)", flush=True)
         for kind, label in (
             ("command", "/tsunagi (opens the modal)"),
@@ -400,7 +439,8 @@ def main(*, quick: bool = False, postgres_url: str | None = None, skip_scale=Fal
     with tempfile.TemporaryDirectory(prefix="tsunagi-bench-") as tmp:
         print(
             f"tsunagi bench — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-            f"{os.cpu_count()} cores, Python {sys.version.split()[0]}",
+            f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+            f"SQLite {sqlite3.sqlite_version}, load average {os.getloadavg()[0]:.2f}",
             flush=True,
         )
         Bench(sizes, postgres_url, Path(tmp)).run(skip_scale=skip_scale)
