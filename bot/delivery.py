@@ -9,7 +9,7 @@ import time
 import urllib.error
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 import handlers.views.notice_kinds  # noqa: F401  (registers every notice renderer)
 from handlers.views.notices import NotReady, Obsolete, Rendered, render
-from models import outbox
+from models import lease, outbox
 from models.clock import Clock
 from models.db import transaction
 from models.outbox import Notice
@@ -28,6 +28,18 @@ LATE_AFTER = timedelta(minutes=10)  # older than this when sent: the message say
 NOT_READY_WAIT = timedelta(seconds=5)
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 METADATA_TYPE = "tsunagi_notice"
+VERIFY_MARGIN = timedelta(seconds=5)  # history is read from this long before the first attempt
+HISTORY_PAGE = 200  # messages per conversations.history call (Slack advises at most 200)
+HISTORY_MAX_CALLS = 60  # 12,000 messages, a few calls a second: well inside Tier 3
+
+
+def _retry_after(exc: SlackApiError) -> int:
+    headers = exc.response.headers or {}
+    value = headers.get("Retry-After", headers.get("retry-after", 1))
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        return 1
 
 
 class Delivery:
@@ -84,14 +96,44 @@ class Delivery:
         """Claim and send everything due now. Returns how many notices were handled."""
         handled = 0
         with self._lock:
-            while batch := outbox.claim_due(self.engine, now=self.clock(), worker=self.worker):
-                for notice in batch:
-                    self._deliver(notice)
-                    handled += 1
+            while not self._stop.is_set():
+                token = lease.new_token(self.worker)  # fences this claim (models/lease.py)
+                batch = outbox.claim_due(self.engine, now=self.clock(), worker=token)
+                if not batch:
+                    break
+                handled += self._run_batch(batch, token)
+        return handled
+
+    def _run_batch(self, batch: list[Notice], token: str) -> int:
+        ids = [n.id for n in batch]
+        handled = 0
+        waiting: dict[str, datetime] = {}  # channel -> when its earlier message goes again
+        with outbox.heartbeat(self.engine, ids, worker=token) as beat:
+            posted = self._recover(batch)
+            for i, notice in enumerate(batch):
+                if self._stop.is_set():  # a normal stop: give the rest back at once
+                    outbox.release(self.engine, ids[i:], worker=token)
+                    break
+                if notice.target in waiting:  # keep one channel's messages in order
+                    outbox.mark_retry(
+                        self.engine,
+                        notice.id,
+                        worker=token,
+                        at=waiting[notice.target],
+                        error="waiting",
+                        count=False,
+                    )
+                else:
+                    again = self._deliver(notice, token, posted)
+                    if again is not None:
+                        waiting[notice.target] = again
+                beat.done(notice.id)
+                handled += 1
         return handled
 
     # --- one notice -------------------------------------------------------------------------
-    def _deliver(self, notice: Notice) -> None:
+    def _deliver(self, notice: Notice, token: str, posted: dict) -> datetime | None:
+        """Send one notice; returns when it goes again, if it was put back."""
         now = self.clock()
         late_due = notice.due_at if now - notice.due_at > LATE_AFTER else None
         try:
@@ -99,35 +141,46 @@ class Delivery:
             with transaction(self.engine, write=False) as session:
                 rendered = render(session, notice, late_due=late_due)
         except NotReady:
+            at = now + NOT_READY_WAIT
             outbox.mark_retry(
-                self.engine,
-                notice.id,
-                worker=self.worker,
-                at=now + NOT_READY_WAIT,
-                error="not_ready",
-                count=False,
+                self.engine, notice.id, worker=token, at=at, error="not_ready", count=False
             )
-            return
+            return at
         except Obsolete as exc:
-            outbox.mark_cancelled(self.engine, notice.id, worker=self.worker, reason=str(exc))
-            return
+            outbox.mark_cancelled(self.engine, notice.id, worker=token, reason=str(exc))
+            return None
+        # An upload carries no metadata to look for: after an ambiguous failure it goes again.
+        fresh_post = rendered.update_ts is None and rendered.file is None
+        if fresh_post and notice.verify:
+            found = posted.get(notice.target)
+            if found is None:  # the channel could not be read to the end: do not guess
+                at = now + outbox.backoff(1)
+                outbox.mark_retry(
+                    self.engine, notice.id, worker=token, at=at, error="verify_failed"
+                )
+                return at
+            if notice.key in found:
+                channel, ts = found[notice.key]
+                outbox.mark_sent(
+                    self.engine, notice.id, worker=token, at=self.clock(), channel=channel, ts=ts
+                )
+                return None
+        self._pace(notice.target)
+        # The fence: immediately before the call, is the claim still ours (and extended)?
+        if not outbox.hold(self.engine, notice.id, worker=token):
+            log.warning("notice %s: claim passed to another worker, left alone", notice.id)
+            return None
         try:
-            # An upload carries no metadata to look for: after an ambiguous failure it goes again.
-            fresh_post = rendered.update_ts is None and rendered.file is None
-            if fresh_post and notice.verify and self._already_posted(notice):
-                return
-            self._pace(notice.target)
             channel, ts = self._send(notice, rendered)
         except SlackApiError as exc:
-            self._failed_call(notice, exc)
-            return
+            return self._failed_call(notice, token, exc)
         except (urllib.error.URLError, OSError, TimeoutError, SlackRequestError) as exc:
             # SlackRequestError: files_upload_v2 could not send the bytes to the upload URL
-            self._retry_or_give_up(notice, f"network: {type(exc).__name__}")
-            return
+            return self._retry_or_give_up(notice, token, f"network: {type(exc).__name__}")
         outbox.mark_sent(
-            self.engine, notice.id, worker=self.worker, at=self.clock(), channel=channel, ts=ts
+            self.engine, notice.id, worker=token, at=self.clock(), channel=channel, ts=ts
         )
+        return None
 
     def _send(self, notice: Notice, r: Rendered) -> tuple[str, str]:
         if r.file is not None:  # files_upload_v2: get an upload URL, send the bytes, share
@@ -155,30 +208,58 @@ class Delivery:
             )
         return resp["channel"], resp["ts"]
 
-    def _already_posted(self, notice: Notice) -> bool:
-        """After an ambiguous failure, look in the channel for this notice before posting again."""
-        channel = notice.target
-        if channel.startswith(("U", "W")):
+    # --- recovery: was it posted already? ----------------------------------------------------
+    def _recover(self, batch: list[Notice]) -> dict[str, dict[str, tuple[str, str]] | None]:
+        """For the batch's notices that may have reached Slack: one history walk per channel,
+        from just before the earliest first attempt. target -> {key: (channel, ts)}, or None
+        when the channel could not be read to the end."""
+        starts: dict[str, datetime] = {}
+        wall = lease.wall_now()
+        for n in batch:
+            if n.verify:
+                # No first attempt noted (a backup from before it was sent): from its creation.
+                since = n.first_attempt_at or min(n.created_at, wall)
+                starts[n.target] = min(starts.get(n.target, since), since)
+        found: dict[str, dict[str, tuple[str, str]] | None] = {}
+        for target, since in starts.items():
+            try:
+                found[target] = self._walk(target, since - VERIFY_MARGIN)
+            except (SlackApiError, urllib.error.URLError, OSError, TimeoutError) as exc:
+                log.warning("history of a channel could not be read: %s", type(exc).__name__)
+                found[target] = None
+        return found
+
+    def _walk(self, target: str, oldest: datetime) -> dict[str, tuple[str, str]] | None:
+        """Every tsunagi notice posted to `target` since `oldest`, following the cursor to the
+        end (bounded; a 429 waits its Retry-After)."""
+        channel = target
+        if channel.startswith(("U", "W")):  # a direct message: its channel first
             channel = self.client.conversations_open(users=channel)["channel"]["id"]
-        history = self.client.conversations_history(
-            channel=channel,
-            limit=100,
-            include_all_metadata=True,
-            oldest=f"{notice.created_at.timestamp() - 60:.6f}",
-        )
-        for message in history.get("messages", []):
-            meta = message.get("metadata") or {}
-            if meta.get("event_payload", {}).get("key") == notice.key:
-                outbox.mark_sent(
-                    self.engine,
-                    notice.id,
-                    worker=self.worker,
-                    at=self.clock(),
+        keys: dict[str, tuple[str, str]] = {}
+        cursor: str | None = None
+        for _ in range(HISTORY_MAX_CALLS):
+            try:
+                page = self.client.conversations_history(
                     channel=channel,
-                    ts=message["ts"],
+                    limit=HISTORY_PAGE,
+                    include_all_metadata=True,
+                    oldest=f"{oldest.timestamp():.6f}",
+                    cursor=cursor,
                 )
-                return True
-        return False
+            except SlackApiError as exc:
+                if exc.response.status_code != 429:
+                    raise
+                self.sleep(min(_retry_after(exc), 30))
+                continue
+            for message in page.get("messages", []):
+                meta = message.get("metadata") or {}
+                key = (meta.get("event_payload") or {}).get("key")
+                if meta.get("event_type") == METADATA_TYPE and key:
+                    keys[key] = (channel, message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return keys
+        return None  # too long to read: the caller waits rather than guess
 
     def _pace(self, target: str) -> None:
         """At most one message per second per channel (Slack's documented pace)."""
@@ -189,38 +270,31 @@ class Delivery:
                 self.sleep(wait)
         self._last_post[target] = self.monotonic()
 
-    def _failed_call(self, notice: Notice, exc: SlackApiError) -> None:
+    def _failed_call(self, notice: Notice, token: str, exc: SlackApiError) -> datetime | None:
         status = exc.response.status_code
         error = str(exc.response.get("error") or f"http_{status}")
         if status == 429:
-            retry_after = int(
-                exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1))
-            )
+            at = self.clock() + timedelta(seconds=_retry_after(exc))
             outbox.mark_retry(
-                self.engine,
-                notice.id,
-                worker=self.worker,
-                at=self.clock() + timedelta(seconds=retry_after),
-                error="ratelimited",
-                count=False,
+                self.engine, notice.id, worker=token, at=at, error="ratelimited", count=False
             )
-        elif status >= 500 or error in TRANSIENT_ERRORS:
-            self._retry_or_give_up(notice, error)
-        else:
-            self._give_up(notice, error)
+            return at
+        if status >= 500 or error in TRANSIENT_ERRORS:
+            return self._retry_or_give_up(notice, token, error)
+        self._give_up(notice, token, error)
+        return None
 
-    def _retry_or_give_up(self, notice: Notice, error: str) -> None:
+    def _retry_or_give_up(self, notice: Notice, token: str, error: str) -> datetime | None:
         if notice.attempts >= outbox.MAX_ATTEMPTS:
-            self._give_up(notice, error)
-            return
+            self._give_up(notice, token, error)
+            return None
         at = self.clock() + outbox.backoff(notice.attempts)
-        outbox.mark_retry(
-            self.engine, notice.id, worker=self.worker, at=at, error=error, maybe_sent=True
-        )
+        outbox.mark_retry(self.engine, notice.id, worker=token, at=at, error=error, maybe_sent=True)
+        return at
 
-    def _give_up(self, notice: Notice, error: str) -> None:
+    def _give_up(self, notice: Notice, token: str, error: str) -> None:
         log.warning("notice %s (%s) failed: %s", notice.id, notice.kind, error)
-        if outbox.mark_failed(self.engine, notice.id, worker=self.worker, error=error):
+        if outbox.mark_failed(self.engine, notice.id, worker=token, error=error):
             with transaction(self.engine) as session:
                 outbox.queue_failure_alert(session, notice, error=error, at=self.clock())
             self.kick()

@@ -31,7 +31,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from models import crypto, migrate
+from models import crypto, migrate, outbox
+from models import reminders as reminder_rows
 from models.clock import TOKYO
 from models.db import normalise_url
 
@@ -339,3 +340,10 @@ def backup_postgres(url: str, dest: Path) -> Summary:
     except BaseException:
         part.unlink(missing_ok=True)
         raise
+
+
+def mark_unsent_for_verification(engine: Engine) -> int:
+    """After a restore: what the backup had not sent may have gone out after it was taken.
+    Every such notice — and every notice a restored reminder queues again — is looked for in
+    Slack before it is sent. Returns how many rows were marked."""
+    return outbox.mark_restored(engine) + reminder_rows.mark_restored(engine)

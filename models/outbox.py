@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Engine, Index, update
+from sqlalchemy import JSON, Column, Engine, Index, func, literal, update
 from sqlmodel import Field, Session, SQLModel, select
 
+from models import lease
 from models.db import UTCDateTime, transaction
 from models.upsert import insert_if_absent
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)  # a claim older than this belongs to a process that died
 
 
 class NoticeState(StrEnum):
@@ -41,7 +41,8 @@ class Notice(SQLModel, table=True):
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)
     attempts: int = 0
     claimed_by: str | None = Field(default=None, max_length=64)
-    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # wall clock
+    first_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # wall clock
     verify: bool = False  # a previous attempt may have reached Slack: look before posting again
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=200)
@@ -59,8 +60,12 @@ def enqueue(
     payload: dict,
     at: datetime,
     due_at: datetime | None = None,
+    verify: bool = False,
 ) -> bool:
-    """Queue a notice; False if a notice with this key already exists (nothing doubled)."""
+    """Queue a notice; False if a notice with this key already exists (nothing doubled).
+
+    `verify`: it may have been posted already (a reminder dispatched again after a restore),
+    so the delivery loop looks for it in Slack first."""
     due = due_at or at
     return insert_if_absent(
         session,
@@ -73,19 +78,24 @@ def enqueue(
         due_at=due,
         next_attempt_at=due,
         attempts=0,
-        verify=False,
+        verify=verify,
         created_at=at,
     )
 
 
 def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = 50) -> list[Notice]:
-    """Atomically claim due notices for this worker; two workers never get the same row."""
+    """Atomically claim notices due at `now` for the claim token `worker` (models/lease.py);
+    two workers never get the same row. Oldest first, so one channel's messages keep order."""
     with transaction(engine) as session:
-        # A claim whose worker died is put back, flagged so the sender checks Slack first.
+        # A claim whose worker died (by the real clock) is put back, flagged so the sender
+        # checks Slack first.
         session.execute(
             update(Notice)
-            .where(Notice.state == NoticeState.sending, Notice.claimed_at < now - LEASE)
-            .values(state=NoticeState.pending, verify=True, next_attempt_at=now, claimed_by=None)
+            .where(
+                Notice.state == NoticeState.sending,
+                Notice.claimed_at < lease.expired_before(),
+            )
+            .values(state=NoticeState.pending, verify=True, claimed_by=None)
         )
         due = (
             select(Notice.id)
@@ -100,7 +110,7 @@ def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = 50) ->
             .values(
                 state=NoticeState.sending,
                 claimed_by=worker,
-                claimed_at=now,
+                claimed_at=lease.wall_now(),
                 attempts=Notice.attempts + 1,
             )
             .returning(Notice.id)
@@ -109,6 +119,50 @@ def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = 50) ->
         if not ids:
             return []
         return list(session.exec(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id)))
+
+
+def hold(engine: Engine, notice_id: int, *, worker: str) -> bool:
+    """Immediately before a Slack call: still ours? Extends the lease (lease.hold) and notes
+    when the notice first went to Slack, where the recovery starts reading history."""
+    now = lease.wall_now()
+    return lease.hold(
+        engine,
+        Notice,
+        notice_id,
+        token=worker,
+        state=NoticeState.sending.value,
+        extra={
+            "first_attempt_at": func.coalesce(Notice.first_attempt_at, literal(now, UTCDateTime()))
+        },
+    )
+
+
+def heartbeat(engine: Engine, ids: list[int], *, worker: str) -> lease.Heartbeat:
+    return lease.Heartbeat(engine, Notice, ids, token=worker, state=NoticeState.sending.value)
+
+
+def release(engine: Engine, ids: list[int], *, worker: str) -> int:
+    """A normal stop mid-batch: give the unsent rows back at once (not counted as attempts)."""
+    return lease.release(
+        engine,
+        Notice,
+        ids,
+        token=worker,
+        state=NoticeState.sending.value,
+        values={"state": NoticeState.pending.value, "attempts": Notice.attempts - 1},
+    )
+
+
+def mark_restored(engine: Engine) -> int:
+    """After a restore: every notice the backup had not sent may have gone out since; each is
+    looked for in Slack before it is sent (bot/delivery.py)."""
+    with transaction(engine) as session:
+        result = session.execute(
+            update(Notice)
+            .where(Notice.state.in_([NoticeState.pending.value, NoticeState.sending.value]))
+            .values(state=NoticeState.pending.value, verify=True, claimed_by=None)
+        )
+        return result.rowcount or 0
 
 
 def _update(engine: Engine, notice_id: int, worker: str, **values: object) -> bool:
@@ -172,6 +226,17 @@ def mark_retry(
             notice.attempts -= 1
         notice.verify = notice.verify or maybe_sent
         session.add(notice)
+        # Later messages to the same channel wait behind this one, so they keep their order.
+        session.execute(
+            update(Notice)
+            .where(
+                Notice.target == notice.target,
+                Notice.state == NoticeState.pending,
+                Notice.id > notice.id,
+                Notice.next_attempt_at < at,
+            )
+            .values(next_attempt_at=at)
+        )
         return True
 
 

@@ -10,7 +10,8 @@ ids only — no personal data — so it may be listed, logged and put in idempot
 
 The dispatcher (reminders/dispatcher.py) claims due rows atomically — `FOR UPDATE SKIP LOCKED` on
 PostgreSQL, a single writer on SQLite — so two processes never take the same row, and a claim
-whose process died is taken back after LEASE.
+whose process died is taken back after LEASE (models/lease.py: fenced by a token, expired by
+the real clock only).
 
 Other features use this module's API with their own subject kinds and rules:
     schedule(…)  — idempotent on `key`;  move(…) / cancel(…) — every reminder of a subject;
@@ -28,14 +29,14 @@ from enum import StrEnum
 from sqlalchemy import JSON, Column, Engine, Index, update
 from sqlmodel import Field, Session, SQLModel, select
 
-from models import outbox
+from models import lease, outbox
 from models.concerns import Urgency
 from models.db import UTCDateTime, transaction
 from models.errors import DomainError
 from models.upsert import as_loaded, inserted_id
 
 MAX_ATTEMPTS = 5  # dispatching a reminder is local work: a few tries, then admins are told
-LEASE = timedelta(minutes=2)  # a claim older than this belongs to a process that died
+LEASE = lease.LEASE  # one lease for every queue (models/lease.py), by the real clock
 BATCH = 20  # rows per claim, so several processes share a large backlog
 
 
@@ -382,7 +383,10 @@ def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = BATCH)
         # A claim whose worker died goes back to pending; the outbox key keeps it single.
         session.execute(
             update(Reminder)
-            .where(Reminder.state == ReminderState.claimed, Reminder.claimed_at < now - LEASE)
+            .where(
+                Reminder.state == ReminderState.claimed,
+                Reminder.claimed_at < lease.expired_before(),  # the real clock, never `now`
+            )
             .values(state=ReminderState.pending, claimed_by=None, last_error="lease_expired")
         )
         due = (
@@ -398,7 +402,7 @@ def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = BATCH)
             .values(
                 state=ReminderState.claimed,
                 claimed_by=worker,
-                claimed_at=now,
+                claimed_at=lease.wall_now(),
                 attempts=Reminder.attempts + 1,
             )
             .returning(Reminder.id)
@@ -409,6 +413,21 @@ def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = BATCH)
         return list(
             session.exec(select(Reminder).where(Reminder.id.in_(ids)).order_by(Reminder.id))
         )
+
+
+RESTORED = "restored"  # last_error of an open row brought back by a restore
+
+
+def mark_restored(engine: Engine) -> int:
+    """After a restore: open reminders may have been sent after the backup; their notices are
+    queued with `verify` (reminders/dispatcher.py), so Slack is checked before posting."""
+    with transaction(engine) as session:
+        result = session.execute(
+            update(Reminder)
+            .where(Reminder.state.in_([s.value for s in OPEN_REMINDER_STATES]))
+            .values(state=ReminderState.pending.value, claimed_by=None, last_error=RESTORED)
+        )
+        return result.rowcount or 0
 
 
 def held(session: Session, reminder_id: int, worker: str) -> Reminder | None:

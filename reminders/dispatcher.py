@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from models import outbox
+from models import lease, outbox
 from models import reminders as store
 from models.db import transaction
 from models.intake import card_targets
@@ -68,9 +68,18 @@ def dispatch_due(
     """Claim and dispatch every reminder due at `now`. Safe to run in several processes."""
     worker = worker or worker_id()
     result = DispatchResult()
-    while claimed := store.claim_due(engine, now=now, worker=worker, limit=batch):
-        for reminder in claimed:
-            _dispatch_one(engine, reminder.id, worker=worker, now=now, result=result)
+    # Each claim gets its own token (models/lease.py): a row reclaimed after our lease lapsed is
+    # no longer ours, whatever this process's clock says; the heartbeat keeps a long batch ours.
+    while claimed := store.claim_due(
+        engine, now=now, worker=(token := lease.new_token(worker)), limit=batch
+    ):
+        ids = [r.id for r in claimed]
+        with lease.Heartbeat(
+            engine, Reminder, ids, token=token, state=ReminderState.claimed.value
+        ) as beat:
+            for reminder_id in ids:
+                _dispatch_one(engine, reminder_id, worker=token, now=now, result=result)
+                beat.done(reminder_id)
     return result
 
 
@@ -168,6 +177,7 @@ def _hand_over(session: Session, reminder: Reminder, *, now: datetime) -> int:
             payload={"reminder_id": reminder.id},
             at=now,
             due_at=reminder.deliver_at,  # so the delivery loop marks a late one 遅延
+            verify=reminder.last_error == store.RESTORED,  # it may have gone out before
         )
     reminder.state = ReminderState.sent
     reminder.sent_at = now

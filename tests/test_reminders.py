@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, select
 
+from models import lease
 from models import reminders as store
 from models.db import transaction
 from models.org import Agency
@@ -210,12 +212,24 @@ def test_naive_times_are_refused(org):
 # --- claims, leases, retries --------------------------------------------------------------------
 
 
+def age_claims(engine) -> None:
+    """As if the lease had passed on the real clock: the claiming process is long dead."""
+    with transaction(engine) as session:
+        session.execute(
+            update(Reminder)
+            .where(Reminder.claimed_at.is_not(None))
+            .values(claimed_at=lease.wall_now() - store.LEASE - timedelta(seconds=1))
+        )
+
+
 def test_a_claim_of_a_dead_process_is_taken_back_after_the_lease_and_sent_once(org):
     r = schedule(org, due=jst("2026-11-27 10:00"))
     now = jst("2026-11-27 10:00")
     store.claim_due(org, now=now, worker="dead-process")  # …which then died
-    assert dispatch_due(org, now=now + timedelta(minutes=1)).sent == []  # lease still held
-    result = dispatch_due(org, now=now + store.LEASE + timedelta(seconds=1))
+    # A later frozen clock (send-due --at) does not expire it: only the real clock does.
+    assert dispatch_due(org, now=now + timedelta(days=1)).sent == []  # lease still held
+    age_claims(org)
+    result = dispatch_due(org, now=now + timedelta(minutes=1))
     assert result.sent == [r.id]
     assert dispatch_due(org, now=now + timedelta(hours=1)).sent == []
     assert len(notices(org)) == 1
@@ -386,7 +400,7 @@ def test_a_reminder_whose_claims_keep_dying_is_given_up_and_reported(org):
     now = jst("2026-11-27 10:00")
     for i in range(store.MAX_ATTEMPTS):  # each time, the process dies holding it
         assert store.claim_due(org, now=now, worker=f"dies:{i}")
-        now += store.LEASE + timedelta(seconds=1)
+        age_claims(org)
     result = dispatch_due(org, now=now)
     assert result.failed == [r.id] and reminder(org, r.id).last_error == "too_many_attempts"
     assert [n.kind for n in notices(org)] == ["delivery_failed"]

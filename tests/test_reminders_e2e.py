@@ -7,8 +7,10 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, select
 
+from models import lease
 from models import reminders as store
 from models.audit import AuditEntry
 from models.cases import Case
@@ -194,7 +196,14 @@ def test_a_process_that_died_holding_a_reminder_loses_it_to_the_next(bot, clock)
     [claimed] = store.claim_due(bot.rt.engine, now=clock(), worker="crashed:0001")
     clock.advance(seconds=30)
     assert tick(bot).sent == []  # the claim still looks alive
-    clock.advance(minutes=5)
+    clock.advance(days=1)
+    assert tick(bot).sent == []  # a later clock does not expire it: only the real clock does
+    with transaction(bot.rt.engine) as session:  # as if the lease had passed in real time
+        session.execute(
+            update(Reminder)
+            .where(Reminder.id == claimed.id)
+            .values(claimed_at=lease.wall_now() - lease.LEASE - timedelta(seconds=1))
+        )
     assert tick(bot).sent == [claimed.id]
     bot.deliver()
     tick(bot)

@@ -98,6 +98,9 @@ def cmd_restore(args, settings: Settings) -> int:
                 backup.backup_postgres(settings.database_url, kept)
             tools.restore(args.src)
             engine.dispose()
+        # What the backup had not sent may have gone out since: each is looked for in Slack
+        # before it is sent (bot/delivery.py), never posted blindly.
+        to_verify = backup.mark_unsent_for_verification(engine)
         restored = backup.summarise(engine)
         up_to_date = migrate.is_current(engine)
         if up_to_date:
@@ -108,7 +111,7 @@ def cmd_restore(args, settings: Settings) -> int:
                     actor_slack_id=audit.SYSTEM_ACTOR,
                     action="backup.restore",
                     allowed=True,
-                    detail=f"revision={restored.revision}",
+                    detail=f"revision={restored.revision} verify={to_verify}",
                 )
     except backup.BackupProblem as exc:
         raise _problem(exc, 2 if exc.code == "key_mismatch" else PROBLEM) from exc

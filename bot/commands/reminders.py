@@ -8,7 +8,7 @@ The listing shows ids, kinds, receipt numbers, times and states — never person
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.cli import fail
 from bot.settings import Settings
@@ -31,6 +31,25 @@ def parse_at(value: str) -> datetime:
     """ISO 8601; without a zone it is Japan time."""
     at = datetime.fromisoformat(value.strip())
     return at if at.tzinfo is not None else at.replace(tzinfo=TOKYO)
+
+
+PAST_SLACK = timedelta(minutes=5)  # a few minutes behind the clock: a typo, not a mistake
+WARN_AHEAD = timedelta(days=7)
+MAX_AHEAD = timedelta(days=366)
+
+
+def check_at(at: datetime, *, now: datetime) -> tuple[str | None, str | None]:
+    """(refusal, warning) for `--at`. Over a year ahead is refused: it would send a year of
+    reminders at once. A past time only warns: it sends less than a run without --at (what
+    was due by then), and another process's claims are never touched by it (models/lease.py).
+    """
+    if at - now > MAX_AHEAD:
+        return t("reminder.cli.at_too_far", at=_jst(at)), None
+    if at < now - PAST_SLACK:
+        return None, t("reminder.cli.at_in_past", at=_jst(at), now=_jst(now))
+    if at - now > WARN_AHEAD:
+        return None, t("reminder.cli.at_far_ahead", at=_jst(at))
+    return None, None
 
 
 def _jst(at: datetime | None) -> str:
@@ -123,8 +142,14 @@ def cmd_send_due(args, settings: Settings) -> int:
 
     try:
         clock = FrozenClock(parse_at(args.at)) if args.at else system_clock
-    except ValueError:
+    except (ValueError, OverflowError):
         return fail(t("reminder.cli.bad_at"))
+    if args.at:
+        refusal, warning = check_at(clock(), now=system_clock())
+        if refusal:
+            return fail(refusal)
+        if warning:
+            print(warning)
     if not settings.bot_token:
         return fail(t("reminder.cli.missing_token"))
     try:
