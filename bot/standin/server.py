@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import json
 import secrets
@@ -264,6 +265,8 @@ class SlackStandin:
         self._users: dict[str, dict] = {}
         self._dms: dict[str, str] = {}  # D… -> user id
         self._clear_state()
+        # Methods that judge the token themselves (bot/standin/socket_mode.py: app-level tokens)
+        self.token_methods: dict[str, Callable[[str, dict], dict]] = {}
         self._methods: dict[str, Callable[[dict], dict]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -287,6 +290,7 @@ class SlackStandin:
     def _clear_state(self) -> None:
         self.calls: list[Call] = []
         self._faults: dict[str, list[dict]] = {}
+        self._latency: dict[str, float] = {}  # method -> seconds each call takes (fault tests)
         self._messages: list[dict] = []
         self._ephemerals: list[dict] = []
         self._triggers: dict[str, dict] = {}
@@ -481,6 +485,11 @@ class SlackStandin:
             f"last attempt {last}\nlast calls to the stand-in: {recent or 'none'}"
         )
 
+    def set_latency(self, method: str, seconds: float) -> None:
+        """Make every call of `method` take this long (0 removes it), as a slow Slack would."""
+        with self._lock:
+            self._latency[method] = seconds
+
     def reset(self) -> None:
         """Forget calls, faults, messages, views, triggers and files; keep channels, users, DMs."""
         with self._lock:
@@ -521,6 +530,10 @@ class SlackStandin:
                 self.add_channel(channel)
             for user in args.get("users", []):
                 self.add_user(user)
+            result = {"ok": True}
+        elif action == "latency":
+            for method, seconds in args.items():
+                self.set_latency(method, float(seconds))
             result = {"ok": True}
         elif action == "counts":
             with self._lock:
@@ -568,10 +581,13 @@ class SlackStandin:
         with self._lock:
             fault = self._faults.get(method, [])
             fault = fault.pop(0) if fault else None
+            delay = self._latency.get(method, 0.0)
+        if delay:
+            time.sleep(delay)
         if fault is not None:
             return self._fault(method, args, fault)
         handler = self._methods.get(method)
-        if handler is None:
+        if handler is None and method not in self.token_methods:
             return self._finish(method, args, 200, err=_ApiError("unknown_method"))
         auth = headers.get("Authorization", "")
         token = auth[7:].strip() if auth.startswith("Bearer ") else None
@@ -579,7 +595,9 @@ class SlackStandin:
             token = body_token
         if not token:
             return self._finish(method, args, 200, err=_ApiError("not_authed"))
-        if token != self.token:
+        if method in self.token_methods:
+            handler = functools.partial(self.token_methods[method], token)
+        elif token != self.token:
             return self._finish(method, args, 200, err=_ApiError("invalid_auth"))
         try:
             result = handler(args)
