@@ -75,7 +75,15 @@ def answer(error: Exception, body: dict, client: WebClient, response: BoltRespon
         kind,
         frames_only((type(error), error, error.__traceback__)),
     )
-    reference = t("error.reference", code=code)
+    try:
+        return _answer(body, client, response, kind=kind, busy=busy, code=code)
+    except Exception as exc:  # the answer itself failed: still no 500 and no second traceback
+        log.warning("could not answer the failure [%s] (%s)", code, type(exc).__name__)
+        return BoltResponse(status=200, body="") if response is not None else None
+
+
+def _answer(body: dict, client, response, *, kind, busy: bool, code: str):
+    reference = t("error.reference", ref=code)
     text = t("error.busy" if busy else "error.generic") + reference
     if response is not None and kind == "view_submission":  # not yet acknowledged: in the modal
         block = _first_input_block(body.get("view") or {})
