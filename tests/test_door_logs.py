@@ -18,7 +18,7 @@ from bot import logging_safety
 from bot.standin.signed import TEAM, state_for
 from models import intake
 from models.cases import Case
-from tests.conftest import memo_values
+from tests.conftest import make_bot, memo_values
 
 NAME = "辰野試験子"
 PHONE = "0266-00-0000"
@@ -148,3 +148,16 @@ def _codes(errors: dict) -> list[str]:
 def intake_count(bot) -> int:
     with Session(bot.rt.engine) as session:
         return session.exec(select(func.count()).select_from(Case)).one()
+
+
+def test_no_english_token_warning_at_start(db_url, org, slack, clock, monkeypatch, caplog):
+    # Operators set SLACK_BOT_TOKEN; the client built from it must not make Bolt warn.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    caplog.set_level(logging.DEBUG)
+    harness, server = make_bot(db_url, slack, clock)
+    try:
+        assert "token` will be unused" not in caplog.text
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    finally:
+        server.close()
+        harness.rt.engine.dispose()
