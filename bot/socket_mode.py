@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from waitress.server import create_server
 
+from bot.door import cap_envelopes
 from bot.health import HealthCheck, probe
 from bot.runtime import Runtime
 from bot.server import shutdown
@@ -189,6 +190,7 @@ def start_socket_mode(
     handler = SocketModeHandler(
         rt.app, app_token, web_client=rt.client, ping_interval=ping_interval
     )
+    cap_envelopes(handler.client)  # the same size cap as HTTP
     state = SocketState()
     client = handler.client
     client.on_message_listeners.append(state.message)

@@ -4,6 +4,11 @@ WebSocket server, envelopes in, acknowledgements and Web API calls out."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket as socketlib
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -13,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, func, select
 
 from bot import runtime
+from bot.cli import main
 from bot.settings import Settings
 from bot.socket_mode import health_port_from_env, start_socket_mode
 from bot.standin.socket_mode import SocketModeStandin
@@ -220,3 +226,54 @@ def test_a_bad_health_port_is_refused(value):
 
 def test_no_health_port_means_no_health_server():
     assert health_port_from_env("") is None and health_port_from_env(None) is None
+
+
+# --- `tsunagi run` in Socket Mode ---------------------------------------------------------------
+
+
+def test_a_bad_health_port_stops_the_run_with_one_line(monkeypatch, capsys):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-x")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-x")
+    monkeypatch.setenv("TSUNAGI_ENCRYPTION_KEY", TEST_KEY)
+    monkeypatch.setenv("TSUNAGI_HEALTH_PORT", "abc")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "TSUNAGI_HEALTH_PORT" in err and "abc" in err and "Traceback" not in err
+
+
+def free_port() -> int:
+    with socketlib.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_tsunagi_run_serves_socket_mode_and_health(db_url, org, slack, socket, tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": slack.token,
+        "SLACK_APP_TOKEN": socket.app_token,
+        "SLACK_API_URL": slack.base_url,
+        "TSUNAGI_DATABASE_URL": db_url,
+        "TSUNAGI_ENCRYPTION_KEY": TEST_KEY,
+        "TSUNAGI_HEALTH_PORT": str(port),
+    }
+    env.pop("SLACK_SIGNING_SECRET", None)
+    log = (tmp_path / "run.log").open("w")  # a file, not a pipe nobody reads while it runs
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"], env=env, cwd=tmp_path, stdout=log, stderr=log
+    )
+    try:
+        socket.wait_connected(timeout=30)
+        trigger = slack.issue_trigger_id()
+        socket.command("U0PARTNER1", "", trigger_id=trigger)
+        view = slack.wait_for(lambda: slack.views_opened())[-1]
+        assert view["callback_id"] == "memo_submit"
+        url = f"http://127.0.0.1:{port}/healthz"
+        body = slack.wait_for(lambda: json.loads(urllib.request.urlopen(url, timeout=5).read()))
+        assert body["socket"] == "connected" and body["status"] == "ok"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+    assert proc.returncode == 0, (tmp_path / "run.log").read_text()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from pathlib import Path
 
 from bot.cli import fail
-from bot.door import cap_envelopes
 from bot.logging_safety import configure as configure_logging
 from bot.settings import Settings
+from bot.socket_mode import health_port_from_env, start_socket_mode
 from handlers.texts import t
 from models import crypto, migrate, offload
 
@@ -53,6 +54,11 @@ def cmd_run(args, settings: Settings) -> int:
     missing = settings.missing_for_run(http=args.http)
     if missing:
         return fail(t("cli.missing_settings", names="\n".join(f"  {n}" for n in missing)))
+    try:
+        health_port = health_port_from_env(os.environ.get("TSUNAGI_HEALTH_PORT"))
+    except ValueError:
+        return fail(t("cli.health_port_invalid", value=os.environ.get("TSUNAGI_HEALTH_PORT")))
+    socket_mode = None
     configure_logging(logging.INFO)  # every logger's lines made safe (bot/logging_safety.py)
     try:
         rt = runtime.build(settings)
@@ -79,14 +85,14 @@ def cmd_run(args, settings: Settings) -> int:
             logging.getLogger("tsunagi").info("HTTP mode on port %s", server.effective_port)
             server.run()
         else:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            handler = SocketModeHandler(rt.app, settings.app_token)
-            cap_envelopes(handler.client)  # the same size cap as HTTP (bot/door.py)
-            handler.start()
+            # the size cap (bot/door.py), a prompt reconnect and /healthz: bot/socket_mode.py
+            socket_mode = start_socket_mode(rt, settings.app_token, health_port=health_port)
+            socket_mode.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        if socket_mode is not None:
+            socket_mode.close()
         rt.scheduler.stop()
         rt.delivery.stop()
     return 0
