@@ -137,8 +137,9 @@ def _sqlite_serialised_writes(engine: Engine) -> None:
     def _begin(conn):
         write = conn.get_execution_options().get("tsunagi_write", True)
         if write:
-            # The pooled connection serves both paths: its busy timeout is set for this one.
-            ms = _remaining_ms()
+            # The pooled connection serves both paths: its busy timeout is set for this one
+            # (in steps of 100 ms, so a connection usually keeps its setting: no extra statement).
+            ms = max(100, _remaining_ms() // 100 * 100)
             if conn.info.get("busy_ms") != ms:
                 conn.exec_driver_sql(f"PRAGMA busy_timeout={ms}")
                 conn.info["busy_ms"] = ms
