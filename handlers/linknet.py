@@ -6,11 +6,11 @@ post`; both and this preview use the one core in models/linknet/.
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from handlers.commands import subcommand
+from handlers.commands import Reply, slow_subcommand
 from handlers.replies import message_for, refuse
 from handlers.services import services
 from handlers.texts import t
@@ -51,13 +51,12 @@ def preview(session: Session, month: Month, *, now) -> tuple[list[dict], str]:
     return blocks, t("linknet.text", period=f"{month.year}年{month.month}月")
 
 
-@subcommand("summary", "集計")
-def summary_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
-    """`/tsunagi summary [YYYY-MM]`: only the coordinator, only to them (ephemeral)."""
+@slow_subcommand("summary", "集計")
+def summary_command(body: dict, client: WebClient, context: dict, args: list[str]) -> Reply:
+    """`/tsunagi summary [YYYY-MM]`: only the coordinator, only to them; computed after the ack."""
     svc = services(context)
     user = body["user_id"]
     now = svc.clock()
-    blocks = None
     with transaction(svc.engine) as session:
         member = member_by_slack_id(session, user)
         decision = decide(session, member, Action.preview_linknet)
@@ -70,15 +69,12 @@ def summary_command(ack: Ack, body: dict, client: WebClient, context: dict, args
                 action=Action.preview_linknet,
                 reason=decision.reason,
             )
-        elif len(args) > 1:
-            text = t("linknet.preview.usage")
-        else:
-            try:
-                month = Month.parse(args[0]) if args else last_complete_month(now)
-                blocks, text = preview(session, month, now=now)
-            except DomainError as exc:
-                text = message_for(exc)
-    if blocks is None:
-        ack(text=text)
-    else:
-        ack(text=text, blocks=blocks)
+            return Reply(text)
+        if len(args) > 1:
+            return Reply(t("linknet.preview.usage"))
+        try:
+            month = Month.parse(args[0]) if args else last_complete_month(now)
+            blocks, text = preview(session, month, now=now)
+        except DomainError as exc:
+            return Reply(message_for(exc))
+    return Reply(text, blocks)

@@ -20,6 +20,10 @@ class Services:
     clock: Clock
     kick_delivery: Callable[[], None]
 
+    def __deepcopy__(self, memo: dict) -> Services:
+        # Bolt deep-copies the context for lazy listeners; the wiring is shared, not copied.
+        return self
+
     @cached_property
     def for_requests(self) -> Services:
         """The same, with the request path's short lock waits (models.db.request_path)."""

@@ -116,13 +116,25 @@ def test_the_post_time_is_configurable(bot):
 # --- the preview ----------------------------------------------------------------------------
 
 
-def summary(bot, user, text="summary"):
-    answer = bot.signed.command(user, text, trigger_id=bot.slack.issue_trigger_id())
+def answers_to(bot, user) -> list[dict]:
+    """What reached the person after a command: ephemerals to them, then their DMs."""
+    return bot.slack.ephemerals(user) + bot.slack.messages(f"D{user}")
+
+
+def placeholder(answer) -> str:
     assert answer.status == 200, answer.text
     try:
-        return answer.json()
+        return answer.json()["text"]
     except ValueError:  # Bolt answers a plain text reply as text/plain
-        return {"text": answer.text}
+        return answer.text
+
+
+def summary(bot, user, text="summary"):
+    """The preview arrives after the acknowledgement (a placeholder), only to the person."""
+    before = len(answers_to(bot, user))
+    answer = bot.signed.command(user, text, trigger_id=bot.slack.issue_trigger_id())
+    assert placeholder(answer) == "作成しています…少しお待ちください。"
+    return bot.slack.wait_for(lambda: answers_to(bot, user)[before:])[-1]
 
 
 def test_the_coordinator_previews_the_next_post_privately(bot):
@@ -162,7 +174,7 @@ def test_others_may_not_preview(bot, user):
 )
 def test_a_bad_preview_request_is_explained(bot, text, expected):
     answer = summary(bot, "U0COORD", text)
-    assert expected in answer["text"] and "blocks" not in answer
+    assert expected in answer["text"] and not answer.get("blocks")
 
 
 def test_the_preview_of_a_posted_month_shows_what_was_posted(bot):
