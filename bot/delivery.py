@@ -29,8 +29,8 @@ NOT_READY_WAIT = timedelta(seconds=5)
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 METADATA_TYPE = "tsunagi_notice"
 VERIFY_MARGIN = timedelta(seconds=5)  # history is read from this long before the first attempt
-HISTORY_PAGE = 200  # messages per conversations.history call (Slack advises at most 200)
-HISTORY_MAX_CALLS = 60  # 12,000 messages, a few calls a second: well inside Tier 3
+HISTORY_PAGE = 100  # messages per conversations.history call (Slack's default page)
+HISTORY_MAX_CALLS = 100  # 10,000 messages since the first attempt; more: wait, never guess
 
 
 def _retry_after(exc: SlackApiError) -> int:
