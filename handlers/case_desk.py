@@ -301,12 +301,18 @@ def submit_step(ack: Ack, body: dict, client: WebClient, view: dict, context: di
 
 @subcommand("status", "状況")
 def status_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
-    """`/tsunagi status R8-0001`: the case as far as the user may see it, only to them."""
+    """`/tsunagi status R8-0001`: the case as far as the user may see it, only to them.
+
+    A read-only transaction (no write lock is waited for). A missing case and a case the user
+    may not see get the same words and the same work (one audit row each), so the answer does
+    not tell which receipt numbers exist.
+    """
     svc = services(context)
     user = body["user_id"]
     now = svc.clock()
     number = normalise_number(" ".join(args)) if args else None
-    with transaction(svc.engine) as session:
+    refusal = None
+    with transaction(svc.engine, write=False) as session:
         member = member_by_slack_id(session, user)
         case = None
         if number is not None:
@@ -316,41 +322,29 @@ def status_command(ack: Ack, body: dict, client: WebClient, context: dict, args:
                 case = None
         decision = decide(session, member, Action.view_case_status, case)
         if member is None:
-            text = refuse(
-                session,
-                at=now,
-                slack_id=user,
-                member=None,
-                action=Action.view_case_status,
-                reason=decision.reason,
-                case_id=case.id if case else None,
-            )
+            refusal = (decision.reason, case.id if case else None)
         elif number is None:
             text = t("status.usage")
-        elif case is None:
-            refuse(
-                session,
-                at=now,
-                slack_id=user,
-                member=member,
-                action=Action.view_case_status,
-                reason="case.not_found",
-            )
-            text = t("status.not_found", number=number)
-        elif not decision:
-            text = refuse(
-                session,
-                at=now,
-                slack_id=user,
-                member=member,
-                action=Action.view_case_status,
-                reason=decision.reason,
-                case_id=case.id,
-            )
+        elif case is None or not decision:
+            reason = "case.not_found" if case is None else decision.reason
+            refusal = (reason, case.id if case else None)
         elif decide(session, member, Action.view_case_summary, case):
             text = status_for_team(summary(session, case))
         else:
             text = status_for_referrer(summary(session, case))
+    if refusal is not None:
+        reason, case_id = refusal
+        with transaction(svc.engine) as session:
+            said = refuse(
+                session,
+                at=now,
+                slack_id=user,
+                member=member,
+                action=Action.view_case_status,
+                reason=reason,
+                case_id=case_id,
+            )
+        text = said if member is None else t("status.not_found_or_not_yours", number=number)
     ack(text=text)
 
 

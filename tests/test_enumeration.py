@@ -1,0 +1,24 @@
+"""No enumeration: "no such number" and "not yours" are answered in the same words."""
+
+from __future__ import annotations
+
+from tests.case_desk_support import audits, new_case
+from tests.conftest import START
+from tests.test_case_desk_commands import command
+
+
+def test_a_partner_cannot_tell_a_foreign_case_from_a_missing_one(bot):
+    # R8-0001 is sent by U0SUPPORT1's agency, not by U0PARTNER1's.
+    new_case(bot.rt.engine, START, referrer="U0SUPPORT1", concerns=["kosodate"])
+    foreign = command(bot, "U0PARTNER1", "status R8-0001")
+    missing = command(bot, "U0PARTNER1", "status R8-0002")
+    assert foreign.replace("R8-0001", "R8-XXXX") == missing.replace("R8-0002", "R8-XXXX")
+    assert "見つからないか" in foreign
+    # Both lookups leave the same trace: one refused audit row each.
+    rows = [a for a in audits(bot.rt.engine) if a.actor_slack_id == "U0PARTNER1"]
+    assert [(a.action, a.allowed) for a in rows] == [("view_case_status", False)] * 2
+
+
+def test_the_referrer_still_sees_their_own_case(bot):
+    new_case(bot.rt.engine, START, referrer="U0SUPPORT1", concerns=["kosodate"])
+    assert "見つからないか" not in command(bot, "U0SUPPORT1", "status R8-0001")
