@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.texts import t
 from tests.case_desk_support import audits, new_case
 from tests.conftest import START
 from tests.test_case_desk_commands import command
@@ -22,3 +23,10 @@ def test_a_partner_cannot_tell_a_foreign_case_from_a_missing_one(bot):
 def test_the_referrer_still_sees_their_own_case(bot):
     new_case(bot.rt.engine, START, referrer="U0SUPPORT1", concerns=["kosodate"])
     assert "見つからないか" not in command(bot, "U0SUPPORT1", "status R8-0001")
+
+
+def test_buttons_say_the_same_for_a_missing_and_a_foreign_case_or_target():
+    """Every button that carries a case or target id answers with these texts (handlers.replies
+    turns both refusals into them), so the words cannot tell the two apart."""
+    assert t("case.not_found") == t("access.not_your_case")
+    assert t("outreach.not_found") == t("access.not_your_target")
