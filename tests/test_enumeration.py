@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from handlers.texts import t
 from tests.case_desk_support import audits, new_case
 from tests.conftest import START
@@ -30,3 +32,18 @@ def test_buttons_say_the_same_for_a_missing_and_a_foreign_case_or_target():
     turns both refusals into them), so the words cannot tell the two apart."""
     assert t("case.not_found") == t("access.not_your_case")
     assert t("outreach.not_found") == t("access.not_your_target")
+
+
+def test_status_answers_while_another_connection_holds_the_write_lock(bot, db_url):
+    """`/tsunagi status` only reads: a writer elsewhere (a backup, a report) does not delay it."""
+    if not db_url.startswith("sqlite"):
+        return  # PostgreSQL readers never wait for writers
+    new_case(bot.rt.engine, START, referrer="U0SUPPORT1", concerns=["kosodate"])
+    holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, held until the test lets go
+        text = command(bot, "U0SUPPORT1", "status R8-0001")
+        assert "R8-0001" in text and "見つからないか" not in text and "混み合って" not in text
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
