@@ -92,6 +92,21 @@ def test_send_due_refuses_a_bad_time(cli_env, org, value, capsys):
     assert "2026-12-01T08:30" in capsys.readouterr().err
 
 
+def test_send_due_refuses_a_time_years_ahead_and_sends_nothing(cli_env, memo, slack, capsys):
+    assert main(["reminders", "send-due", "--at", "2031-12-01T10:00"]) == 2
+    captured = capsys.readouterr()
+    assert "1年以上先" in captured.err and "Traceback" not in captured.err
+    assert slack.calls_to("chat.postMessage") == []  # nothing sent, nothing claimed
+    assert main(["reminders", "list"]) == 0
+    assert "送信待ち" in capsys.readouterr().out
+
+
+def test_send_due_warns_about_a_past_time_and_goes_on(cli_env, memo, capsys):
+    assert main(["reminders", "send-due", "--at", "2026-11-01T10:00"]) == 0
+    out = capsys.readouterr().out
+    assert "注意" in out and "より前" in out and "送信 0件" in out
+
+
 def test_send_due_needs_the_bot_token(cli_env, org, monkeypatch, capsys):
     monkeypatch.delenv("SLACK_BOT_TOKEN")
     assert main(["reminders", "send-due"]) == 2
