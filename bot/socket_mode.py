@@ -69,10 +69,14 @@ def _kind(raw: str) -> str | None:
     return message.get("type") if isinstance(message, dict) else None
 
 
-def health_check(state: SocketState, database: HealthCheck) -> HealthCheck:
+def health_check(state: SocketState, database: HealthCheck, client=None) -> HealthCheck:
     def check() -> tuple[int, dict]:
         status, body = database()
         body.update(state.body())
+        # The client pings every ping_interval; the age of the last pong shows the link is alive.
+        session = client.current_session if client is not None else None
+        pong = getattr(session, "last_ping_pong_time", None)
+        body["last_pong_age_s"] = None if pong is None else round(time.time() - pong, 1)
         if body["socket"] != "connected":
             body["status"] = "unavailable"
             status = 503
@@ -199,7 +203,7 @@ def start_socket_mode(
     client.on_error_listeners.append(keeper.lost)
     mode = SocketMode(handler, state, keeper)
     if health_port is not None:
-        check = health_check(state, probe(rt.engine, scheduler=rt.scheduler))
+        check = health_check(state, probe(rt.engine, scheduler=rt.scheduler), client)
         server = create_server(
             _health_app(check), host="127.0.0.1", port=health_port, threads=1, ident="tsunagi"
         )

@@ -68,7 +68,7 @@ def test_status_without_or_with_a_wrong_number(bot, taken):
     assert "例：" in command(bot, "U0COORD", "status")
     assert "例：" in command(bot, "U0COORD", "status hello")
     text = command(bot, "U0COORD", "status R8-0999")
-    assert "見つからないか" in text and "R8-0999" in text
+    assert "見つからないか" in text and "R8-0999" not in text
     [entry] = [a for a in audits(bot.rt.engine) if a.action == "view_case_status"]
     assert (entry.allowed, entry.detail, entry.case_id) == (False, "case.not_found", None)
 

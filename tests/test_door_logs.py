@@ -142,7 +142,7 @@ def test_library_lines_with_bodies_are_withheld_at_creation():
 
 
 def _codes(errors: dict) -> list[str]:
-    return [text.split("参照番号：")[1][:6] for text in errors.values()]
+    return [text.split("参照番号 ")[1][:6] for text in errors.values()]
 
 
 def intake_count(bot) -> int:

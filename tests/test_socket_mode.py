@@ -70,7 +70,7 @@ def sbot(db_url, org, slack, socket, clock):
         channel_interval=0.0,
     )
     rt = runtime.build(settings, clock=clock)
-    mode = start_socket_mode(rt, settings.app_token, ping_interval=5.0, health_port=0)
+    mode = start_socket_mode(rt, settings.app_token, ping_interval=1.0, health_port=0)
     socket.wait_connected()
     yield SocketBot(rt, slack, socket, mode)
     mode.close()
@@ -100,6 +100,8 @@ def test_hello_is_sent_and_the_connection_is_counted(sbot):
     assert sbot.socket.connects == 1 and len(sbot.socket.connections()) == 1
     status, body = sbot.slack.wait_for(lambda: (h := sbot.health())[0] == 200 and h)
     assert status == 200 and body["socket"] == "connected" and body["database"] == "ok"
+    assert body["since"] and body["last_message_age_s"] is not None
+    sbot.slack.wait_for(lambda: sbot.health()[1]["last_pong_age_s"] is not None)  # pings answered
 
 
 # --- the memo --------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ def cmd_erase(args, settings: Settings) -> int:
             try:
                 case = case_by_number(session, args.number)
             except DomainError as exc:
-                raise Stop(t(exc.code, **exc.params), PROBLEM) from exc
+                raise Stop(t("ops.erase.case_not_found", number=args.number), PROBLEM) from exc
             member = member_by_slack_id(session, args.actor.strip())
             refusal = retention.may_erase(session, case=case, member=member, force=args.force)
             if refusal is not None:
