@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from bot.delivery import Delivery
 from bot.slack import make_client
-from models import outbox
+from models import lease, outbox
 from models.db import transaction
 from models.outbox import Notice
 
@@ -122,6 +122,18 @@ def test_two_workers_never_claim_the_same_notice(bot, clock):
         t.join()
     ids = [i for batch in claimed for i in batch]
     assert len(ids) == len(set(ids)) == 10
+
+
+def test_a_later_frozen_clock_never_expires_a_live_claim(bot, clock):
+    # `send-due --at <tomorrow>` decides what is due by its clock, but a lease only lapses by
+    # the real clock: the live worker's claim stays its own, and its fence still holds.
+    bot.send_memo("U0PARTNER1")
+    held = outbox.claim_due(bot.rt.engine, now=clock(), worker="live/1", limit=100)
+    assert len(held) == 2
+    later = max(clock(), lease.wall_now()) + timedelta(days=1)  # past any lease, either clock
+    assert outbox.claim_due(bot.rt.engine, now=later, worker="frozen/1", limit=100) == []
+    assert all(outbox.hold(bot.rt.engine, n.id, worker="live/1") for n in held)
+    assert not outbox.hold(bot.rt.engine, held[0].id, worker="frozen/1")
 
 
 def test_the_background_loop_sends_after_a_kick(bot):

@@ -182,6 +182,25 @@ def test_a_batch_slower_than_the_lease_is_not_doubled(org, slack, monkeypatch):
     assert_exactly_once(slack, keys)
 
 
+def test_a_worker_frozen_past_its_lease_wakes_up_and_sends_nothing_again(org, db_url, slack):
+    # SIGSTOP freezes the heartbeat too: the lease lapses, another process takes the rows over.
+    # Only the fence (the token checked before each Slack call) stops the sleeper, once woken,
+    # from sending the rest of its batch again.
+    keys = seed(org, 60, channels=["C0HOUKATSU"])
+    slack.set_latency("chat.postMessage", 0.05)  # a batch of 50: about 2.5 s
+    sleeper = worker(db_url, slack)
+    slack.wait_for(lambda: len(received(slack)) >= 5, timeout=30)
+    sleeper.send_signal(signal.SIGSTOP)
+    try:
+        threading.Event().wait(float(LEASE_SECONDS) * 2.5)
+        finish(worker(db_url, slack))  # takes over and drains everything
+        assert len(received(slack)) == len(keys)
+    finally:
+        sleeper.send_signal(signal.SIGCONT)
+    finish(sleeper)
+    assert_exactly_once(slack, keys)
+
+
 def test_backup_deliver_more_restore_sends_nothing_twice(
     org, db_url, slack, monkeypatch, capsys, tmp_path
 ):
