@@ -9,8 +9,10 @@ from sqlmodel import Session, select
 
 from bot.delivery import Delivery
 from bot.slack import make_client
-from models import lease, outbox
+from models import intake, lease, outbox
+from models.cases import Case
 from models.db import transaction
+from models.org import member_by_slack_id
 from models.outbox import Notice
 
 
@@ -63,6 +65,28 @@ def test_a_message_posted_before_a_crash_is_not_posted_again(bot, clock):
     bot.deliver()
     assert [n.state for n in notices(bot)] == ["sent", "sent"]
     assert len(posted(bot)) == 2
+
+
+def test_an_update_never_overtakes_the_card_it_updates(bot, clock):
+    bot.send_memo("U0PARTNER1")
+    bot.slack.fail_next("chat.postMessage", status=503, times=3)  # Slack is down for a while
+    bot.deliver()
+    with transaction(bot.rt.engine) as s:  # 受付 meanwhile: the card's update is queued
+        case = s.exec(select(Case)).one()
+        intake.acknowledge(s, case_id=case.id, member=member_by_slack_id(s, "U0WIN1"), at=clock())
+    for _ in range(8):
+        clock.advance(minutes=2)
+        bot.deliver()
+    calls = [c for c in bot.slack.calls if c.ok and c.method in ("chat.postMessage", "chat.update")]
+    card = next(n for n in notices(bot) if n.kind == "case_card")
+    [update] = [i for i, c in enumerate(calls) if c.method == "chat.update"]
+    [posted_card] = [
+        i
+        for i, c in enumerate(calls)
+        if c.method == "chat.postMessage"
+        and c.args.get("metadata", {}).get("event_payload", {}).get("key") == card.key
+    ]
+    assert posted_card < update and calls[update].args["ts"] == card.result_ts
 
 
 def test_permanent_error_fails_and_alerts_the_admins(bot):
