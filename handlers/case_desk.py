@@ -15,7 +15,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from handlers import ids, outreach
-from handlers.commands import subcommand
+from handlers.commands import Reply, slow_subcommand
 from handlers.home import build_desk
 from handlers.replies import (
     act,
@@ -299,9 +299,10 @@ def submit_step(ack: Ack, body: dict, client: WebClient, view: dict, context: di
 # --- /tsunagi status, /tsunagi mine ------------------------------------------------------------
 
 
-@subcommand("status", "状況")
-def status_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
-    """`/tsunagi status R8-0001`: the case as far as the user may see it, only to them.
+@slow_subcommand("status", "状況")
+def status_command(body: dict, client: WebClient, context: dict, args: list[str]) -> Reply:
+    """`/tsunagi status R8-0001`: the case as far as the user may see it, only to them; looked
+    up after the ack (a refusal's audit entry may wait for the write lock).
 
     A read-only transaction (no write lock is waited for). A missing case and a case the user
     may not see get the same words and the same work (one audit row each), so the answer does
@@ -345,12 +346,13 @@ def status_command(ack: Ack, body: dict, client: WebClient, context: dict, args:
                 case_id=case_id,
             )
         text = said if member is None else t("status.not_found_or_not_yours", number=number)
-    ack(text=text)
+    return Reply(text)
 
 
-@subcommand("mine", "自分")
-def mine_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
-    """`/tsunagi mine`: what waits for me, the cases I work on, the memos my agency sent."""
+@slow_subcommand("mine", "自分")
+def mine_command(body: dict, client: WebClient, context: dict, args: list[str]) -> Reply:
+    """`/tsunagi mine`: what waits for me, the cases I work on, the memos my agency sent
+    (many rows: gathered after the ack)."""
     svc = services(context)
     user = body["user_id"]
     now = svc.clock()
@@ -367,4 +369,4 @@ def mine_command(ack: Ack, body: dict, client: WebClient, context: dict, args: l
             )
         else:
             text = mine_text(build_desk(session, member, now=now, page_size=MINE_LINES))
-    ack(text=text)
+    return Reply(text)

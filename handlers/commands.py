@@ -1,9 +1,14 @@
 """`/tsunagi [subcommand]`: one entry; each feature registers its subcommands here.
 
-A quick subcommand answers in its acknowledgement. A slow one (figures, many rows) is registered
-with `slow_subcommand`: the acknowledgement only says 「作成しています…」 and the answer follows
-from a Bolt lazy listener (a thread after the ack, in HTTP and Socket Mode alike) as an ephemeral
-message where the command was typed, or a DM where the bot cannot post.
+Acknowledge first: a subcommand registered with `subcommand` answers in its acknowledgement and
+may do nothing else (no database, no Slack call: `help`, a usage line). Anything that reads the
+database, checks a right or calls Slack is registered with `slow_subcommand`: the acknowledgement
+goes back at once — saying 「作成しています…」 where an answer in words follows, empty where a
+form opens — and the work runs after it in the same listener (Bolt runs listeners in its worker
+threads and answers Slack as soon as ack() is called, in HTTP and Socket Mode alike; no lazy
+listener, so nothing of the request is deep-copied). Its answer reaches the person as an
+ephemeral message where the command was typed, or a DM where the bot cannot post; a form is
+opened with the command's trigger_id.
 """
 
 from __future__ import annotations
@@ -29,9 +34,9 @@ class Reply:
 
 
 Subcommand = Callable[[Ack, dict, WebClient, dict, list[str]], None]
-SlowWork = Callable[[dict, WebClient, dict, list[str]], Reply]
+SlowWork = Callable[[dict, WebClient, dict, list[str]], Reply | None]
+Placeholder = bool | Callable[[list[str]], bool]
 SUBCOMMANDS: dict[str, Subcommand] = {}
-SLOW: dict[str, SlowWork] = {}
 
 
 def subcommand(*names: str) -> Callable[[Subcommand], Subcommand]:
@@ -47,40 +52,37 @@ def subcommand(*names: str) -> Callable[[Subcommand], Subcommand]:
     return add
 
 
-def slow_subcommand(*names: str) -> Callable[[SlowWork], SlowWork]:
-    """Register a `/tsunagi NAME …` whose answer is computed after the ack: fn(body, client,
-    context, args) -> Reply."""
+def slow_subcommand(*names: str, placeholder: Placeholder = True) -> Callable[[SlowWork], SlowWork]:
+    """Register a `/tsunagi NAME …` whose work runs after the ack: fn(body, client, context,
+    args) -> the Reply to send, or None when it answered itself (a form it opened).
+
+    `placeholder` (or placeholder(args)): whether the ack says 「作成しています…」 — yes where an
+    answer in words follows, no where a form opens (the form is the answer)."""
 
     def add(fn: SlowWork) -> SlowWork:
-        subcommand(*names)(_placeholder)
-        for name in names:
-            SLOW[name] = fn
+        def after_ack(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
+            working = placeholder(args) if callable(placeholder) else placeholder
+            if working:
+                ack(text=t("command.working"))
+            else:
+                ack()
+            reply = fn(body, client, context, args)  # Slack has its answer already
+            if reply is not None:
+                deliver(client, body, reply)
+
+        subcommand(*names)(after_ack)
         return fn
 
     return add
 
 
-def _placeholder(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]) -> None:
-    ack(text=t("command.working"))
-
-
 def register(app: App) -> None:
-    app.command(ids.COMMAND)(ack=on_command, lazy=[answer_slow])
+    app.command(ids.COMMAND)(on_command)
 
 
 def _words(body: dict) -> tuple[str, list[str]]:
     words = (body.get("text") or "").split()
     return (words[0].lower() if words else ""), words[1:]
-
-
-def answer_slow(body: dict, client: WebClient, context: dict) -> None:
-    """The lazy half: runs after the ack; quick subcommands have answered already."""
-    sub, args = _words(body)
-    work = SLOW.get(sub)
-    if work is None:
-        return
-    reply = work(body, client, context, args)
-    deliver(client, body, reply)
 
 
 def deliver(client: WebClient, body: dict, reply: Reply) -> None:

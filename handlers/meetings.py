@@ -22,7 +22,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from handlers import ids
-from handlers.commands import subcommand
+from handlers.commands import Reply, slow_subcommand
 from handlers.replies import (
     Refused,
     acting,
@@ -36,6 +36,7 @@ from handlers.replies import (
     redraw,
     refuse,
     require,
+    show,
     submit,
 )
 from handlers.services import services
@@ -49,7 +50,7 @@ from models import meetings as domain
 from models.access import Action, decide, steps_for
 from models.cases import Case, case_by_id, detail
 from models.clock import TOKYO
-from models.consent import has_consent
+from models.consent import has_consent, with_consent
 from models.db import transaction
 from models.errors import DomainError
 from models.lifecycle import CaseState
@@ -135,10 +136,11 @@ def schedule_view(session: Session, kind: str, *, organiser: str, now: datetime)
 # --- /tsunagi meeting and 会議を登録する (Home) ------------------------------------------
 
 
-@subcommand("meeting", "meetings", "会議")
-def meeting_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
+@slow_subcommand("meeting", "meetings", "会議", placeholder=False)
+def meeting_command(body: dict, client: WebClient, context: dict, args: list[str]):
     """The coordinator gets the scheduling form (`/tsunagi meeting さぽネット` chooses the kind);
-    `/tsunagi meeting 12` opens meeting #12; anyone else sees the meetings they are invited to."""
+    `/tsunagi meeting 12` opens meeting #12; anyone else sees the meetings they are invited to.
+    All after the ack (a form for most who type it: no placeholder)."""
     svc = services(context)
     user = body["user_id"]
     now = svc.clock()
@@ -171,13 +173,9 @@ def meeting_command(ack: Ack, body: dict, client: WebClient, context: dict, args
             ]
             text, blocks = views.meetings_list(rows)
     if view is None:
-        if blocks:
-            ack(text=text, blocks=blocks)
-        else:
-            ack(text=text)
-        return
-    ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+        return Reply(text, blocks or None)
+    show(client, body, view)
+    return None
 
 
 def new_from_home(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
@@ -213,7 +211,10 @@ def _normalised_query(text: str) -> str:
 
 def case_options(ack: Ack, body: dict, context: dict) -> None:
     """The cases select: open cases by receipt number (typed part), newest first, at most 100;
-    for a たつのまるごと会議 each says whether consent is recorded."""
+    for a たつのまるごと会議 each says whether consent is recorded.
+
+    The options are the acknowledgement itself, so the work before it is kept to three reads
+    (the member, at most 100 cases, their consent in one query) in a read-only transaction."""
     svc = services(context)
     user = body["user"]["id"]
     kind = views.read_meta((body.get("view") or {}).get("private_metadata")).get("kind")
@@ -233,14 +234,13 @@ def case_options(ack: Ack, body: dict, context: dict) -> None:
                 or_(typed, Case.number.contains(digits, autoescape=True)) if digits else typed
             )
         cases = list(session.exec(rows.order_by(Case.id.desc()).limit(CASE_OPTIONS)))
+        marugoto = kind == MeetingKind.marugoto
+        consented = with_consent(session, [c.id for c in cases]) if marugoto else set()
         options = []
         for case in cases:
             text = views.case_option_text(case)
-            if kind == MeetingKind.marugoto:
-                mark = (
-                    "meeting.consent_yes" if has_consent(session, case.id) else "meeting.consent_no"
-                )
-                text += t(mark)
+            if marugoto:
+                text += t("meeting.consent_yes" if case.id in consented else "meeting.consent_no")
             options.append(
                 {"text": {"type": "plain_text", "text": text[:75]}, "value": str(case.id)}
             )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers.commands import subcommand
+from handlers.commands import Reply, slow_subcommand
 from handlers.replies import (
     Refused,
     acting,
@@ -455,9 +455,17 @@ def _agenda_refusal(exc: DomainError, case: Case) -> DomainError:
 # --- /tsunagi outreach ---------------------------------------------------------------------------
 
 
-@subcommand("outreach", "アウトリーチ")
-def outreach_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
-    """`/tsunagi outreach`: register a target; `/tsunagi outreach list`: my targets (labels)."""
+LIST_WORDS = ("list", "一覧")
+
+
+def _lists(args: list[str]) -> bool:
+    return bool(args) and args[0].lower() in LIST_WORDS
+
+
+@slow_subcommand("outreach", "アウトリーチ", placeholder=_lists)
+def outreach_command(body: dict, client: WebClient, context: dict, args: list[str]):
+    """`/tsunagi outreach`: register a target; `/tsunagi outreach list`: my targets (labels).
+    Both after the ack: the form opens, or the list follows 「作成しています…」."""
     svc = services(context)
     user = body["user_id"]
     now = svc.clock()
@@ -467,14 +475,11 @@ def outreach_command(ack: Ack, body: dict, client: WebClient, context: dict, arg
             with acting(svc.engine) as session:
                 _checked(session, at=now, user=user, action=OutreachAction.create)
         except Refused as exc:
-            ack(text=exc.text)
-            return
-        ack()
+            return Reply(exc.text)
         _create_form(client, context, {"user": {"id": user}, **body}, case_id=None)
-        return
-    if sub not in ("list", "一覧"):
-        ack(text=t("outreach.list.usage"))
-        return
+        return None
+    if not _lists(args):
+        return Reply(t("outreach.list.usage"))
     with transaction(svc.engine) as session:
         member = member_by_slack_id(session, user)
         decision = decide_outreach(session, member, OutreachAction.create)
@@ -494,7 +499,7 @@ def outreach_command(ack: Ack, body: dict, client: WebClient, context: dict, arg
                 day=domain.today(now),
             )
             text = views.list_text(found, everyone=member.has(Role.coordinator))
-    ack(text=text)
+    return Reply(text)
 
 
 # --- the button in a case's detail modal ---------------------------------------------------------

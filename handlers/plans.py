@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from handlers import ids
-from handlers.commands import subcommand
+from handlers.commands import Reply, slow_subcommand
 from handlers.meetings import pair
 from handlers.replies import (
     Refused,
@@ -29,6 +29,7 @@ from handlers.replies import (
     int_or_none,
     open_modal,
     require,
+    show,
     submit,
     submitted,
 )
@@ -42,6 +43,7 @@ from models import meetings, plans, resources
 from models.access import Action, decide
 from models.cases import Case, case_by_id
 from models.consent import COVERABLE_KINDS
+from models.db import transaction
 from models.errors import DomainError
 from models.org import Agency, windows
 from reminders import plans as plan_reminders
@@ -368,9 +370,10 @@ def resources_view(session):
     return views.resources_modal(plans.all_resources(session), plans.use_by_resource(session))
 
 
-@subcommand("resources", "資源")
-def resources_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
-    """`/tsunagi resources`: the coordinator's list of participation resources (参加支援)."""
+@slow_subcommand("resources", "資源", placeholder=False)
+def resources_command(body: dict, client: WebClient, context: dict, args: list[str]):
+    """`/tsunagi resources`: the coordinator's list of participation resources (参加支援),
+    gathered and opened after the ack."""
     svc = services(context)
     user = body["user_id"]
     now = svc.clock()
@@ -379,10 +382,9 @@ def resources_command(ack: Ack, body: dict, client: WebClient, context: dict, ar
             require(session, at=now, user=user, action=Action.manage_resources)
             view = resources_view(session)
     except Refused as exc:
-        ack(text=exc.text)
-        return
-    ack()
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+        return Reply(exc.text)
+    show(client, body, view)
+    return None
 
 
 def open_resource_add(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
@@ -411,15 +413,17 @@ def submit_resource_add(ack: Ack, body: dict, client: WebClient, view: dict, con
             action=Action.manage_resources,
             detail=f"resource:{row.id}:added",
         )
-        return resources_view(session)
+        return row.id
 
-    listing = submitted(ack, context, body, work, title=t("resource.title"))
-    if listing is None:
+    if submitted(ack, context, body, work, title=t("resource.title")) is None:
         return
-    # Back on the list (the add form was pushed on top of it): close this one, refresh that one.
+    # Back on the list (the add form was pushed on top of it): close this one at once, then
+    # redraw that one from the database (every resource: read after the ack).
     ack()
     previous = (body.get("view") or {}).get("previous_view_id")
     if previous:
+        with transaction(services(context).engine, write=False) as session:
+            listing = resources_view(session)
         update_quietly(client, previous, listing)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, func
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.cases import Case, move, record_event
@@ -107,6 +107,23 @@ def current_consent(session: Session, case_id: int) -> ConsentRecord | None:
 def has_consent(session: Session, case_id: int) -> bool:
     current = current_consent(session, case_id)
     return current is not None and current.status == ConsentStatus.given
+
+
+def with_consent(session: Session, case_ids: list[int]) -> set[int]:
+    """Of `case_ids`, those whose current consent is given — in one query (a select's options)."""
+    if not case_ids:
+        return set()
+    latest = (
+        select(func.max(ConsentRecord.id))
+        .where(ConsentRecord.case_id.in_(case_ids))
+        .group_by(ConsentRecord.case_id)
+    )
+    rows = session.exec(
+        select(ConsentRecord.case_id).where(
+            ConsentRecord.id.in_(latest), ConsentRecord.status == ConsentStatus.given
+        )
+    )
+    return set(rows)
 
 
 def covers(session: Session, case_id: int, agency_id: int) -> bool:

@@ -77,6 +77,7 @@ def submit(bot, slack_id: str, view: dict, values: dict) -> dict:
 def command(bot, slack_id: str, text: str) -> dict | None:
     """`/tsunagi text` as `slack_id`: the modal it opened, or None (then see the reply)."""
     before = len(bot.slack.views_opened())
+    said = len(answered(bot, slack_id))
     answer = bot.signed.command(slack_id, text, trigger_id=bot.slack.issue_trigger_id())
     assert answer.status == 200, answer.text
     if answer.text:
@@ -84,7 +85,18 @@ def command(bot, slack_id: str, text: str) -> dict | None:
             return {"reply": answer.json()}
         except ValueError:
             return {"reply": {"text": answer.text}}
-    return bot.slack.wait_for(lambda: bot.slack.views_opened()[before:])[0]
+    # Acknowledged at once with nothing to show; the form or the answer follows the ack.
+
+    def followed():
+        opened, reply = bot.slack.views_opened()[before:], answered(bot, slack_id)[said:]
+        return (opened[0] if opened else {"reply": reply[-1]}) if opened or reply else None
+
+    return bot.slack.wait_for(followed)
+
+
+def answered(bot, slack_id: str) -> list[dict]:
+    """What reached the person after a command: ephemerals to them, then their DMs."""
+    return bot.slack.ephemerals(slack_id) + bot.slack.messages(f"D{slack_id}")
 
 
 def options(bot, slack_id: str, view: dict, query: str) -> list[dict]:

@@ -30,6 +30,7 @@ from tests.case_desk_support import (
     view_text,
 )
 from tests.conftest import START
+from tests.test_case_desk_commands import command
 
 ALL_ROLES = tuple(USERS)
 MEMBERS = tuple(r for r in ALL_ROLES if r not in ("stranger", "deactivated"))
@@ -218,12 +219,12 @@ def test_every_role_gets_status_mine_and_home_within_its_rights(walk, role):
     cases = prepare(walk, Entry("window", CASE_TEAM))
     user = USERS[role]
     _, number = cases[role]
-    status = walk.signed.command(user, f"status {number}", trigger_id="t").text
+    status = command(walk, user, f"status {number}")
     may_see = role in (*CASE_TEAM, "partner")
     assert (number in status) == may_see, status
     if not may_see:
         assert refused_for(walk.rt.engine, user, cases[role][0])
-    mine = walk.signed.command(user, "mine", trigger_id="t").text
+    mine = command(walk, user, "mine")
     assert ("登録が必要" in mine) == (role not in MEMBERS)
     event = {"type": "app_home_opened", "user": user, "tab": "home", "channel": f"D{user}"}
     walk.signed.event(event, event_id=f"Ev{user}")

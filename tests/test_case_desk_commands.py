@@ -9,16 +9,26 @@ from models.lifecycle import CaseState
 from tests.case_desk_support import add_deactivated, audits, bring_to, new_case
 from tests.conftest import START
 from tests.test_intake_e2e import PERSONAL
+from tests.test_linknet_e2e import answers_to
+
+WORKING = "作成しています…少しお待ちください。"
 
 
 def command(bot, user: str, text: str) -> str:
+    """What `/tsunagi text` says to `user`: the acknowledgement's text, or — when that is the
+    「作成しています…」 placeholder — the answer that follows it, only to the user."""
+    before = len(answers_to(bot, user))
     answer = bot.signed.command(user, text, trigger_id=bot.slack.issue_trigger_id())
     assert answer.status == 200, answer.text
     if not answer.text.startswith("{"):
-        return answer.text  # a plain-text answer: Slack shows it only to the user
-    body = answer.json()
-    assert body.get("response_type", "ephemeral") == "ephemeral"
-    return body["text"]
+        said = answer.text  # a plain-text answer: Slack shows it only to the user
+    else:
+        body = answer.json()
+        assert body.get("response_type", "ephemeral") == "ephemeral"
+        said = body["text"]
+    if said != WORKING:
+        return said
+    return bot.slack.wait_for(lambda: answers_to(bot, user)[before:])[-1]["text"]
 
 
 @pytest.fixture
@@ -59,6 +69,7 @@ def test_status_refused_outside_ones_rights_is_audited(bot, taken, user):
 
 def test_status_of_a_deactivated_member_is_refused(bot, taken):
     add_deactivated(bot.rt.engine)
+    bot.slack.add_user("U0GONE")  # gone from tsunagi, still in Slack: the answer reaches them
     text = command(bot, "U0GONE", "status R8-0001")
     assert "登録" in text
     assert [a.allowed for a in audits(bot.rt.engine) if a.actor_slack_id == "U0GONE"] == [False]

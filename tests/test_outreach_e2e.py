@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
+from bot.standin.signed import Answer
 from models.audit import AuditEntry
 from models.cases import Case
 from models.consent import current_consent, has_consent
@@ -30,6 +31,8 @@ from tests.case_desk_support import (
     wait_home_change,
 )
 from tests.conftest import START
+from tests.meetings_support import answered
+from tests.test_case_desk_commands import WORKING
 
 # What the person's details look like in these tests: none may reach a message or a list.
 PERSONAL = [
@@ -103,10 +106,21 @@ def make_target(
 
 
 def command(bot, user: str, text: str):
+    """(the answer, how many modals were open before). The command is acknowledged at once
+    (empty, or 「作成しています…」); what follows — a form, or words only to the user — is
+    waited for, and words stand in for the acknowledgement's text."""
     before = len(bot.slack.views_opened())
+    said = len(answered(bot, user))
     answer = bot.signed.command(user, text, trigger_id=bot.slack.issue_trigger_id())
     assert answer.status == 200, answer.text
-    return answer, before
+    if answer.text and reply(answer) != WORKING:
+        return answer, before
+
+    def followed():
+        opened, words = bot.slack.views_opened()[before:], answered(bot, user)[said:]
+        return (answer if opened else Answer(200, words[-1]["text"])) if opened or words else None
+
+    return bot.slack.wait_for(followed), before
 
 
 def reply(answer) -> str:
