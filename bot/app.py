@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
@@ -24,8 +24,6 @@ from handlers import (
     reminders,
 )
 from handlers.services import CONTEXT_KEY, Services
-from models.db import transaction
-from models.dedup import first_delivery
 
 log = logging.getLogger("tsunagi.app")
 
@@ -64,17 +62,9 @@ def create_app(
         context[CONTEXT_KEY] = services
         return next()
 
-    @app.middleware
-    def once_per_event(body, next):
-        # Slack retries events it thinks we missed; the database remembers which we handled,
-        # so a retry is answered but not handled again — across restarts and processes too.
-        event_id = body.get("event_id") if isinstance(body, dict) else None
-        if event_id:
-            with transaction(services.engine) as session:
-                fresh = first_delivery(session, event_id, services.clock())
-            if not fresh:
-                return BoltResponse(status=200, body="")
-        return next()
+    # Slack retries events it thinks we missed: the retry check is a database write, so it runs
+    # in the event's listener after the acknowledgement (handlers.services.first_delivery_of),
+    # never here, where every request waits for it before Slack gets its answer.
 
     @app.error
     def on_error(error, body, client, response):

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from handlers import ids
-from handlers.services import services
+from handlers.services import first_delivery_of, services
 from handlers.views.home import PAGED, home_view, read_pages
 from models import desk as desks
 from models.db import transaction
@@ -59,8 +59,12 @@ def refresh_home(
         log.warning("could not publish the Home tab: %s", exc.response.get("error"))
 
 
-def publish_home(event: dict, client: WebClient, context: dict) -> None:
+def publish_home(event: dict, body: dict, client: WebClient, context: dict) -> None:
+    """app_home_opened: Bolt has acknowledged the event before this runs (events are
+    acknowledged first), so the retry check and the desk's reads wait for no HTTP answer."""
     if event.get("tab") not in (None, "home"):
+        return
+    if not first_delivery_of(context, body):
         return
     refresh_home(client, context, event["user"])
 

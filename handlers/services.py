@@ -9,7 +9,8 @@ from functools import cached_property
 from sqlalchemy import Engine
 
 from models.clock import Clock
-from models.db import request_path
+from models.db import request_path, transaction
+from models.dedup import first_delivery
 
 CONTEXT_KEY = "tsunagi"
 
@@ -33,3 +34,17 @@ class Services:
 def services(context: dict) -> Services:
     """What a listener uses: a person is waiting, so its transactions wait briefly for locks."""
     return context[CONTEXT_KEY].for_requests
+
+
+def first_delivery_of(context: dict, body: dict) -> bool:
+    """False for an event Slack sends again (it retries what it thinks we missed): the database
+    remembers which event ids were handled, across restarts and processes.
+
+    Called inside an event listener, which Bolt runs after it has acknowledged the event; the
+    check is a write and may wait for the lock, so it never runs before the acknowledgement."""
+    event_id = body.get("event_id") if isinstance(body, dict) else None
+    if not event_id:
+        return True
+    svc = context[CONTEXT_KEY]
+    with transaction(svc.engine) as session:
+        return first_delivery(session, event_id, svc.clock())
