@@ -53,6 +53,28 @@ class Call:
     status: int
 
 
+class Hold:
+    """Calls of one method wait here until `release()` (or the timeout): a Slack that is slow
+    exactly when the test says. `arrived` is set when the first call is waiting."""
+
+    def __init__(self, method: str, timeout: float) -> None:
+        self.method, self.timeout = method, timeout
+        self.arrived, self.released = threading.Event(), threading.Event()
+
+    def wait(self) -> None:
+        self.arrived.set()
+        self.released.wait(self.timeout)
+
+    def release(self) -> None:
+        self.released.set()
+
+    def __enter__(self) -> Hold:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
 class _ApiError(Exception):
     def __init__(self, error: str, messages: list[str] | None = None):
         super().__init__(error)
@@ -291,6 +313,7 @@ class SlackStandin:
         self.calls: list[Call] = []
         self._faults: dict[str, list[dict]] = {}
         self._latency: dict[str, float] = {}  # method -> seconds each call takes (fault tests)
+        self._holds: dict[str, Hold] = {}  # method -> calls wait until the test releases them
         self._messages: list[dict] = []
         self._ephemerals: list[dict] = []
         self._triggers: dict[str, dict] = {}
@@ -490,9 +513,19 @@ class SlackStandin:
         with self._lock:
             self._latency[method] = seconds
 
+    def hold(self, method: str, *, timeout: float = 10.0) -> Hold:
+        """Hold every call of `method` until the returned Hold is released (or `timeout`), as a
+        Slack that has not answered yet; `with slack.hold(...)` releases it at the end."""
+        gate = Hold(method, timeout)
+        with self._lock:
+            self._holds[method] = gate
+        return gate
+
     def reset(self) -> None:
         """Forget calls, faults, messages, views, triggers and files; keep channels, users, DMs."""
         with self._lock:
+            for gate in self._holds.values():
+                gate.release()
             self._clear_state()
 
     # ------------------------------------------------------------------ HTTP plumbing
@@ -582,8 +615,11 @@ class SlackStandin:
             fault = self._faults.get(method, [])
             fault = fault.pop(0) if fault else None
             delay = self._latency.get(method, 0.0)
+            gate = self._holds.get(method)
         if delay:
             time.sleep(delay)
+        if gate is not None:
+            gate.wait()
         if fault is not None:
             return self._fault(method, args, fault)
         handler = self._methods.get(method)
