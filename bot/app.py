@@ -60,6 +60,9 @@ def create_app(
     @app.middleware
     def provide_services(context, next):
         context[CONTEXT_KEY] = services
+        # Bolt builds a fresh WebClient for every request, which opens a new connection for
+        # every call; ours keeps one per thread (bot/slack.py). The token never changes.
+        context["client"] = client
         return next()
 
     # Slack retries events it thinks we missed: the retry check is a database write, so it runs

@@ -1,13 +1,108 @@
-"""The Slack Web API client, pointed at Slack or at a local stand-in (SLACK_API_URL)."""
+"""The Slack Web API client, pointed at Slack or at a local stand-in (SLACK_API_URL).
+
+slack_sdk's WebClient opens a new connection (DNS, TCP and TLS) for every call. Each thread of
+tsunagi keeps its own connection to Slack open instead and reuses it: a modal opens after one
+round trip to Slack, not three, and the town hall's server does not repeat the TLS handshake
+for every card it posts.
+"""
 
 from __future__ import annotations
 
+import http.client
+import io
+import socket
+import threading
+import urllib.request
+from urllib.error import HTTPError
+from urllib.parse import urlsplit
+
 from slack_sdk import WebClient
+
+# A kept connection the server has closed meanwhile shows one of these on its next request,
+# before any answer: the request was not processed, so it is sent once more on a new connection.
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+
+
+class _Quick:
+    """http.client writes the headers and the body separately; on a kept connection Nagle's
+    algorithm would hold the body back until the headers are acknowledged (up to 40 ms)."""
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _HTTP(_Quick, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPS(_Quick, http.client.HTTPSConnection):
+    pass
+
+
+class KeepAliveClient(WebClient):
+    """A WebClient whose calls reuse one HTTP(S) connection per thread (proxies: as before)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._local = threading.local()
+
+    def _connection(self, scheme: str, netloc: str) -> tuple[http.client.HTTPConnection, bool]:
+        """The thread's connection to `netloc`, and whether it has served a request before."""
+        kept = getattr(self._local, "connections", None)
+        if kept is None:
+            kept = self._local.connections = {}
+        conn = kept.get((scheme, netloc))
+        if conn is not None:
+            return conn, True
+        if scheme == "https":
+            conn = _HTTPS(netloc, timeout=self.timeout, context=self.ssl)
+        else:
+            conn = _HTTP(netloc, timeout=self.timeout)
+        kept[(scheme, netloc)] = conn
+        return conn, False
+
+    def _forget(self, scheme: str, netloc: str) -> None:
+        conn = self._local.connections.pop((scheme, netloc), None)
+        if conn is not None:
+            conn.close()
+
+    def _perform_urllib_http_request_internal(
+        self, url: str, req: urllib.request.Request
+    ) -> dict[str, object]:
+        parts = urlsplit(url)
+        if self.proxy is not None or parts.scheme not in ("http", "https"):
+            return super()._perform_urllib_http_request_internal(url, req)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = dict(req.header_items())
+        for attempt in range(2):
+            conn, reused = self._connection(parts.scheme, parts.netloc)
+            try:
+                conn.request(req.get_method(), path, body=req.data, headers=headers)
+                resp = conn.getresponse()
+                body = resp.read()
+            except _STALE:
+                self._forget(parts.scheme, parts.netloc)
+                if reused and attempt == 0:
+                    continue
+                raise
+            except Exception:
+                self._forget(parts.scheme, parts.netloc)  # a timeout leaves it unusable
+                raise
+            if resp.will_close:
+                self._forget(parts.scheme, parts.netloc)
+            if resp.status >= 400:  # as urllib does: slack_sdk's retry handlers expect it
+                raise HTTPError(url, resp.status, resp.reason, resp.headers, io.BytesIO(body))
+            if resp.headers.get_content_type() == "application/gzip":
+                return {"status": resp.status, "headers": resp.headers, "body": body}
+            charset = resp.headers.get_content_charset() or "utf-8"
+            return {"status": resp.status, "headers": resp.headers, "body": body.decode(charset)}
+        raise AssertionError("unreachable")
 
 
 def make_client(token: str | None, base_url: str, *, retries: bool = True) -> WebClient:
     """`retries=False` for the delivery loop, which keeps its own durable retry schedule."""
-    client = WebClient(token=token, base_url=base_url, timeout=10)
+    client = KeepAliveClient(token=token, base_url=base_url, timeout=10)
     if not retries:
         client.retry_handlers.clear()
     return client

@@ -332,6 +332,8 @@ class SlackStandin:
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "SlackStandin/1.0"
+            protocol_version = "HTTP/1.1"  # keeps connections open, as Slack does
+            disable_nagle_algorithm = True  # headers and body are written apart
 
             def log_message(self, format, *args):  # quiet
                 pass
