@@ -12,15 +12,16 @@ import http.client
 import io
 import socket
 import threading
+import time
 import urllib.request
 from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 
-# A kept connection the server has closed meanwhile shows one of these on its next request,
-# before any answer: the request was not processed, so it is sent once more on a new connection.
-_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+# A connection idle for longer than this is not reused: servers close idle connections (at a
+# time they do not announce), and a request sent on a closed one fails ambiguously.
+IDLE_LIMIT = 15.0
 
 
 class _Quick:
@@ -41,29 +42,34 @@ class _HTTPS(_Quick, http.client.HTTPSConnection):
 
 
 class KeepAliveClient(WebClient):
-    """A WebClient whose calls reuse one HTTP(S) connection per thread (proxies: as before)."""
+    """A WebClient whose calls reuse one HTTP(S) connection per thread (proxies: as before).
+
+    A failed call is never sent again here: slack_sdk's retry handlers decide that, and the
+    delivery loop (which has none) checks Slack's history before sending a message again.
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._local = threading.local()
 
-    def _connection(self, scheme: str, netloc: str) -> tuple[http.client.HTTPConnection, bool]:
-        """The thread's connection to `netloc`, and whether it has served a request before."""
+    def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
         kept = getattr(self._local, "connections", None)
         if kept is None:
             kept = self._local.connections = {}
-        conn = kept.get((scheme, netloc))
-        if conn is not None:
-            return conn, True
-        if scheme == "https":
-            conn = _HTTPS(netloc, timeout=self.timeout, context=self.ssl)
-        else:
-            conn = _HTTP(netloc, timeout=self.timeout)
-        kept[(scheme, netloc)] = conn
-        return conn, False
+        conn, used = kept.get((scheme, netloc), (None, 0.0))
+        if conn is not None and time.monotonic() - used > IDLE_LIMIT:
+            conn.close()
+            conn = None
+        if conn is None:
+            if scheme == "https":
+                conn = _HTTPS(netloc, timeout=self.timeout, context=self.ssl)
+            else:
+                conn = _HTTP(netloc, timeout=self.timeout)
+        kept[(scheme, netloc)] = (conn, time.monotonic())
+        return conn
 
     def _forget(self, scheme: str, netloc: str) -> None:
-        conn = self._local.connections.pop((scheme, netloc), None)
+        conn, _ = self._local.connections.pop((scheme, netloc), (None, 0.0))
         if conn is not None:
             conn.close()
 
@@ -74,30 +80,22 @@ class KeepAliveClient(WebClient):
         if self.proxy is not None or parts.scheme not in ("http", "https"):
             return super()._perform_urllib_http_request_internal(url, req)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = dict(req.header_items())
-        for attempt in range(2):
-            conn, reused = self._connection(parts.scheme, parts.netloc)
-            try:
-                conn.request(req.get_method(), path, body=req.data, headers=headers)
-                resp = conn.getresponse()
-                body = resp.read()
-            except _STALE:
-                self._forget(parts.scheme, parts.netloc)
-                if reused and attempt == 0:
-                    continue
-                raise
-            except Exception:
-                self._forget(parts.scheme, parts.netloc)  # a timeout leaves it unusable
-                raise
-            if resp.will_close:
-                self._forget(parts.scheme, parts.netloc)
-            if resp.status >= 400:  # as urllib does: slack_sdk's retry handlers expect it
-                raise HTTPError(url, resp.status, resp.reason, resp.headers, io.BytesIO(body))
-            if resp.headers.get_content_type() == "application/gzip":
-                return {"status": resp.status, "headers": resp.headers, "body": body}
-            charset = resp.headers.get_content_charset() or "utf-8"
-            return {"status": resp.status, "headers": resp.headers, "body": body.decode(charset)}
-        raise AssertionError("unreachable")
+        conn = self._connection(parts.scheme, parts.netloc)
+        try:
+            conn.request(req.get_method(), path, body=req.data, headers=dict(req.header_items()))
+            resp = conn.getresponse()
+            body = resp.read()
+        except Exception:
+            self._forget(parts.scheme, parts.netloc)  # closed, reset or timed out: unusable
+            raise
+        if resp.will_close:
+            self._forget(parts.scheme, parts.netloc)
+        if resp.status >= 400:  # as urllib does: slack_sdk's retry handlers expect it
+            raise HTTPError(url, resp.status, resp.reason, resp.headers, io.BytesIO(body))
+        if resp.headers.get_content_type() == "application/gzip":
+            return {"status": resp.status, "headers": resp.headers, "body": body}
+        charset = resp.headers.get_content_charset() or "utf-8"
+        return {"status": resp.status, "headers": resp.headers, "body": body.decode(charset)}
 
 
 def make_client(token: str | None, base_url: str, *, retries: bool = True) -> WebClient:
