@@ -105,8 +105,7 @@ def current_consent(session: Session, case_id: int) -> ConsentRecord | None:
 
 
 def has_consent(session: Session, case_id: int) -> bool:
-    current = current_consent(session, case_id)
-    return current is not None and current.status == ConsentStatus.given
+    return case_id in with_consent(session, [case_id])
 
 
 def with_consent(session: Session, case_ids: list[int]) -> set[int]:
