@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import json
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltRequest
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request.internals import build_context
 from waitress.server import create_server
 
 from bot import door
@@ -24,6 +25,29 @@ from bot.logging_safety import install as install_safe_logging
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 STATUS_LINES = {200: "200 OK", 503: "503 Service Unavailable"}
+
+
+class _ParsedRequest(BoltRequest):
+    """A BoltRequest over a body the door has already parsed: Bolt would parse it again."""
+
+    def __init__(self, *, raw_body: str, body: dict, headers: dict, query: str) -> None:
+        super().__init__(body="", query=query, headers=headers)  # nothing for Bolt to parse
+        self.raw_body = raw_body  # what a lazy listener's copy of the request parses again
+        self.body = body
+        self.context = build_context(BoltContext({}), body)
+
+
+class _BoltBehindTheDoor(SlackRequestHandler):
+    def dispatch(self, request):
+        environ = request.environ
+        return self.app.dispatch(
+            _ParsedRequest(
+                raw_body=environ[door.RAW_BODY],
+                body=environ[door.PARSED_BODY],
+                headers=request.get_headers(),
+                query=request.query_string,
+            )
+        )
 
 
 def _alive() -> tuple[int, dict]:
@@ -39,7 +63,7 @@ def wsgi_app(
 ):
     install_safe_logging()
     secret = app._signing_secret if signing_secret is None else signing_secret
-    bolt = door.guarded(SlackRequestHandler(app), signing_secret=secret, cap=max_body)
+    bolt = door.guarded(_BoltBehindTheDoor(app), signing_secret=secret, cap=max_body)
     check = health or _alive
 
     def application(environ, start_response):
