@@ -16,7 +16,7 @@ from handlers.views.memo import memo_modal, read_memo, sent_modal
 from models import intake
 from models.access import Action, decide
 from models.db import transaction
-from models.errors import Busy
+from models.errors import Busy, DomainError
 from models.intake import MemoInput
 from models.org import Agency, districts, member_by_slack_id, windows
 from reminders.memo import schedule_ack_reminders
@@ -126,12 +126,13 @@ def _take_memo(session: Session, *, user: str, memo: MemoInput, view_id: str, at
             reason=decision.reason,
         )
         return {"response_action": "update", "view": notice_modal(t("memo.title"), text)}
-    if errors := intake.validate(session, memo):
-        return {
-            "response_action": "errors",
-            "errors": {field: t(code) for field, code in errors.items()},
-        }
-    case = intake.submit(session, memo=memo, referrer=member, view_id=view_id, at=at)
+    try:  # submit() validates: one validation, not one here and one there
+        case = intake.submit(session, memo=memo, referrer=member, view_id=view_id, at=at)
+    except DomainError as error:
+        if error.code != intake.INVALID:
+            raise
+        fields = error.params["fields"]
+        return {"response_action": "errors", "errors": {f: t(c) for f, c in fields.items()}}
     schedule_ack_reminders(session, case=case, at=at)  # same transaction: never lost
     return _sent(session, case)
 

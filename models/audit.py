@@ -6,9 +6,9 @@ holds the last sequence number and hash. Changing, deleting or reordering any en
 chain, which `verify` reports (`tsunagi audit verify`).
 
 One chain, even with concurrent writers: the sequence number and the link are assigned when the
-entry is flushed (normally at commit), under a lock on the chain head — `SELECT … FOR UPDATE` on
+transaction commits, under a lock on the chain head — `SELECT … FOR UPDATE` on
 PostgreSQL (held to the end of that short transaction), and SQLite's single writer
-(`BEGIN IMMEDIATE`, models/db.py). Taking the lock at flush rather than in `record()` keeps it
+(`BEGIN IMMEDIATE`, models/db.py). Taking the lock at commit rather than in `record()` keeps it
 the last lock a transaction takes, so it cannot close a deadlock cycle with the rows it changed.
 
 Nothing here is personal data: who (Slack id), what (an action code), which case (an id), when,
@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import Engine, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, Session, SQLModel
 
@@ -61,6 +61,9 @@ class AppendOnly(RuntimeError):
     """Audit entries are never updated or deleted."""
 
 
+_PENDING = "tsunagi_audit_pending"  # session.info key: entries recorded, not yet chained
+
+
 def record(
     session: Session,
     *,
@@ -71,9 +74,9 @@ def record(
     actor_member_id: int | None = None,
     case_id: int | None = None,
     detail: str | None = None,
-) -> AuditEntry:
-    """Add an entry to the session; it joins the chain when the session flushes."""
-    entry = AuditEntry(
+) -> None:
+    """Record an entry; it joins the chain when the transaction commits."""
+    entry = dict(
         at=at,
         actor_slack_id=actor_slack_id,
         actor_member_id=actor_member_id,
@@ -82,8 +85,7 @@ def record(
         allowed=allowed,
         detail=detail,
     )
-    session.add(entry)
-    return entry
+    session.info.setdefault(_PENDING, []).append(entry)
 
 
 def _timestamp(at: datetime) -> str:
@@ -92,44 +94,57 @@ def _timestamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def digest(entry: AuditEntry) -> str:
-    """SHA-256 over the entry's canonical content, its place in the chain and its predecessor."""
+def digest(entry: AuditEntry | Mapping) -> str:
+    """SHA-256 over the entry's canonical content, its place in the chain and its predecessor
+    (an entry, or the column values of one not yet inserted)."""
+    get = entry.get if isinstance(entry, Mapping) else entry.__getattribute__
     content = {
         "v": FORMAT,
-        "seq": entry.seq,
-        "prev": entry.prev_hash,
-        "at": _timestamp(entry.at),
-        "actor": entry.actor_slack_id,
-        "member": entry.actor_member_id,
-        "action": entry.action,
-        "case": entry.case_id,
-        "allowed": bool(entry.allowed),
-        "detail": entry.detail,
+        "seq": get("seq"),
+        "prev": get("prev_hash"),
+        "at": _timestamp(get("at")),
+        "actor": get("actor_slack_id"),
+        "member": get("actor_member_id"),
+        "action": get("action"),
+        "case": get("case_id"),
+        "allowed": bool(get("allowed")),
+        "detail": get("detail"),
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-@event.listens_for(OrmSession, "before_flush")
-def _chain_new_entries(session: OrmSession, _flush_context, _instances) -> None:
-    # Every entry not yet inserted is (re)linked now, under the lock: after a failed flush the
-    # same entries come round again and must not keep links computed for a chain that moved.
-    fresh = [o for o in session.new if isinstance(o, AuditEntry)]
+_HEAD = AuditChainHead.__table__
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_MOVE_HEAD = (
+    update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+)
+_INSERT_ENTRY = insert(AuditEntry.__table__)
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _chain_pending(session: OrmSession) -> None:
+    # At commit, so the lock on the chain head is the last lock the transaction takes. Core
+    # inserts: every memo writes an entry, and an ORM unit of work for it cost more than the rest.
+    fresh = session.info.pop(_PENDING, None)
     if not fresh:
         return
-    head = AuditChainHead.__table__
-    locked = select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()
-    row = session.execute(locked).first()
+    row = session.execute(_LOCK_HEAD).first()
     if row is None:  # the very first entry: create the head (a concurrent first writer may too)
         insert_if_absent(session, AuditChainHead, id=1, seq=0, hash=GENESIS)
-        row = session.execute(locked).one()
+        row = session.execute(_LOCK_HEAD).one()
     seq, last = row
-    for entry in fresh:  # session.new keeps the order in which entries were added
+    for entry in fresh:  # in the order recorded
         seq += 1
-        entry.seq = seq
-        entry.prev_hash = last
-        entry.hash = last = digest(entry)
-    session.execute(update(head).where(head.c.id == 1).values(seq=seq, hash=last))
+        entry.update(seq=seq, prev_hash=last)
+        entry["hash"] = last = digest(entry)
+    session.execute(_INSERT_ENTRY, fresh)
+    session.execute(_MOVE_HEAD, {"seq": seq, "hash": last})
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_pending(session: OrmSession, _previous) -> None:
+    session.info.pop(_PENDING, None)
 
 
 @event.listens_for(AuditEntry, "before_update")

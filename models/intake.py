@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -28,7 +29,9 @@ from models.org import (
 )
 from models.org import districts as town_districts
 from models.routing import UNKNOWN_DESTINATION, route
+from models.upsert import as_loaded
 
+INVALID = "memo.invalid"  # DomainError code; params["fields"]: field -> message code
 KANA = re.compile(r"^[\u3041-\u309F\u30A0-\u30FF\s\u3000・ー]*$")
 LIMITS = {
     "person_name": 50,
@@ -95,9 +98,12 @@ def _windows_by_domain(open_windows: list[Agency]) -> dict[Domain, list[str]]:
     return table
 
 
+_CASE_OF_VIEW = select(Referral.case_id).where(Referral.source_view_id == bindparam("view_id"))
+
+
 def existing_for_view(session: Session, view_id: str) -> Case | None:
-    referral = session.exec(select(Referral).where(Referral.source_view_id == view_id)).first()
-    return None if referral is None else session.get(Case, referral.case_id)
+    case_id = session.execute(_CASE_OF_VIEW, {"view_id": view_id}).scalar()
+    return None if case_id is None else session.get(Case, case_id)
 
 
 def submit(
@@ -111,7 +117,7 @@ def submit(
         return case
     errors = validate(session, memo)
     if errors:
-        raise DomainError("memo.invalid", fields=errors)
+        raise DomainError(INVALID, fields=errors)
     open_windows = windows(session)
     decision = route(
         concerns=memo.concerns,
@@ -125,11 +131,12 @@ def submit(
     if target is None:
         raise DomainError("org.not_loaded")
     fy, seq, number = next_number(session, at.astimezone(TOKYO).date())
-    case = Case(
+    # Core inserts, not ORM units of work: this runs for every memo, while a person waits.
+    values = dict(
         number=number,
         fiscal_year=fy,
         seq=seq,
-        state=CaseState.received,
+        state=CaseState.received.value,
         domains=[d.value for d in domains_of(memo.concerns)],
         urgency=memo.urgency,
         age_band=memo.age_band,
@@ -138,13 +145,14 @@ def submit(
         referrer_id=referrer.id,
         referrer_agency_id=referrer.agency_id,
         created_at=at,
+        version=1,
     )
-    session.add(case)
-    session.flush()
+    case_id = session.execute(_INSERT_CASE, values).scalar_one()
     try:
-        session.add(
-            Referral(
-                case_id=case.id,
+        session.execute(
+            _INSERT_REFERRAL,
+            dict(
+                case_id=case_id,
                 source_view_id=view_id,
                 concerns=list(dict.fromkeys(memo.concerns)),
                 consent_to_share=memo.consent_to_share,
@@ -156,22 +164,23 @@ def submit(
                 household=_clean(memo.household),
                 narrative=memo.narrative.strip(),
                 submitted_at=at,
-            )
+            ),
         )
-        session.flush()
     except IntegrityError:
         # The same view submitted concurrently by a retry: the other submission won. The
         # transaction is lost with the error; the caller reads the winner in a new one.
         raise DuplicateSubmission() from None
-    session.add(
-        CaseEvent(
-            case_id=case.id,
+    session.execute(
+        _INSERT_EVENT,
+        dict(
+            case_id=case_id,
             at=at,
             actor_id=referrer.id,
             kind="received",
-            to_state=CaseState.received,
-        )
+            to_state=CaseState.received.value,
+        ),
     )
+    case = as_loaded(session, Case, id=case_id, **values)
     audit.record(
         session,
         at=at,
@@ -181,16 +190,20 @@ def submit(
         case_id=case.id,
         allowed=True,
     )
-    _queue_case_cards(session, case, target, at)
-    outbox.enqueue(
-        session,
-        key=f"case:{case.id}:receipt",
-        kind="memo_receipt",
-        target=referrer.slack_id,
-        payload={"case_id": case.id},
-        at=at,
-    )
+    receipt = {
+        "key": f"case:{case.id}:receipt",
+        "kind": "memo_receipt",
+        "target": referrer.slack_id,
+        "payload": {"case_id": case.id},
+    }
+    outbox.enqueue_all(session, [*_case_cards(session, case, target), receipt], at=at)
     return case
+
+
+# Built once: this runs for every memo (see models/org.py).
+_INSERT_CASE = insert(Case).returning(Case.id)
+_INSERT_REFERRAL = insert(Referral)
+_INSERT_EVENT = insert(CaseEvent)
 
 
 class DuplicateSubmission(Exception):
@@ -208,16 +221,17 @@ def card_targets(session: Session, agency: Agency) -> list[str]:
     return [m.slack_id for m in active_members_of(session, agency.id)]
 
 
-def _queue_case_cards(session: Session, case: Case, agency: Agency, at: datetime) -> None:
-    for target in card_targets(session, agency):
-        outbox.enqueue(
-            session,
-            key=f"case:{case.id}:card:{agency.id}:{target}",
-            kind="case_card",
-            target=target,
-            payload={"case_id": case.id},
-            at=at,
-        )
+def _case_cards(session: Session, case: Case, agency: Agency) -> list[dict]:
+    """The notices announcing a case routed to `agency` (for outbox.enqueue_all)."""
+    return [
+        {
+            "key": f"case:{case.id}:card:{agency.id}:{target}",
+            "kind": "case_card",
+            "target": target,
+            "payload": {"case_id": case.id},
+        }
+        for target in card_targets(session, agency)
+    ]
 
 
 def acknowledge(session: Session, *, case_id: int, member: Member, at: datetime) -> Case:

@@ -24,16 +24,16 @@ def format_number(fy: int, seq: int) -> str:
     return f"R{fy - REIWA_OFFSET}-{seq:04d}"
 
 
+_TAKE_NEXT = text(
+    "INSERT INTO receiptcounter (fiscal_year, last) VALUES (:fy, 1) "
+    "ON CONFLICT (fiscal_year) DO UPDATE SET last = receiptcounter.last + 1 "
+    "RETURNING last"
+)
+
+
 def next_number(session: Session, day: date) -> tuple[int, int, str]:
     """Take the next sequence of the fiscal year atomically (safe with concurrent writers)."""
     fy = fiscal_year(day)
     # One upsert: the first number of a year creates its counter; the row lock serialises takers.
-    seq = session.execute(
-        text(
-            "INSERT INTO receiptcounter (fiscal_year, last) VALUES (:fy, 1) "
-            "ON CONFLICT (fiscal_year) DO UPDATE SET last = receiptcounter.last + 1 "
-            "RETURNING last"
-        ),
-        {"fy": fy},
-    ).scalar_one()
+    seq = session.execute(_TAKE_NEXT, {"fy": fy}).scalar_one()
     return fy, seq, format_number(fy, seq)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, event
+from sqlalchemy import JSON, Column, bindparam, event
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import object_session
 from sqlmodel import Field, Session, SQLModel, select
@@ -69,28 +69,41 @@ class OrgSetting(SQLModel, table=True):
 _SETTINGS = "tsunagi_settings"  # session.info key: the settings, read once per transaction
 
 
+# Statements built once: building and keying a statement costs more than running it on these
+# small tables, and they are read in nearly every transaction.
+_ALL_SETTINGS = select(OrgSetting)
+_MEMBER_BY_SLACK_ID = select(Member).where(Member.slack_id == bindparam("slack_id"))
+_ACTIVE_OF_KIND = (
+    select(Agency).where(Agency.kind == bindparam("kind"), Agency.active).order_by(Agency.position)
+)
+
+
 def setting(session: Session, key: str, default: object = None) -> object:
     # One SELECT per transaction: a memo alone asks for five settings, most of them absent
     # (which the identity map cannot remember).
     values = session.info.get(_SETTINGS)
     if values is None:
-        values = {row.key: row.value for row in session.exec(select(OrgSetting))}
+        values = {row.key: row.value for row in session.exec(_ALL_SETTINGS)}
         session.info[_SETTINGS] = values
     value = values.get(key)
     return default if value is None else value
 
 
+def _forget_settings(session: OrmSession) -> None:
+    session.info.pop(_SETTINGS, None)
+
+
 @event.listens_for(OrmSession, "before_attach")
 def _forget_on_attach(session: OrmSession, instance: object) -> None:
     if isinstance(instance, OrgSetting):  # a setting added or merged: read them afresh
-        session.info.pop(_SETTINGS, None)
+        _forget_settings(session)
 
 
 @event.listens_for(OrgSetting.value, "set", propagate=True)
 def _forget_on_change(target: OrgSetting, _value, _old, _initiator) -> None:
     session = object_session(target)
     if session is not None:
-        session.info.pop(_SETTINGS, None)
+        _forget_settings(session)
 
 
 def put_setting(session: Session, key: str, value: object) -> None:
@@ -107,7 +120,7 @@ def channel_for(session: Session, name: str) -> str | None:
 
 def member_by_slack_id(session: Session, slack_id: str) -> Member | None:
     """The active member behind a Slack user id, or None for strangers and deactivated members."""
-    member = session.exec(select(Member).where(Member.slack_id == slack_id)).first()
+    member = session.exec(_MEMBER_BY_SLACK_ID, params={"slack_id": slack_id}).first()
     return member if member is not None and member.active else None
 
 
@@ -121,20 +134,11 @@ def members_with_role(session: Session, role: Role) -> list[Member]:
 
 
 def windows(session: Session) -> list[Agency]:
-    rows = session.exec(
-        select(Agency)
-        .where(Agency.kind == AgencyKind.window, Agency.active)
-        .order_by(Agency.position)
-    )
-    return list(rows)
+    return list(session.exec(_ACTIVE_OF_KIND, params={"kind": AgencyKind.window.value}))
 
 
 def coordinator_agency(session: Session) -> Agency | None:
-    return session.exec(
-        select(Agency)
-        .where(Agency.kind == AgencyKind.coordinator, Agency.active)
-        .order_by(Agency.position)
-    ).first()
+    return session.exec(_ACTIVE_OF_KIND, params={"kind": AgencyKind.coordinator.value}).first()
 
 
 def districts(session: Session) -> list[str]:

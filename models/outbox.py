@@ -15,7 +15,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models import lease
 from models.db import UTCDateTime, transaction
-from models.upsert import insert_if_absent
+from models.upsert import insert_all_if_absent, insert_if_absent
 
 MAX_ATTEMPTS = 8
 
@@ -81,6 +81,24 @@ def enqueue(
         verify=verify,
         created_at=at,
     )
+
+
+def enqueue_all(session: Session, notices: list[dict], *, at: datetime) -> None:
+    """Queue several notices (each: key, kind, target, payload) in one statement; keys already
+    queued are skipped. For hot paths that need no answer (a memo's cards and receipt)."""
+    rows = [
+        dict(
+            n,
+            state=NoticeState.pending.value,
+            due_at=at,
+            next_attempt_at=at,
+            attempts=0,
+            verify=False,
+            created_at=at,
+        )
+        for n in notices
+    ]
+    insert_all_if_absent(session, Notice, rows)
 
 
 def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = 50) -> list[Notice]:

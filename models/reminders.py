@@ -33,7 +33,7 @@ from models import lease, outbox
 from models.concerns import Urgency
 from models.db import UTCDateTime, transaction
 from models.errors import DomainError
-from models.upsert import as_loaded, inserted_id
+from models.upsert import as_loaded, insert_all_if_absent, inserted_id
 
 MAX_ATTEMPTS = 5  # dispatching a reminder is local work: a few tries, then admins are told
 LEASE = lease.LEASE  # one lease for every queue (models/lease.py), by the real clock
@@ -146,54 +146,72 @@ def _aware(at: datetime, name: str) -> datetime:
 # --- scheduling ------------------------------------------------------------------------------
 
 
-def schedule(
-    session: Session,
-    *,
-    key: str,
-    subject: Subject,
-    rule: str,
-    recipient: Recipient,
-    due_at: datetime,
-    deliver_at: datetime,
-    at: datetime,
-    urgent: bool = False,
-    payload: dict | None = None,
-    created_by_id: int | None = None,
-    snoozed_from_id: int | None = None,
-) -> Reminder:
-    """Schedule a reminder; idempotent on `key` (the existing row is returned unchanged).
+@dataclass(frozen=True)
+class Planned:
+    """One reminder to schedule (schedule_all): the arguments of schedule() as a value."""
+
+    key: str
+    subject: Subject
+    rule: str
+    recipient: Recipient
+    due_at: datetime
+    deliver_at: datetime
+    urgent: bool = False
+    payload: dict | None = None
+    created_by_id: int | None = None
+    snoozed_from_id: int | None = None
+
+
+def _row(planned: Planned, at: datetime) -> dict:
+    _aware(planned.due_at, "due_at")
+    _aware(planned.deliver_at, "deliver_at")
+    return dict(
+        key=planned.key,
+        subject_kind=SubjectKind(planned.subject.kind).value,
+        subject_id=planned.subject.ref,
+        rule=planned.rule,
+        recipient_kind=RecipientKind(planned.recipient.kind).value,
+        recipient=planned.recipient.ref,
+        payload=dict(planned.payload or {}),
+        urgent=planned.urgent,
+        state=ReminderState.pending.value,
+        due_at=planned.due_at,
+        deliver_at=planned.deliver_at,
+        next_attempt_at=planned.deliver_at,
+        attempts=0,
+        late=False,
+        version=1,
+        snoozed_from_id=planned.snoozed_from_id,
+        created_by_id=planned.created_by_id,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def schedule(session: Session, *, at: datetime, **planned) -> Reminder:
+    """Schedule a reminder (the fields of Planned); idempotent on `key` (the existing row is
+    returned unchanged).
 
     `deliver_at` is `due_at` moved into office hours by the business calendar (the caller
     computes it: reminders.dispatcher.plan() / schedule_reminder() do). A key is never reused:
     to schedule again after a change, include a version in the key, or use move().
     """
-    _aware(due_at, "due_at")
-    _aware(deliver_at, "deliver_at")
-    values = dict(
-        key=key,
-        subject_kind=SubjectKind(subject.kind).value,
-        subject_id=subject.ref,
-        rule=rule,
-        recipient_kind=RecipientKind(recipient.kind).value,
-        recipient=recipient.ref,
-        payload=dict(payload or {}),
-        urgent=urgent,
-        state=ReminderState.pending.value,
-        due_at=due_at,
-        deliver_at=deliver_at,
-        next_attempt_at=deliver_at,
-        attempts=0,
-        late=False,
-        version=1,
-        snoozed_from_id=snoozed_from_id,
-        created_by_id=created_by_id,
-        created_at=at,
-        updated_at=at,
-    )
+    return schedule_planned(session, Planned(**planned), at=at)
+
+
+def schedule_planned(session: Session, planned: Planned, *, at: datetime) -> Reminder:
+    """schedule() for a Planned value."""
+    values = _row(planned, at)
     reminder_id = inserted_id(session, Reminder, **values)
     if reminder_id is None:  # scheduled before: that one stands
-        return session.exec(select(Reminder).where(Reminder.key == key)).one()
+        return session.exec(select(Reminder).where(Reminder.key == values["key"])).one()
     return as_loaded(session, Reminder, id=reminder_id, **values)
+
+
+def schedule_all(session: Session, planned: Iterable[Planned], *, at: datetime) -> None:
+    """Schedule several reminders in one statement, each idempotent on its key; nothing is
+    read back (a memo's two acknowledgement reminders: the hot path of every referral)."""
+    insert_all_if_absent(session, Reminder, [_row(p, at) for p in planned])
 
 
 def reminders_of(

@@ -23,6 +23,19 @@ def _statement(dialect: str, table: Table):
     return insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
 
 
+@cache
+def _bulk_statement(dialect: str, table: Table):
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()
+
+
+def insert_all_if_absent(session: Session, model: type[SQLModel], rows: list[dict]) -> None:
+    """Insert several rows in one statement, skipping those whose unique key exists; nothing is
+    read back (for rows the caller does not need as objects: notices, reminders)."""
+    if rows:
+        session.execute(_bulk_statement(session.get_bind().dialect.name, model.__table__), rows)
+
+
 def insert_if_absent(session: Session, model: type[SQLModel], **values: object) -> bool:
     """Insert a row unless one with the same unique key exists; True if this call inserted it."""
     return inserted_id(session, model, **values) is not None

@@ -30,10 +30,12 @@ from models.reminders import (
     Subject,
     SubjectKind,
     reminders_of,
+    schedule_planned,
 )
 from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
 from reminders.jobs import JobContext, periodic
 from reminders.rules import ACKNOWLEDGE, DETAIL, SNOOZE_TOMORROW, Rule, case_of, register
+from reminders.schedule import planned, schedule_reminder, schedule_reminders
 
 MEMO_ACK = "memo_ack"
 MEMO_ACK_ESCALATION = "memo_ack_escalation"
@@ -44,23 +46,25 @@ def memo_waiting(session: Session, reminder: Reminder) -> bool:
     return case is not None and case.acknowledged_at is None and case.state == CaseState.received
 
 
-def _schedule_escalation(session: Session, case: Case, *, due_at: datetime, round_: int, at):
-    from reminders.schedule import schedule_reminder
-
+def _escalation(session: Session, case: Case, *, due_at: datetime, round_: int, calendar):
+    """The coordinator's reminder about a memo still waiting, or None without a coordinator."""
     coordinator = coordinator_agency(session)
     if coordinator is None:
         return None
-    return schedule_reminder(
-        session,
-        key=f"case:{case.id}:ack:escalate:{round_}",
+    return planned(
+        key=_escalation_key(case, round_),
         subject=Subject(SubjectKind.case, case.id),
         rule=MEMO_ACK_ESCALATION,
         recipient=Recipient.agency(coordinator.id),
         due_at=due_at,
-        at=at,
         urgent=case.urgency == Urgency.urgent,
         payload={"round": round_},
+        calendar=calendar,
     )
+
+
+def _escalation_key(case: Case, round_: int) -> str:
+    return f"case:{case.id}:ack:escalate:{round_}"
 
 
 def _escalate_again(session: Session, reminder: Reminder, now: datetime) -> None:
@@ -69,15 +73,14 @@ def _escalate_again(session: Session, reminder: Reminder, now: datetime) -> None
     case = case_of(session, reminder)
     if not settings.repeat_escalation or case is None or reminder.snoozed_from_id is not None:
         return
+    cal = calendar_for(session)
     nxt = ack_deadline(
-        calendar_for(session),
-        received_at=max(reminder.due_at, now),
-        urgency=case.urgency,
-        rules=settings.ack,
+        cal, received_at=max(reminder.due_at, now), urgency=case.urgency, rules=settings.ack
     )
-    _schedule_escalation(
-        session, case, due_at=nxt, round_=int(reminder.payload.get("round", 1)) + 1, at=now
-    )
+    round_ = int(reminder.payload.get("round", 1)) + 1
+    escalation = _escalation(session, case, due_at=nxt, round_=round_, calendar=cal)
+    if escalation is not None:
+        schedule_reminders(session, [escalation], at=now)
 
 
 def routed_team(session: Session, reminder: Reminder) -> Recipient | None:
@@ -103,32 +106,32 @@ register(
 )
 
 
-def schedule_ack_reminders(session: Session, *, case: Case, at: datetime) -> list[Reminder]:
-    """Call in the transaction that stores the memo. Idempotent (keys from the case id)."""
-    from reminders.schedule import schedule_reminder
+def schedule_ack_reminders(session: Session, *, case: Case, at: datetime) -> None:
+    """Call in the transaction that stores the memo. Idempotent (keys from the case id).
 
+    Both reminders go in one statement and are not read back: this runs for every memo."""
     cal = calendar_for(session)
     settings = reminder_settings(session)
+    urgent = case.urgency == Urgency.urgent
+    subject = Subject(SubjectKind.case, case.id)
     first = ack_deadline(cal, received_at=case.created_at, urgency=case.urgency, rules=settings.ack)
     scheduled = [
-        schedule_reminder(
-            session,
+        planned(
             key=f"case:{case.id}:ack:remind",
-            subject=Subject(SubjectKind.case, case.id),
+            subject=subject,
             rule=MEMO_ACK,
             recipient=Recipient.agency(case.routed_agency_id),
             due_at=first,
-            at=at,
-            urgent=case.urgency == Urgency.urgent,
+            urgent=urgent,
             calendar=cal,
         )
     ]
     if settings.escalate:
         second = ack_deadline(cal, received_at=first, urgency=case.urgency, rules=settings.ack)
-        escalation = _schedule_escalation(session, case, due_at=second, round_=1, at=at)
+        escalation = _escalation(session, case, due_at=second, round_=1, calendar=cal)
         if escalation is not None:
             scheduled.append(escalation)
-    return scheduled
+    schedule_reminders(session, scheduled, at=at)
 
 
 # --- nothing waits unwatched -------------------------------------------------------------------
@@ -148,8 +151,6 @@ def ensure_ack_reminders(
     Idempotent: keys come from the case and its wait, or the next escalation round.
     `case_ids` limits the look to those memos (the periodic job goes through them in batches).
     """
-    from reminders.schedule import schedule_reminder
-
     query = _waiting()
     if case_ids is not None:
         query = query.where(Case.id.in_(case_ids))
@@ -200,11 +201,10 @@ def ensure_ack_reminders(
             for r in reminders_of(session, subject, rule=MEMO_ACK_ESCALATION)
         ]
         due = ack_deadline(cal, received_at=now, urgency=case.urgency, rules=settings.ack)
-        escalation = _schedule_escalation(
-            session, case, due_at=due, round_=max(rounds, default=0) + 1, at=now
-        )
+        round_ = max(rounds, default=0) + 1
+        escalation = _escalation(session, case, due_at=due, round_=round_, calendar=cal)
         if escalation is not None:
-            scheduled.append(escalation)
+            scheduled.append(schedule_planned(session, escalation, at=now))
     return scheduled
 
 

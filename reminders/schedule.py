@@ -15,12 +15,13 @@ the change does. A reminder due outside office hours goes out at the next openin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from models import reminders as store
-from models.reminders import Recipient, Reminder, Subject
+from models.reminders import Planned, Recipient, Reminder, Subject
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
 from reminders.rules import SNOOZE_TOMORROW, SNOOZE_WEEK, rule_for
@@ -28,37 +29,46 @@ from reminders.rules import SNOOZE_TOMORROW, SNOOZE_WEEK, rule_for
 SNOOZE_CHOICES = (SNOOZE_TOMORROW, SNOOZE_WEEK)
 
 
-def schedule_reminder(
-    session: Session,
+def planned(
     *,
     key: str,
     subject: Subject,
     rule: str,
     recipient: Recipient,
     due_at: datetime,
-    at: datetime,
+    calendar: BusinessCalendar,
     urgent: bool = False,
     payload: dict | None = None,
     created_by_id: int | None = None,
-    calendar: BusinessCalendar | None = None,
-) -> Reminder:
-    """Schedule once per `key` (ids only). Delivered at due_at, or the next opening if closed."""
+) -> Planned:
+    """A reminder to schedule (ids only in `key`): delivered at due_at, or at the next opening
+    of the town hall if it is closed then and the reminder is not urgent."""
     if rule_for(rule) is None:
         raise ValueError(f"unknown reminder rule {rule!r}: register it in reminders/rule_kinds.py")
-    cal = calendar or calendar_for(session)
-    return store.schedule(
-        session,
+    return Planned(
         key=key,
         subject=subject,
         rule=rule,
         recipient=recipient,
         due_at=due_at,
-        deliver_at=cal.deliver_at(due_at, urgent=urgent),
-        at=at,
+        deliver_at=calendar.deliver_at(due_at, urgent=urgent),
         urgent=urgent,
         payload=payload,
         created_by_id=created_by_id,
     )
+
+
+def schedule_reminder(
+    session: Session, *, at: datetime, calendar: BusinessCalendar | None = None, **fields
+) -> Reminder:
+    """Schedule once per `key` (the fields of planned()); the existing reminder if it was."""
+    cal = calendar or calendar_for(session)
+    return store.schedule_planned(session, planned(calendar=cal, **fields), at=at)
+
+
+def schedule_reminders(session: Session, reminders: Sequence[Planned], *, at: datetime) -> None:
+    """Schedule several planned() reminders in one statement, each once per key."""
+    store.schedule_all(session, reminders, at=at)
 
 
 def move_reminders(
