@@ -40,7 +40,7 @@ def run(spec: dict) -> dict:
     lock = threading.Lock()
     latencies: list[float] = []
     errors = [0]
-    view = memo_modal(windows=[Agency(key="x", name="x", kind="window")], districts=[]).to_dict()
+    view = memo_modal(windows=[Agency(key="x", name="x", kind="window")], districts=[])
     state = state_for(view, MEMO)
 
     def client() -> None:

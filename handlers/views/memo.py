@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
 from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
@@ -41,7 +44,25 @@ def _text_input(
     )
 
 
-def memo_modal(*, windows: list[Agency], districts: list[str], prefill: str | None = None) -> View:
+def memo_modal(*, windows: list[Agency], districts: list[str], prefill: str | None = None) -> dict:
+    """The memo form as Block Kit (checked by slack_sdk's models when built).
+
+    Built once per org (the windows and districts) and prefill: every /tsunagi and shortcut
+    opens it, and building it through the models cost more than the rest of the request."""
+    destinations = tuple((a.name, a.key) for a in windows)
+    return json.loads(_memo_modal_json(destinations, tuple(districts), prefill))
+
+
+@lru_cache(maxsize=16)
+def _memo_modal_json(
+    windows: tuple[tuple[str, str], ...], districts: tuple[str, ...], prefill: str | None
+) -> str:
+    return json.dumps(_memo_modal(windows, districts, prefill).to_dict(), ensure_ascii=False)
+
+
+def _memo_modal(
+    windows: tuple[tuple[str, str], ...], districts: tuple[str, ...], prefill: str | None
+) -> View:
     concern_groups = [
         OptionGroup(
             label=plain(label("domain", group)),
@@ -49,7 +70,7 @@ def memo_modal(*, windows: list[Agency], districts: list[str], prefill: str | No
         )
         for group in CONCERN_GROUPS
     ]
-    destinations = [option(a.name, a.key) for a in windows]
+    destinations = [option(name, key) for name, key in windows]
     destinations.append(option(t("memo.destination_unknown"), UNKNOWN_DESTINATION))
     normal = labelled_options("urgency", [Urgency.normal])[0]
     blocks = [
