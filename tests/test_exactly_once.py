@@ -190,7 +190,12 @@ def test_a_worker_frozen_past_its_lease_wakes_up_and_sends_nothing_again(org, db
     slack.set_latency("chat.postMessage", 0.05)  # a batch of 50: about 2.5 s
     sleeper = worker(db_url, slack)
     slack.wait_for(lambda: len(received(slack)) >= 5, timeout=30)
-    sleeper.send_signal(signal.SIGSTOP)
+    # Frozen while it waits for Slack's answer: a process stopped inside a write would hold
+    # SQLite's one write lock for every process (no fence helps there), and the test would only
+    # show that. Its held message reaches Slack while it sleeps, so the takeover must see it.
+    with slack.hold("chat.postMessage") as gate:
+        assert gate.arrived.wait(10)
+        sleeper.send_signal(signal.SIGSTOP)
     try:
         threading.Event().wait(float(LEASE_SECONDS) * 2.5)
         finish(worker(db_url, slack))  # takes over and drains everything
