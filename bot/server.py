@@ -21,6 +21,8 @@ from waitress.server import create_server
 from bot import door
 from bot.health import HealthCheck
 from bot.logging_safety import install as install_safe_logging
+from bot.prompt_ack import PromptAck
+from bot.prompt_ack import install as install_prompt_ack
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -34,7 +36,7 @@ class _ParsedRequest(BoltRequest):
         super().__init__(body="", query=query, headers=headers)  # nothing for Bolt to parse
         self.raw_body = raw_body  # what a lazy listener's copy of the request parses again
         self.body = body
-        self.context = build_context(BoltContext({}), body)
+        self.context = build_context(BoltContext({"ack": PromptAck()}), body)
 
 
 class _BoltBehindTheDoor(SlackRequestHandler):
@@ -62,6 +64,7 @@ def wsgi_app(
     max_body: int = door.MAX_BODY,
 ):
     install_safe_logging()
+    install_prompt_ack()
     secret = app._signing_secret if signing_secret is None else signing_secret
     bolt = door.guarded(_BoltBehindTheDoor(app), signing_secret=secret, cap=max_body)
     check = health or _alive
@@ -93,7 +96,7 @@ def make_server(
     *,
     host: str = "0.0.0.0",
     port: int = 3000,
-    threads: int = 8,
+    threads: int = 4,
     health: HealthCheck | None = None,
     max_body: int = door.MAX_BODY,
 ):
