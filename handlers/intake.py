@@ -19,7 +19,7 @@ from models.db import transaction
 from models.errors import Busy, DomainError
 from models.intake import MemoInput
 from models.org import Agency, districts, member_by_slack_id, windows
-from reminders.memo import schedule_ack_reminders
+from reminders.memo import ack_rules, schedule_ack_reminders
 
 
 def register(app: App) -> None:
@@ -94,17 +94,11 @@ def open_memo_from_message(ack: Ack, body: dict, client: WebClient, context: dic
 
 
 def submit_memo(ack: Ack, body: dict, view: dict, context: dict) -> None:
-    """Check, validate and store in one transaction, then answer; notices go out after."""
+    """Check, validate and route by reads, then store in one short write, then answer; notices
+    go out after."""
     svc = services(context)
-    user = body["user"]["id"]
-    memo = read_memo(view)
-    now = svc.clock()
     try:
-        with transaction(svc.engine) as session:
-            answer = _take_memo(session, user=user, memo=memo, view_id=view["id"], at=now)
-    except intake.DuplicateSubmission:
-        with transaction(svc.engine, write=False) as session:
-            answer = _sent(session, intake.existing_for_view(session, view["id"]))
+        answer = _take_memo(svc, user=body["user"]["id"], memo=read_memo(view), view=view)
     except Busy:  # nothing stored; the form keeps its input for a second 送信
         answer = {"response_action": "errors", "errors": busy_errors(view)}
     ack(**answer)
@@ -112,34 +106,49 @@ def submit_memo(ack: Ack, body: dict, view: dict, context: dict) -> None:
         svc.kick_delivery()
 
 
-def _take_memo(session: Session, *, user: str, memo: MemoInput, view_id: str, at) -> dict:
+def _take_memo(svc, *, user: str, memo: MemoInput, view: dict) -> dict:
     """The answer to a submission: a refusal, inline errors, or the receipt (memo stored)."""
-    member = member_by_slack_id(session, user)
-    decision = decide(session, member, Action.send_memo)
+    at = svc.clock()
+    # Reads first, outside the write: SQLite has one writer, and every memo waits for it.
+    with transaction(svc.engine, write=False) as session:
+        member = member_by_slack_id(session, user)
+        decision = decide(session, member, Action.send_memo)
+        if decision:
+            if stored := intake.existing_for_view(session, view["id"]):  # Slack sent it again
+                return _sent(stored.number, _agency_name(session, stored))
+            try:
+                routed = intake.route_memo(session, memo=memo, referrer=member)
+            except DomainError as error:
+                if error.code != intake.INVALID:
+                    raise
+                fields = error.params["fields"]
+                return {"response_action": "errors", "errors": {f: t(c) for f, c in fields.items()}}
+            rules = ack_rules(session)
     if not decision:
-        text = refuse(
-            session,
-            at=at,
-            slack_id=user,
-            member=member,
-            action=Action.send_memo,
-            reason=decision.reason,
-        )
+        with transaction(svc.engine) as session:
+            text = refuse(
+                session,
+                at=at,
+                slack_id=user,
+                member=member,
+                action=Action.send_memo,
+                reason=decision.reason,
+            )
         return {"response_action": "update", "view": notice_modal(t("memo.title"), text)}
-    try:  # submit() validates: one validation, not one here and one there
-        case = intake.submit(session, memo=memo, referrer=member, view_id=view_id, at=at)
-    except DomainError as error:
-        if error.code != intake.INVALID:
-            raise
-        fields = error.params["fields"]
-        return {"response_action": "errors", "errors": {f: t(c) for f, c in fields.items()}}
-    schedule_ack_reminders(session, case=case, at=at)  # same transaction: never lost
-    return _sent(session, case)
+    try:
+        with transaction(svc.engine) as session:
+            case = intake.store(session, routed, view["id"], at=at)
+            schedule_ack_reminders(session, case=case, at=at, rules=rules)  # never lost
+    except intake.DuplicateSubmission:  # a retry of this view was stored at the same moment
+        with transaction(svc.engine, write=False) as session:
+            stored = intake.existing_for_view(session, view["id"])
+            return _sent(stored.number, _agency_name(session, stored))
+    return _sent(case.number, routed.target.name)
 
 
-def _sent(session: Session, case) -> dict:
-    agency = session.get(Agency, case.routed_agency_id)
-    return {
-        "response_action": "update",
-        "view": sent_modal(number=case.number, agency_name=agency.name),
-    }
+def _agency_name(session: Session, case) -> str:
+    return session.get(Agency, case.routed_agency_id).name
+
+
+def _sent(number: str, agency_name: str) -> dict:
+    return {"response_action": "update", "view": sent_modal(number=number, agency_name=agency_name)}

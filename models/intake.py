@@ -106,15 +106,20 @@ def existing_for_view(session: Session, view_id: str) -> Case | None:
     return None if case_id is None else session.get(Case, case_id)
 
 
-def submit(
-    session: Session, *, memo: MemoInput, referrer: Member, view_id: str | None, at: datetime
-) -> Case:
-    """Store a validated memo as a new case, routed, with its notices queued.
+@dataclass(frozen=True)
+class Routed:
+    """A validated memo and where it goes: decided by reads alone, before anything is written
+    (so the write that follows is short: SQLite has one writer and a person is waiting)."""
 
-    A second submission of the same Slack view returns the case of the first (no double memo).
-    """
-    if view_id and (case := existing_for_view(session, view_id)):
-        return case
+    memo: MemoInput
+    referrer: Member
+    target: Agency
+    reason: str
+    card_targets: list[str]
+
+
+def route_memo(session: Session, *, memo: MemoInput, referrer: Member) -> Routed:
+    """Validate and route a memo (reads only); DomainError(INVALID) with the fields' problems."""
     errors = validate(session, memo)
     if errors:
         raise DomainError(INVALID, fields=errors)
@@ -130,6 +135,26 @@ def submit(
         target = next(a for a in open_windows if a.key == decision.window_key)
     if target is None:
         raise DomainError("org.not_loaded")
+    return Routed(memo, referrer, target, decision.reason.value, card_targets(session, target))
+
+
+def submit(
+    session: Session, *, memo: MemoInput, referrer: Member, view_id: str | None, at: datetime
+) -> Case:
+    """Store a validated memo as a new case, routed, with its notices queued.
+
+    A second submission of the same Slack view returns the case of the first (no double memo).
+    """
+    if view_id and (case := existing_for_view(session, view_id)):
+        return case
+    return store(session, route_memo(session, memo=memo, referrer=referrer), view_id, at=at)
+
+
+def store(session: Session, routed: Routed, view_id: str | None, *, at: datetime) -> Case:
+    """Write a routed memo: the case with its receipt number, the memo (encrypted), its first
+    event, the audit entry and the notices. DuplicateSubmission if this view was stored already
+    (the transaction is then lost; read the first one in a new one)."""
+    memo, referrer, target = routed.memo, routed.referrer, routed.target
     fy, seq, number = next_number(session, at.astimezone(TOKYO).date())
     # Core inserts, not ORM units of work: this runs for every memo, while a person waits.
     values = dict(
@@ -141,7 +166,7 @@ def submit(
         urgency=memo.urgency,
         age_band=memo.age_band,
         routed_agency_id=target.id,
-        route_reason=decision.reason.value,
+        route_reason=routed.reason,
         referrer_id=referrer.id,
         referrer_agency_id=referrer.agency_id,
         created_at=at,
@@ -167,8 +192,7 @@ def submit(
             ),
         )
     except IntegrityError:
-        # The same view submitted concurrently by a retry: the other submission won. The
-        # transaction is lost with the error; the caller reads the winner in a new one.
+        # The same view submitted concurrently by a retry: the other submission won.
         raise DuplicateSubmission() from None
     session.execute(
         _INSERT_EVENT,
@@ -180,30 +204,38 @@ def submit(
             to_state=CaseState.received.value,
         ),
     )
-    case = as_loaded(session, Case, id=case_id, **values)
     audit.record(
         session,
         at=at,
         actor_slack_id=referrer.slack_id,
         actor_member_id=referrer.id,
         action="memo.submit",
-        case_id=case.id,
+        case_id=case_id,
         allowed=True,
     )
+    cards = [
+        {
+            "key": f"case:{case_id}:card:{target.id}:{channel}",
+            "kind": "case_card",
+            "target": channel,
+            "payload": {"case_id": case_id},
+        }
+        for channel in routed.card_targets
+    ]
     receipt = {
-        "key": f"case:{case.id}:receipt",
+        "key": f"case:{case_id}:receipt",
         "kind": "memo_receipt",
         "target": referrer.slack_id,
-        "payload": {"case_id": case.id},
+        "payload": {"case_id": case_id},
     }
-    outbox.enqueue_all(session, [*_case_cards(session, case, target), receipt], at=at)
-    return case
+    outbox.enqueue_all(session, [*cards, receipt], at=at)
+    return as_loaded(session, Case, id=case_id, **values)
 
 
-# Built once: this runs for every memo (see models/org.py).
-_INSERT_CASE = insert(Case).returning(Case.id)
-_INSERT_REFERRAL = insert(Referral)
-_INSERT_EVENT = insert(CaseEvent)
+# Built once, on the tables (no ORM layer): this runs for every memo (see models/org.py).
+_INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
+_INSERT_REFERRAL = insert(Referral.__table__)
+_INSERT_EVENT = insert(CaseEvent.__table__)
 
 
 class DuplicateSubmission(Exception):
@@ -219,19 +251,6 @@ def card_targets(session: Session, agency: Agency) -> list[str]:
     if channel:
         return [channel]
     return [m.slack_id for m in active_members_of(session, agency.id)]
-
-
-def _case_cards(session: Session, case: Case, agency: Agency) -> list[dict]:
-    """The notices announcing a case routed to `agency` (for outbox.enqueue_all)."""
-    return [
-        {
-            "key": f"case:{case.id}:card:{agency.id}:{target}",
-            "kind": "case_card",
-            "target": target,
-            "payload": {"case_id": case.id},
-        }
-        for target in card_targets(session, agency)
-    ]
 
 
 def acknowledge(session: Session, *, case_id: int, member: Member, at: datetime) -> Case:

@@ -14,6 +14,7 @@ one that waits again after being taken (つなぎ直し, 再開) or came in anot
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -27,11 +28,13 @@ from models.reminders import (
     OPEN_REMINDER_STATES,
     Recipient,
     Reminder,
+    ReminderSettings,
     Subject,
     SubjectKind,
     reminders_of,
     schedule_planned,
 )
+from reminders.calendar import BusinessCalendar
 from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
 from reminders.jobs import JobContext, periodic
 from reminders.rules import ACKNOWLEDGE, DETAIL, SNOOZE_TOMORROW, Rule, case_of, register
@@ -46,20 +49,38 @@ def memo_waiting(session: Session, reminder: Reminder) -> bool:
     return case is not None and case.acknowledged_at is None and case.state == CaseState.received
 
 
-def _escalation(session: Session, case: Case, *, due_at: datetime, round_: int, calendar):
-    """The coordinator's reminder about a memo still waiting, or None without a coordinator."""
+@dataclass(frozen=True)
+class AckRules:
+    """What a memo's acknowledgement reminders depend on: read before the memo is stored, so
+    the write that stores it only writes."""
+
+    calendar: BusinessCalendar
+    settings: ReminderSettings
+    coordinator_id: int | None
+
+
+def ack_rules(session: Session) -> AckRules:
     coordinator = coordinator_agency(session)
-    if coordinator is None:
+    return AckRules(
+        calendar_for(session),
+        reminder_settings(session),
+        None if coordinator is None else coordinator.id,
+    )
+
+
+def _escalation(case: Case, *, due_at: datetime, round_: int, rules: AckRules):
+    """The coordinator's reminder about a memo still waiting, or None without a coordinator."""
+    if rules.coordinator_id is None:
         return None
     return planned(
         key=_escalation_key(case, round_),
         subject=Subject(SubjectKind.case, case.id),
         rule=MEMO_ACK_ESCALATION,
-        recipient=Recipient.agency(coordinator.id),
+        recipient=Recipient.agency(rules.coordinator_id),
         due_at=due_at,
         urgent=case.urgency == Urgency.urgent,
         payload={"round": round_},
-        calendar=calendar,
+        calendar=rules.calendar,
     )
 
 
@@ -69,16 +90,18 @@ def _escalation_key(case: Case, round_: int) -> str:
 
 def _escalate_again(session: Session, reminder: Reminder, now: datetime) -> None:
     """Still waiting after an escalation: ask the coordinator again at the next deadline."""
-    settings = reminder_settings(session)
+    rules = ack_rules(session)
     case = case_of(session, reminder)
-    if not settings.repeat_escalation or case is None or reminder.snoozed_from_id is not None:
+    if not rules.settings.repeat_escalation or case is None or reminder.snoozed_from_id is not None:
         return
-    cal = calendar_for(session)
     nxt = ack_deadline(
-        cal, received_at=max(reminder.due_at, now), urgency=case.urgency, rules=settings.ack
+        rules.calendar,
+        received_at=max(reminder.due_at, now),
+        urgency=case.urgency,
+        rules=rules.settings.ack,
     )
     round_ = int(reminder.payload.get("round", 1)) + 1
-    escalation = _escalation(session, case, due_at=nxt, round_=round_, calendar=cal)
+    escalation = _escalation(case, due_at=nxt, round_=round_, rules=rules)
     if escalation is not None:
         schedule_reminders(session, [escalation], at=now)
 
@@ -106,12 +129,15 @@ register(
 )
 
 
-def schedule_ack_reminders(session: Session, *, case: Case, at: datetime) -> None:
+def schedule_ack_reminders(
+    session: Session, *, case: Case, at: datetime, rules: AckRules | None = None
+) -> None:
     """Call in the transaction that stores the memo. Idempotent (keys from the case id).
 
-    Both reminders go in one statement and are not read back: this runs for every memo."""
-    cal = calendar_for(session)
-    settings = reminder_settings(session)
+    Both reminders go in one statement and are not read back: this runs for every memo.
+    `rules`: read beforehand (ack_rules), so this only writes."""
+    rules = rules or ack_rules(session)
+    cal, settings = rules.calendar, rules.settings
     urgent = case.urgency == Urgency.urgent
     subject = Subject(SubjectKind.case, case.id)
     first = ack_deadline(cal, received_at=case.created_at, urgency=case.urgency, rules=settings.ack)
@@ -128,7 +154,7 @@ def schedule_ack_reminders(session: Session, *, case: Case, at: datetime) -> Non
     ]
     if settings.escalate:
         second = ack_deadline(cal, received_at=first, urgency=case.urgency, rules=settings.ack)
-        escalation = _escalation(session, case, due_at=second, round_=1, calendar=cal)
+        escalation = _escalation(case, due_at=second, round_=1, rules=rules)
         if escalation is not None:
             scheduled.append(escalation)
     schedule_reminders(session, scheduled, at=at)
@@ -167,8 +193,8 @@ def ensure_ack_reminders(
         open_query = open_query.where(Reminder.subject_id.in_([str(i) for i in case_ids]))
     for subject_id, rule in session.exec(open_query):
         open_rules.setdefault(subject_id, set()).add(rule)
-    cal = calendar_for(session)
-    settings = reminder_settings(session)
+    rules = ack_rules(session)
+    cal, settings = rules.calendar, rules.settings
     scheduled = []
     for case in waiting:
         open_ = open_rules.get(str(case.id), set())
@@ -202,7 +228,7 @@ def ensure_ack_reminders(
         ]
         due = ack_deadline(cal, received_at=now, urgency=case.urgency, rules=settings.ack)
         round_ = max(rounds, default=0) + 1
-        escalation = _escalation(session, case, due_at=due, round_=round_, calendar=cal)
+        escalation = _escalation(case, due_at=due, round_=round_, rules=rules)
         if escalation is not None:
             scheduled.append(schedule_planned(session, escalation, at=now))
     return scheduled
