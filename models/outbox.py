@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Engine, Index, func, literal, update
+from sqlalchemy import JSON, Column, Engine, Index, and_, func, literal, or_, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from models import lease
@@ -115,9 +115,31 @@ def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = 50) ->
             )
             .values(state=NoticeState.pending, verify=True, claimed_by=None)
         )
+        # The oldest notice of each channel only, and none of a channel with one still being
+        # sent: the next one of a channel waits for it (order, and Slack's pace of a message a
+        # second), so claiming it now would only put it back again — a write per waiting
+        # notice per round while a backlog drains — or let a second worker send out of order.
+        unsent = or_(
+            Notice.state == NoticeState.sending,
+            and_(Notice.state == NoticeState.pending, Notice.next_attempt_at <= now),
+        )
+        ranked = (
+            select(
+                Notice.id,
+                Notice.state,
+                func.row_number()
+                .over(partition_by=Notice.target, order_by=(Notice.next_attempt_at, Notice.id))
+                .label("place"),
+            )
+            .where(unsent)
+            .subquery()
+        )
+        first = select(ranked.c.id).where(
+            ranked.c.place == 1, ranked.c.state == NoticeState.pending
+        )
         due = (
             select(Notice.id)
-            .where(Notice.state == NoticeState.pending, Notice.next_attempt_at <= now)
+            .where(Notice.id.in_(first))
             .order_by(Notice.next_attempt_at, Notice.id)
             .limit(limit)
             .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers instead
