@@ -1,8 +1,8 @@
 """The yardstick: a bare Bolt app that only acks the same requests.
 
 Bare means as the Bolt documentation sets one up: Bolt checks the signature and parses the body
-itself, behind the same WSGI server with the same number of threads as tsunagi. tsunagi's own
-front door (bot/door.py) is part of what is measured against it.
+itself, behind the same WSGI server (waitress, with its default of 4 threads, which is also
+`tsunagi run`'s). tsunagi's own front door (bot/door.py) is part of what is measured against it.
 """
 
 from __future__ import annotations
@@ -32,11 +32,9 @@ def bare_app(*, signing_secret: str, token: str, api_url: str) -> App:
 
 
 def main() -> int:
-    port, secret, token, api_url, threads = sys.argv[1:6]
+    port, secret, token, api_url = sys.argv[1:5]
     app = bare_app(signing_secret=secret, token=token, api_url=api_url)
-    server = create_server(
-        SlackRequestHandler(app), host="127.0.0.1", port=int(port), threads=int(threads)
-    )
+    server = create_server(SlackRequestHandler(app), host="127.0.0.1", port=int(port))
     print(server.effective_port, flush=True)
     server.run()
     return 0

@@ -265,8 +265,6 @@ class Bench:
                 "127.0.0.1",
                 "--port",
                 str(port),
-                "--threads",
-                "8",
             ],
             self.bot_env(db_url),
             "bot",
@@ -283,7 +281,7 @@ class Bench:
 
     def start_bare(self) -> str:
         proc = self.procs.start(
-            ["-m", "bot.bench.bare", "0", SECRET, TOKEN, self.api, "8"],
+            ["-m", "bot.bench.bare", "0", SECRET, TOKEN, self.api],
             base_env(),
             "bare",
             stdout=subprocess.PIPE,

@@ -20,7 +20,9 @@ def register(sub) -> None:
     run.add_argument("--http", action="store_true", help="HTTP で /slack/events を受ける")
     run.add_argument("--host", default="0.0.0.0")
     run.add_argument("--port", type=int, default=3000)
-    run.add_argument("--threads", type=int, default=8)
+    # waitress's default. More threads only add requests fighting over one GIL and one SQLite
+    # writer: with 8, `tsunagi bench` measured memo answers twice as slow (8 clients).
+    run.add_argument("--threads", type=int, default=4)
     run.set_defaults(func=cmd_run)
 
     man = sub.add_parser("manifest", help="Slack アプリのマニフェスト（YAML）を表示する")
