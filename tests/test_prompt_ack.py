@@ -1,0 +1,34 @@
+"""Bolt's request thread waits for ack() by sleeping in short steps; an ack() ends the sleep."""
+
+from __future__ import annotations
+
+import threading
+
+from slack_bolt.listener import thread_runner
+
+from bot import prompt_ack
+
+
+def test_an_ack_wakes_the_thread_waiting_for_it():
+    prompt_ack.install()
+    woke = threading.Event()
+
+    def wait() -> None:
+        thread_runner.time.sleep(60)  # Bolt's poll step; here a long one
+        woke.set()
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+    ack = prompt_ack.PromptAck()
+    while not woke.is_set():  # an ack before the waiter sleeps wakes nobody: ack again
+        ack(text="ok")
+        woke.wait(0.05)
+    waiter.join(5)
+    assert not waiter.is_alive()
+    assert ack.response.status == 200
+
+
+def test_the_runner_still_sees_the_rest_of_the_time_module():
+    prompt_ack.install()
+    assert thread_runner.time.time() > 0
+    assert thread_runner.time.monotonic() > 0
