@@ -11,19 +11,17 @@ from slack_sdk import WebClient
 
 from bot import failures
 from bot.logging_safety import install as install_safe_logging
-from handlers import (
-    case_desk,
-    case_records,
-    commands,
-    home,
-    intake,
-    linknet,
-    meetings,
-    outreach,
-    plans,
-    reminders,
-)
-from handlers.services import CONTEXT_KEY, Services
+from handlers.common import commands
+from handlers.common.services import CONTEXT_KEY, Services
+from handlers.desk import listeners as case_desk
+from handlers.desk import records as case_records
+from handlers.home import listeners as home
+from handlers.intake import listeners as intake
+from handlers.linknet import listeners as linknet
+from handlers.meetings import listeners as meetings
+from handlers.outreach import listeners as outreach
+from handlers.plans import listeners as plans
+from handlers.reminders import listeners as reminders
 
 log = logging.getLogger("tsunagi.app")
 

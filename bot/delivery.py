@@ -15,12 +15,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 
-import handlers.views.notice_kinds  # noqa: F401  (registers every notice renderer)
-from handlers.views.notices import NotReady, Obsolete, Rendered, render
-from models import lease, outbox
-from models.clock import Clock
-from models.db import transaction
-from models.outbox import Notice
+import handlers.notices.kinds  # noqa: F401  (registers every notice renderer)
+from handlers.notices.views import NotReady, Obsolete, Rendered, render
+from models.base.clock import Clock
+from models.base.db import transaction
+from models.queues import lease, outbox
+from models.queues.outbox import Notice
 
 log = logging.getLogger("tsunagi.delivery")
 
@@ -97,7 +97,7 @@ class Delivery:
         handled = 0
         with self._lock:
             while not self._stop.is_set():
-                token = lease.new_token(self.worker)  # fences this claim (models/lease.py)
+                token = lease.new_token(self.worker)  # fences this claim (models/queues/lease.py)
                 batch = outbox.claim_due(self.engine, now=self.clock(), worker=token)
                 if not batch:
                     break

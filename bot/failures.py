@@ -16,8 +16,8 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
 from bot.logging_safety import frames_only
-from handlers.texts import t
-from models.errors import Busy
+from handlers.common.texts import t
+from models.base.errors import Busy
 
 log = logging.getLogger("tsunagi.app")
 
@@ -30,7 +30,7 @@ def reference_code() -> str:
 
 def is_busy(error: BaseException) -> bool:
     """The database stayed locked past the request path's bound."""
-    if isinstance(error, Busy):  # models/db.py: the request path's lock wait ran out
+    if isinstance(error, Busy):  # models/base/db.py: the request path's lock wait ran out
         return True
     if isinstance(error, OperationalError):
         return "locked" in str(error.orig).lower() or "lock timeout" in str(error.orig).lower()

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.settings import Settings
-from models.db import transaction
+from models.base.db import transaction
 
 # --------------------------------------------------------------------------- /healthz
 
@@ -90,7 +90,7 @@ STUCK_AFTER = timedelta(minutes=15)  # a running bot sends a due notice within s
 
 def run_checks(settings: Settings, *, now: datetime, client_factory=None) -> Report:
     """Settings, database, schema, key, org file, outbox, Slack token, channels."""
-    from models import crypto
+    from models.base import crypto
 
     report = Report()
     if not settings.bot_token:
@@ -115,7 +115,7 @@ def run_checks(settings: Settings, *, now: datetime, client_factory=None) -> Rep
 
 
 def _database(report: Report, settings: Settings) -> Engine | None:
-    from models.db import make_engine
+    from models.base.db import make_engine
 
     try:
         engine = make_engine(settings.database_url)
@@ -131,8 +131,9 @@ def _database(report: Report, settings: Settings) -> Engine | None:
 
 
 def _database_checks(report: Report, engine: Engine, settings: Settings, now: datetime) -> None:
-    from models import crypto, migrate
-    from models.org import OrgSetting
+    from models.base import crypto
+    from models.ops import migrate
+    from models.org.roster import OrgSetting
 
     current = migrate.current_revision(engine)
     head = migrate.head_revision(settings.database_url)
@@ -162,7 +163,7 @@ def _database_checks(report: Report, engine: Engine, settings: Settings, now: da
 
 
 def _keys_configured() -> bool:
-    from models import crypto
+    from models.base import crypto
 
     try:
         crypto.encrypt("")
@@ -172,7 +173,7 @@ def _keys_configured() -> bool:
 
 
 def _outbox_checks(report: Report, session: Session, now: datetime) -> None:
-    from models.outbox import Notice, NoticeState
+    from models.queues.outbox import Notice, NoticeState
 
     stuck = session.execute(
         select(func.count())
@@ -202,7 +203,7 @@ class Channel:
 
 def _channels(engine: Engine | None) -> tuple[list[Channel], dict[int, list[str]], list[str]]:
     """The channels the org file names, the staff of each agency, the coordinators."""
-    from models.org import Agency, Member, OrgSetting, Role
+    from models.org.roster import Agency, Member, OrgSetting, Role
 
     if engine is None:
         return [], {}, []
@@ -303,6 +304,6 @@ def _members(client, channel: str) -> list[str]:
 
 
 def _role_label(role: str) -> str:
-    from handlers.texts import t
+    from handlers.common.texts import t
 
     return t(f"ops.check.channel_role.{role}")

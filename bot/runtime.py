@@ -15,10 +15,11 @@ from bot.delivery import Delivery
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack import make_client
-from handlers.services import Services
-from models import crypto, migrate
-from models.clock import Clock, system_clock
-from models.db import make_engine, transaction
+from handlers.common.services import Services
+from models.base import crypto
+from models.base.clock import Clock, system_clock
+from models.base.db import make_engine, transaction
+from models.ops import migrate
 
 
 class NotReady(RuntimeError):

@@ -24,7 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
-from models.clock import TOKYO, Clock
+from models.base.clock import TOKYO, Clock
 from reminders.dispatcher import DispatchResult, dispatch_due, worker_id
 from reminders.jobs import JobContext, PeriodicJob, registered_jobs
 

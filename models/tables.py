@@ -1,18 +1,11 @@
 """Imports every table module, so the metadata (and migrations) see the whole schema."""
 
-from models import (  # noqa: F401
-    assessment,
-    audit,
-    cases,
-    consent,
-    dedup,
-    linknet,
-    meetings,
-    numbering,
-    org,
-    outbox,
-    outreach,
-    plans,
-    reminders,
-    retention,
-)
+from models import linknet  # noqa: F401
+from models.base import dedup, numbering  # noqa: F401
+from models.cases import assessment, consent, records  # noqa: F401
+from models.meetings import meetings  # noqa: F401
+from models.ops import audit, retention  # noqa: F401
+from models.org import roster  # noqa: F401
+from models.outreach import outreach  # noqa: F401
+from models.plans import plans  # noqa: F401
+from models.queues import outbox, reminders  # noqa: F401

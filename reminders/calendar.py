@@ -18,7 +18,7 @@ import holidays
 
 __all__ = ["TOKYO", "BusinessCalendar", "calendar_from_org"]
 
-from models.clock import TOKYO
+from models.base.clock import TOKYO
 
 DEFAULT_CLOSING_DAYS: tuple[tuple[int, int], ...] = (
     (12, 29),

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from models.concerns import Urgency
-from models.org import setting
-from models.reminders import DEFAULT_ACK_DEADLINES, ReminderSettings, parse_settings
+from models.cases.concerns import Urgency
+from models.org.roster import setting
+from models.queues.reminders import DEFAULT_ACK_DEADLINES, ReminderSettings, parse_settings
 from reminders.calendar import BusinessCalendar, calendar_from_org
 
 __all__ = [

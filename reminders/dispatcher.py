@@ -25,12 +25,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from models import lease, outbox
-from models import reminders as store
-from models.db import transaction
-from models.intake import card_targets
-from models.org import Agency, Member, Role, channel_for, coordinator_agency, members_with_role
-from models.reminders import RecipientKind, Reminder, ReminderState
+from models.base.db import transaction
+from models.cases.memo import card_targets
+from models.org.roster import (
+    Agency,
+    Member,
+    Role,
+    channel_for,
+    coordinator_agency,
+    members_with_role,
+)
+from models.queues import lease, outbox
+from models.queues import reminders as store
+from models.queues.reminders import RecipientKind, Reminder, ReminderState
 from reminders.deadlines import calendar_for
 from reminders.rules import rule_for
 
@@ -68,8 +75,8 @@ def dispatch_due(
     """Claim and dispatch every reminder due at `now`. Safe to run in several processes."""
     worker = worker or worker_id()
     result = DispatchResult()
-    # Each claim gets its own token (models/lease.py): a row reclaimed after our lease lapsed is
-    # no longer ours, whatever this process's clock says; the heartbeat keeps a long batch ours.
+    # Each claim gets its own token (models/queues/lease.py): a row reclaimed after our lease
+    # ran out is no longer ours, whatever this clock says; the heartbeat keeps a long batch ours.
     while claimed := store.claim_due(
         engine, now=now, worker=(token := lease.new_token(worker)), limit=batch
     ):

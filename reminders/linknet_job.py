@@ -15,13 +15,13 @@ from datetime import datetime, time
 
 from sqlmodel import Session
 
-from models.clock import TOKYO
-from models.db import transaction
-from models.errors import DomainError
+from models.base.clock import TOKYO
+from models.base.db import transaction
+from models.base.errors import DomainError
 from models.linknet import acks
 from models.linknet.periods import Month
 from models.linknet.posting import linknet_channel, post, posted_month, prepare_post
-from models.org import setting
+from models.org.roster import setting
 from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
 from reminders.jobs import JobContext, periodic
 

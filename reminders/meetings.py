@@ -24,12 +24,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from models import meetings, outbox
-from models.db import transaction
-from models.meetings import Meeting, MeetingKind, MeetingSeries, MeetingState
-from models.org import Agency, Member, Role, members_with_role
-from models.reminders import ReminderState, Subject, SubjectKind, reminders_of
-from models.reminders import cancel as cancel_subject
+from models.base.db import transaction
+from models.meetings import meetings
+from models.meetings.meetings import Meeting, MeetingKind, MeetingSeries, MeetingState
+from models.org.roster import Agency, Member, Role, members_with_role
+from models.queues import outbox
+from models.queues.reminders import ReminderState, Subject, SubjectKind, reminders_of
+from models.queues.reminders import cancel as cancel_subject
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
 from reminders.jobs import JobContext, periodic
@@ -64,7 +65,7 @@ def meeting_ahead(session: Session, reminder) -> bool:
     )
 
 
-# No 対応しました / snooze: the message carries 次第を見る (handlers/views/meetings.py).
+# No 対応しました / snooze: the message carries 次第を見る (handlers/meetings/views.py).
 register(Rule(MEETING_EVE, applies=meeting_ahead, actions=()))
 register(Rule(MEETING_SOON, applies=meeting_ahead, actions=()))
 
@@ -85,7 +86,7 @@ def _subject(meeting: Meeting) -> Subject:
 
 
 def _schedule_one(session, meeting, member_id: int, rule: str, due: datetime, at: datetime):
-    from models.reminders import Recipient
+    from models.queues.reminders import Recipient
 
     return schedule_reminder(
         session,

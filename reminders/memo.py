@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from models.cases import Case
-from models.concerns import Urgency
-from models.db import transaction
-from models.lifecycle import CaseState
-from models.org import coordinator_agency
-from models.reminders import (
+from models.base.db import transaction
+from models.cases.concerns import Urgency
+from models.cases.lifecycle import CaseState
+from models.cases.records import Case
+from models.org.roster import coordinator_agency
+from models.queues.reminders import (
     OPEN_REMINDER_STATES,
     Recipient,
     Reminder,

@@ -21,15 +21,15 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
-from models import reminders as store
-from models.org import coordinator_agency
-from models.outreach import (
+from models.org.roster import coordinator_agency
+from models.outreach.outreach import (
     OutreachTarget,
     TargetState,
     escalate_after_days,
     worker_agencies,
 )
-from models.reminders import Recipient, Reminder, ReminderState, Subject, SubjectKind
+from models.queues import reminders as store
+from models.queues.reminders import Recipient, Reminder, ReminderState, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
 from reminders.rules import SNOOZE_TOMORROW, Rule, register
@@ -62,7 +62,7 @@ def still_due(session: Session, reminder: Reminder) -> bool:
     )
 
 
-# The message carries its own 接触を記録する button (handlers/views/outreach.py); 明日また too.
+# The message carries its own 接触を記録する button (handlers/outreach/views.py); 明日また too.
 register(Rule(OUTREACH_CONTACT, applies=still_due, actions=(SNOOZE_TOMORROW,)))
 register(Rule(OUTREACH_OVERDUE, applies=still_due, actions=(SNOOZE_TOMORROW,)))
 

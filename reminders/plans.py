@@ -15,11 +15,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from models.cases import Case
-from models.lifecycle import OPEN_STATES, CaseState
-from models.org import coordinator_agency
-from models.plans import EvaluationResult, OutcomeResult, Plan, PlanTask, TaskState
-from models.reminders import Recipient, Subject, SubjectKind
+from models.cases.lifecycle import OPEN_STATES, CaseState
+from models.cases.records import Case
+from models.org.roster import coordinator_agency
+from models.plans.plans import EvaluationResult, OutcomeResult, Plan, PlanTask, TaskState
+from models.queues.reminders import Recipient, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
 from reminders.rules import DETAIL, SNOOZE_TOMORROW, Rule, register
@@ -69,7 +69,7 @@ def plan_awaits_review(session: Session, reminder) -> bool:
 
 
 def outcome_review_applies(session: Session, reminder) -> bool:
-    from models.plans import Outcome
+    from models.plans.plans import Outcome
 
     if reminder.subject_kind != SubjectKind.case:
         return False
@@ -81,7 +81,7 @@ def outcome_review_applies(session: Session, reminder) -> bool:
     )
 
 
-# The task buttons (完了 / 進捗) and 評価する come with the views (handlers/views/plans.py).
+# The task buttons (完了 / 進捗) and 評価する come with the views (handlers/plans/views.py).
 register(Rule(TASK_DUE, applies=task_still_open, actions=(SNOOZE_TOMORROW,)))
 register(Rule(TASK_OVERDUE, applies=task_still_open, actions=(SNOOZE_TOMORROW,)))
 register(Rule(PLAN_REVIEW, applies=plan_awaits_review, actions=(SNOOZE_TOMORROW,)))

@@ -1,4 +1,4 @@
-"""The monthly retention run (models/retention.py) as a periodic job of the scheduler: closed
+"""The monthly retention run (models/ops/retention.py) as a periodic job of the scheduler: closed
 cases, and closed outreach targets without a case.
 
 On the 1st of each month at 03:00 JST, and once when the bot starts (a missed month is caught
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from models import retention
+from models.ops import retention
 from reminders.jobs import JobContext, periodic
 
 log = logging.getLogger("tsunagi.retention")

@@ -2,7 +2,7 @@
 
 A Reminder row names its rule (`Reminder.rule`). The dispatcher asks the rule, at the moment
 the reminder falls due, whether it still applies (a memo already taken needs no reminder); the
-notice renderer of handlers/views/reminders.py draws the message of that rule. A feature adds
+notice renderer of handlers/reminders/views.py draws the message of that rule. A feature adds
 its rules in its own module under reminders/, listed in reminders/rule_kinds.py:
 
     FOLLOW_UP = register(Rule("plan_review", applies=plan_still_open, actions=(DONE, SNOOZE_WEEK)))
@@ -18,9 +18,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from models.cases import Case
-from models.lifecycle import OPEN_STATES, CaseState
-from models.reminders import Recipient, Reminder, SubjectKind
+from models.cases.lifecycle import OPEN_STATES, CaseState
+from models.cases.records import Case
+from models.queues.reminders import Recipient, Reminder, SubjectKind
 
 # What the person who gets a reminder may answer with (buttons, in this order).
 DONE = "done"  # 対応しました

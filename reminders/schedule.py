@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from models import reminders as store
-from models.reminders import Planned, Recipient, Reminder, Subject
+from models.queues import reminders as store
+from models.queues.reminders import Planned, Recipient, Reminder, Subject
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
 from reminders.rules import SNOOZE_TOMORROW, SNOOZE_WEEK, rule_for

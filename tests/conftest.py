@@ -17,12 +17,13 @@ import sqlalchemy
 from bot import runtime
 from bot.server import EVENTS_PATH, make_server, shutdown
 from bot.settings import Settings
-from bot.standin import SlackStandin
-from bot.standin.signed import SignedSlack
-from models import crypto, migrate
-from models.clock import FrozenClock
-from models.db import make_engine, normalise_url, transaction
-from models.orgfile import load_file
+from models.base import crypto
+from models.base.clock import FrozenClock
+from models.base.db import make_engine, normalise_url, transaction
+from models.ops import migrate
+from models.org.orgfile import load_file
+from sandbox.standin import SlackStandin
+from sandbox.standin.signed import SignedSlack
 
 DATA = Path(__file__).parent / "data"
 ORG_FILE = DATA / "org.toml"

@@ -6,7 +6,7 @@ recorded here: every Link-net entry point (post, preview, report — all above m
 `record_ack_deadlines(session, deadline=…)` with a function from reminders.deadlines. Only memos
 without a recorded deadline are computed, so after the first run this touches the new memos of a
 month. A recorded deadline does not change afterwards (the figures of a month stay as published).
-The desk (models/desk.py) reads it too, so its list of overdue memos is a comparison in SQL and
+The desk (models/desk/desk.py) reads it too, so its list of overdue memos is a comparison in SQL and
 only the memos received since the last post are computed.
 """
 
@@ -18,9 +18,9 @@ from datetime import datetime
 from sqlalchemy import Index, insert
 from sqlmodel import Field, Session, SQLModel, select
 
-from models.cases import Case, CaseEvent
-from models.db import UTCDateTime
-from models.plans import Plan
+from models.base.db import UTCDateTime
+from models.cases.records import Case, CaseEvent
+from models.plans.plans import Plan
 
 Deadline = Callable[[datetime, str], datetime]  # (received_at, urgency) -> deadline
 
@@ -35,7 +35,7 @@ class CaseAckDeadline(SQLModel, table=True):
 # time) — memos by urgency, age band and referring agency; acknowledgements (and the time they
 # took); changes into and out of each state, closures by reason; plans by the month of their
 # evaluation (reviews). The first memo and the first state change come from the indexes on
-# created_at and at (models/cases.py, migration 0001).
+# created_at and at (models/cases/records.py, migration 0001).
 _case, _event = Case.__table__.c, CaseEvent.__table__.c
 Index("ix_case_urgency_created_at", _case.urgency, _case.created_at)
 Index("ix_case_age_band_created_at", _case.age_band, _case.created_at)

@@ -12,7 +12,7 @@ in the figures only because its table exists and is filled by the feature that o
 - outreach_contacts: outreach contacts by outcome ("consented" = consent obtained);
 - resources: plan tasks that use a participation-support resource (by the plan's month);
 - outreach_targets: outreach targets active / paused at a month's end (a stock), replayed from
-  the targets' state history (models/outreach.OutreachEvent).
+  the targets' state history (models/outreach/outreach.OutreachEvent).
 """
 
 from __future__ import annotations
@@ -22,9 +22,14 @@ from sqlmodel import Session, select
 
 from models.linknet.sources import Counts, Source, count_by_month, register
 from models.linknet.sql import in_month, month_table
-from models.meetings import Meeting, MeetingKind, MeetingState
-from models.outreach import OPEN_TARGET_STATES, Contact, ContactOutcome, targets_at_month_ends
-from models.plans import Evaluation, Plan, PlanTask
+from models.meetings.meetings import Meeting, MeetingKind, MeetingState
+from models.outreach.outreach import (
+    OPEN_TARGET_STATES,
+    Contact,
+    ContactOutcome,
+    targets_at_month_ends,
+)
+from models.plans.plans import Evaluation, Plan, PlanTask
 
 OPEN_TARGETS = tuple(s.value for s in OPEN_TARGET_STATES)
 # Held: recorded, or its (past: complete months only) date went by without a cancellation.

@@ -7,7 +7,7 @@
 A draft computes every monthly count of the window (the first memo's month up to the layout's
 last month) with GROUP BY in the database, replaces counts already frozen in the ledger by their
 frozen values, and lets disclosure.suppress decide how each cell may be shown, against the whole
-ledger. Rendering (handlers/views/linknet.py) reads the ledger, never the counts: what was
+ledger. Rendering (handlers/linknet/views.py) reads the ledger, never the counts: what was
 published is exactly what is shown — the chart included.
 """
 
@@ -18,8 +18,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from models import offload
-from models.errors import DomainError
+from models.base import offload
+from models.base.errors import DomainError
 from models.linknet import ledger
 from models.linknet.disclosure import (
     DEFAULT_K,
@@ -36,7 +36,7 @@ from models.linknet.disclosure import (
 )
 from models.linknet.periods import Month, Period, last_complete_month, require_complete
 from models.linknet.sources import SOURCES, first_month, median_ack_hours, relations
-from models.org import setting
+from models.org.roster import setting
 
 TREND_MONTHS = 12
 TREND_SOURCE = "new_domain"

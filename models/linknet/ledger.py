@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import Index, UniqueConstraint, func, insert
 from sqlmodel import Field, Session, SQLModel, select
 
-from models.db import UTCDateTime
+from models.base.db import UTCDateTime
 from models.linknet.disclosure import Atom, Cell, Display, Shown
 
 

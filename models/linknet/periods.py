@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from models.clock import TOKYO
-from models.errors import DomainError
+from models.base.clock import TOKYO
+from models.base.errors import DomainError
 
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 

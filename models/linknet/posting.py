@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from models import outbox
-from models.errors import DomainError
+from models.base.errors import DomainError
 from models.linknet import acks, ledger
 from models.linknet.periods import Month
+from models.queues import outbox
 
 if TYPE_CHECKING:
     from models.linknet.figures import Draft
 
 log = logging.getLogger("tsunagi.linknet")
 
-POST_KIND = "linknet_post"  # rendered by handlers/views/linknet.py
+POST_KIND = "linknet_post"  # rendered by handlers/linknet/views.py
 CHART_KIND = "linknet_chart"
 
 
@@ -51,7 +51,7 @@ class PostResult:
 
 
 def linknet_channel(session: Session) -> str:
-    from models.org import channel_for
+    from models.org.roster import channel_for
 
     channel = channel_for(session, "linknet")
     if not channel:

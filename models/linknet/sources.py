@@ -14,7 +14,7 @@ Python. Missing keys mean 0. Two ways, both over a small table of month bounds
 
 Adding a source (meetings held by type, plans made, reviews done, outreach, participation
 resources …) is one `register(Source(...))` in a module that owns the data, plus its labels in
-handlers/locale/ja/linknet.toml (`linknet.source.<key>` and `linknet.category.<key>.<cat>`) and
+handlers/common/locale/ja/linknet.toml (`linknet.source.<key>`, `linknet.category.<key>.<cat>`) and
 its place in SECTIONS (which sources a post or the yearly report shows, in order). A source
 whose data does not exist yet is simply not registered: the figures never show a count that is
 not backed by data. If the new source is tied to others by an identity everybody knows (a total
@@ -32,14 +32,14 @@ from itertools import pairwise
 from sqlalchemy import String, cast, func, literal, true
 from sqlmodel import Session, select
 
-from models.cases import Case, CaseEvent
-from models.concerns import AGE_BANDS, Urgency
-from models.lifecycle import CaseState, CloseReason
+from models.cases.concerns import AGE_BANDS, Urgency
+from models.cases.lifecycle import CaseState, CloseReason
+from models.cases.records import Case, CaseEvent
 from models.linknet.acks import CaseAckDeadline
 from models.linknet.disclosure import Relation, Shape
 from models.linknet.periods import Month
 from models.linknet.sql import in_month, month_table, value_table
-from models.org import Agency, AgencyKind, Domain
+from models.org.roster import Agency, AgencyKind, Domain
 
 Counts = dict[tuple[str, int], int]
 Counter = Callable[[Session, int, int], Counts]

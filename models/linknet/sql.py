@@ -9,7 +9,7 @@
   the months, a correlated COUNT per (value, month) reads one range of an index on (category,
   time) each and sorts nothing (about 8 times faster than a GROUP BY of every row, measured).
 - `month_index(ts)`: the Tatsuno calendar month of a stored UTC timestamp, as year*12 + month-1,
-  computed per row (for tables that stay small: outreach events, models/outreach.py).
+  computed per row (for tables that stay small: outreach events, models/outreach/outreach.py).
 - `hours_between(a, b)`: b - a in hours (for the median acknowledgement time).
 
 Japan has no daylight saving time, so Tatsuno time is UTC + 9 hours throughout.
@@ -21,7 +21,7 @@ from sqlalchemy import Float, Integer, and_, literal, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from models.db import UTCDateTime
+from models.base.db import UTCDateTime
 from models.linknet.periods import Month
 
 

@@ -4,7 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers every table on SQLModel.metadata)
-from models.db import make_engine
+from models.base.db import make_engine
 
 config = context.config
 

@@ -8,8 +8,8 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import models.db
-import models.crypto
+import models.base.db
+import models.base.crypto
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

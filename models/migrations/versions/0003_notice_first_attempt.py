@@ -12,7 +12,7 @@ been posted already; it reads `conversations.history` only from just before this
 import sqlalchemy as sa
 from alembic import op
 
-from models.db import UTCDateTime
+from models.base.db import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"

@@ -1,0 +1,141 @@
+"""Core commands: run, manifest, org load, db upgrade, keys generate."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from pathlib import Path
+
+from bot.cli.main import fail
+from bot.logging_safety import configure as configure_logging
+from bot.settings import Settings
+from bot.socket_mode import health_port_from_env, start_socket_mode
+from handlers.common.texts import t
+from models.base import crypto, offload
+from models.ops import migrate
+
+
+def register(sub) -> None:
+    run = sub.add_parser("run", help="ボットを起動する（Socket Mode / --http）")
+    run.add_argument("--http", action="store_true", help="HTTP で /slack/events を受ける")
+    run.add_argument("--host", default="0.0.0.0")
+    run.add_argument("--port", type=int, default=3000)
+    # waitress's default. More threads only add requests fighting over one GIL and one SQLite
+    # writer: with 8, `tsunagi bench` measured memo answers twice as slow (8 clients).
+    run.add_argument("--threads", type=int, default=4)
+    run.set_defaults(func=cmd_run)
+
+    man = sub.add_parser("manifest", help="Slack アプリのマニフェスト（YAML）を表示する")
+    man.add_argument("--http-url", help="HTTP モードの公開URL（例 https://tsunagi.example.jp）")
+    man.set_defaults(func=cmd_manifest)
+
+    org = sub.add_parser("org", help="組織ファイル").add_subparsers(
+        dest="org_command", required=True
+    )
+    load = org.add_parser("load", help="組織ファイル（TOML）を読み込む")
+    load.add_argument("file", type=Path)
+    load.set_defaults(func=cmd_org_load)
+
+    db = sub.add_parser("db", help="データベース").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="スキーマを作成・更新する").set_defaults(func=cmd_db_upgrade)
+
+    keys = sub.add_parser("keys", help="暗号鍵").add_subparsers(dest="keys_command", required=True)
+    keys.add_parser("generate", help="新しい暗号鍵を表示する").set_defaults(func=cmd_keys_generate)
+    from bot.cli.ops_keys import register_rotate
+
+    register_rotate(keys)
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt  # leaves the server loop; `finally` stops the scheduler and delivery
+
+
+def cmd_run(args, settings: Settings) -> int:
+    from bot import runtime
+
+    missing = settings.missing_for_run(http=args.http)
+    if missing:
+        return fail(t("cli.missing_settings", names="\n".join(f"  {n}" for n in missing)))
+    try:
+        health_port = health_port_from_env(os.environ.get("TSUNAGI_HEALTH_PORT"))
+    except ValueError:
+        return fail(t("cli.health_port_invalid", value=os.environ.get("TSUNAGI_HEALTH_PORT")))
+    socket_mode = None
+    configure_logging(logging.INFO)  # every logger's lines made safe (bot/logging_safety.py)
+    try:
+        rt = runtime.build(settings)
+    except crypto.KeyProblem as exc:
+        return fail(t("cli.key_problem", detail=exc))
+    except runtime.NotReady as exc:
+        return fail(t(str(exc)))
+    offload.isolate()  # numpy, scipy and matplotlib only in short-lived children: RSS stays low
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # systemd/docker stop: shut down cleanly
+    rt.delivery.start()
+    rt.scheduler.start()  # reminders due while the bot was down are dispatched now
+    try:
+        if args.http:
+            from bot.health import probe
+            from bot.server import make_server
+
+            server = make_server(
+                rt.app,
+                host=args.host,
+                port=args.port,
+                threads=args.threads,
+                health=probe(rt.engine, scheduler=rt.scheduler),
+            )
+            logging.getLogger("tsunagi").info("HTTP mode on port %s", server.effective_port)
+            server.run()
+        else:
+            # the size cap (bot/door.py), a prompt reconnect and /healthz: bot/socket_mode.py
+            socket_mode = start_socket_mode(rt, settings.app_token, health_port=health_port)
+            socket_mode.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if socket_mode is not None:
+            socket_mode.close()
+        rt.scheduler.stop()
+        rt.delivery.stop()
+    return 0
+
+
+def cmd_manifest(args, settings: Settings) -> int:
+    from bot.manifest import manifest
+
+    print(manifest(args.http_url), end="")
+    return 0
+
+
+def cmd_org_load(args, settings: Settings) -> int:
+    from models.base.db import make_engine, transaction
+    from models.org.orgfile import OrgFileError, load_file
+
+    engine = make_engine(settings.database_url)
+    if not migrate.is_current(engine):
+        return fail(t("cli.db_not_current"))
+    try:
+        with transaction(engine) as session:
+            result = load_file(session, args.file)
+    except OrgFileError as exc:
+        lines = [t("orgfile.refused")]
+        for p in exc.problems:
+            where = t("orgfile.line", line=p.line) if p.line else ""
+            lines.append(f"  {args.file}:{where}{t('orgfile.' + p.code, **p.params)}")
+        return fail("\n".join(lines))
+    except OSError as exc:
+        return fail(f"{args.file}: {exc.strerror}")
+    print(t("orgfile.loaded", **result.__dict__))
+    return 0
+
+
+def cmd_db_upgrade(args, settings: Settings) -> int:
+    migrate.upgrade(settings.database_url)
+    print(t("cli.db_upgraded"))
+    return 0
+
+
+def cmd_keys_generate(args, settings: Settings) -> int:
+    print(crypto.generate_key())
+    return 0

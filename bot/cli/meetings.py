@@ -1,0 +1,117 @@
+"""`tsunagi minutes export MEETING_ID [--output FILE]` and `tsunagi resources load FILE`.
+
+The minutes are the stored rendering (Markdown), decrypted with the configured key (rendered
+again first when an erasure blanked them, see models.retention); each export
+is written to the audit log (by "system": the command line has no Slack user). A Link-net
+meeting's minutes never contain personal data; a case meeting's are 要配慮個人情報 — keep the
+file where the town keeps such records.
+
+The resource file is validated whole and applied in one go, like the organisation file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bot.cli.files import OutputExists, add_force, check_free, write_private
+from bot.cli.main import fail
+from bot.settings import Settings
+from handlers.common.texts import t
+
+
+def register(sub) -> None:
+    minutes = sub.add_parser("minutes", help="会議の議事録")
+    mcmds = minutes.add_subparsers(dest="minutes_command", required=True)
+    export = mcmds.add_parser("export", help="議事録を Markdown で書き出す")
+    export.add_argument("meeting_id", type=int, help="会議の番号（ホームタブ・会議の画面に表示）")
+    export.add_argument("--output", type=Path, help="出力ファイル（省略時は画面へ）")
+    add_force(export)
+    export.set_defaults(func=cmd_minutes_export)
+
+    resources = sub.add_parser("resources", help="参加支援の資源")
+    rcmds = resources.add_subparsers(dest="resources_command", required=True)
+    load = rcmds.add_parser("load", help="参加支援の資源ファイル（TOML）を読み込む")
+    load.add_argument("file", type=Path)
+    load.set_defaults(func=cmd_resources_load)
+
+
+def _database(settings: Settings):
+    from bot import runtime
+    from models.base import crypto
+
+    try:
+        return runtime.prepare_database(settings), None
+    except crypto.KeyProblem as exc:
+        return None, t("cli.key_problem", detail=exc)
+    except runtime.NotReady as exc:
+        return None, t(str(exc))
+
+
+def cmd_minutes_export(args, settings: Settings) -> int:
+    from handlers.meetings.documents import minutes_now
+    from models.base.clock import system_clock
+    from models.base.db import transaction
+    from models.meetings.meetings import Meeting, minutes_of
+    from models.ops import audit
+
+    if args.output is not None:
+        try:
+            check_free(args.output, force=args.force)
+        except OutputExists as exc:
+            return fail(exc.text)
+    engine, problem = _database(settings)
+    if engine is None:
+        return fail(problem)
+    with transaction(engine) as session:
+        meeting = session.get(Meeting, args.meeting_id)
+        if meeting is None:
+            return fail(t("meeting.cli.not_found", id=args.meeting_id))
+        minutes = minutes_of(session, meeting.id)
+        if minutes is None:
+            return fail(t("meeting.cli.no_minutes", id=meeting.id))
+        text = minutes_now(session, meeting, minutes)
+        audit.record(
+            session,
+            at=system_clock(),
+            actor_slack_id=audit.SYSTEM_ACTOR,
+            action="export_minutes",
+            allowed=True,
+            detail=f"meeting:{meeting.id}:minutes:v{minutes.version}",
+        )
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        write_private(args.output, text, force=args.force)
+    except OutputExists as exc:
+        return fail(exc.text)
+    except OSError as exc:
+        return fail(f"{args.output}: {exc.strerror}")
+    print(t("meeting.cli.exported", id=args.meeting_id, path=args.output))
+    return 0
+
+
+def cmd_resources_load(args, settings: Settings) -> int:
+    from models.base.db import make_engine, transaction
+    from models.ops import migrate
+    from models.plans.resources import ResourceFileError, load_file
+
+    engine = make_engine(settings.database_url)
+    if not migrate.is_current(engine):
+        return fail(t("cli.db_not_current"))
+    try:
+        with transaction(engine) as session:
+            result = load_file(session, args.file)
+    except ResourceFileError as exc:
+        lines = [t("resource.file.refused")]
+        for p in exc.problems:
+            where = t("orgfile.line", line=p.line) if p.line else ""
+            lines.append(f"  {args.file}:{where}{t('resource.file.' + p.code, **p.params)}")
+        return fail("\n".join(lines))
+    except OSError as exc:
+        return fail(f"{args.file}: {exc.strerror}")
+    except UnicodeDecodeError:
+        return fail(t("resource.file.not_utf8", path=args.file))
+    print(t("resource.file.loaded", **result.__dict__))
+    return 0

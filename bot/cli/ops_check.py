@@ -1,0 +1,44 @@
+"""`tsunagi check`: is everything the bot needs in order? For people and for monitoring.
+
+Exit codes: 0 all well (notes may be printed), 1 a problem, 2 settings missing or malformed.
+"""
+
+from __future__ import annotations
+
+from bot import health
+from bot.settings import Settings
+from handlers.common.texts import t
+from models.base.clock import TOKYO, system_clock
+
+MARK = {
+    health.Level.ok: "ops.check.mark.ok",
+    health.Level.warn: "ops.check.mark.warn",
+    health.Level.problem: "ops.check.mark.problem",
+    health.Level.config: "ops.check.mark.config",
+}
+
+
+def register(sub) -> None:
+    check = sub.add_parser(
+        "check",
+        help="データベース・スキーマ・暗号鍵・Slack・チャンネルを点検する（監視用の終了コード）",
+    )
+    check.add_argument("--quiet", action="store_true", help="問題と注意だけを表示する")
+    check.set_defaults(func=cmd_check)
+
+
+def cmd_check(args, settings: Settings) -> int:
+    now = system_clock()
+    report = health.run_checks(settings, now=now)
+    print(t("ops.check.title", at=now.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")))
+    for finding in report.findings:
+        if args.quiet and finding.level is health.Level.ok:
+            continue
+        print(f"{t(MARK[finding.level])} {t('ops.check.' + finding.code, **finding.params)}")
+    problems = sum(f.level in (health.Level.problem, health.Level.config) for f in report.findings)
+    notes = sum(f.level is health.Level.warn for f in report.findings)
+    if report.exit_code == 0:
+        print(t("ops.check.all_well", notes=notes))
+    else:
+        print(t("ops.check.summary", problems=problems, notes=notes))
+    return report.exit_code

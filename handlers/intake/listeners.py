@@ -1,0 +1,154 @@
+"""つなぎメモ: open the form and take the submission (the team's buttons: case_desk.py)."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from handlers.common import ids
+from handlers.common.blocks import notice_modal
+from handlers.common.commands import subcommand
+from handlers.common.replies import busy_errors, refuse
+from handlers.common.services import services
+from handlers.common.texts import t
+from handlers.intake.views import memo_modal, read_memo, sent_modal
+from models.base.db import transaction
+from models.base.errors import Busy, DomainError
+from models.cases import memo as intake
+from models.cases.access import Action, decide
+from models.cases.memo import MemoInput
+from models.org.roster import Agency, districts, member_by_slack_id, windows
+from reminders.memo import ack_rules, schedule_ack_reminders
+
+
+def register(app: App) -> None:
+    app.shortcut(ids.SHORTCUT_MEMO)(open_memo_from_shortcut)
+    app.shortcut(ids.SHORTCUT_MEMO_FROM_MESSAGE)(open_memo_from_message)
+    app.view(ids.VIEW_MEMO)(submit_memo)
+    # 受付する / 詳細を見る on the case's message: handlers/desk/listeners.py
+
+
+def open_memo(client: WebClient, context: dict, *, user: str, trigger_id: str, prefill=None):
+    """Open the memo form for a registered member, or a polite refusal for anyone else."""
+    svc = services(context)
+    refusal = _refusal(svc, user)
+    if refusal is not None:
+        view = notice_modal(t("access.not_registered_title"), refusal)
+        client.views_open(trigger_id=trigger_id, view=view)
+        return
+    _open_form(client, svc, trigger_id=trigger_id, prefill=prefill)
+
+
+def _open_form(client: WebClient, svc, *, trigger_id: str, prefill: str | None = None) -> None:
+    with transaction(svc.engine, write=False) as session:
+        view = memo_modal(windows=windows(session), districts=districts(session), prefill=prefill)
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def _refusal(svc, user: str) -> str | None:
+    """None if `user` may send memos; else the explanation, the refusal written to the audit log.
+
+    The check only reads, so members opening the form do not queue behind memos being stored.
+    """
+    with transaction(svc.engine, write=False) as session:
+        member = member_by_slack_id(session, user)
+        decision = decide(session, member, Action.send_memo)
+    if decision:
+        return None
+    with transaction(svc.engine) as session:
+        return refuse(
+            session,
+            at=svc.clock(),
+            slack_id=user,
+            member=member,
+            action=Action.send_memo,
+            reason=decision.reason,
+        )
+
+
+@subcommand("", "memo", "メモ")
+def memo_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]) -> None:
+    """`/tsunagi`: strangers are answered in the command's own reply, members get the form."""
+    svc = services(context)
+    user = body["user_id"]
+    refusal = _refusal(svc, user)
+    if refusal is not None:
+        ack(text=refusal)
+        return
+    ack()
+    _open_form(client, svc, trigger_id=body["trigger_id"])
+
+
+def open_memo_from_shortcut(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    ack()
+    open_memo(client, context, user=body["user"]["id"], trigger_id=body["trigger_id"])
+
+
+def open_memo_from_message(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    ack()
+    prefill = (body.get("message") or {}).get("text")
+    open_memo(
+        client, context, user=body["user"]["id"], trigger_id=body["trigger_id"], prefill=prefill
+    )
+
+
+def submit_memo(ack: Ack, body: dict, view: dict, context: dict) -> None:
+    """Check, validate and route by reads, then store in one short write, then answer; notices
+    go out after."""
+    svc = services(context)
+    try:
+        answer = _take_memo(svc, user=body["user"]["id"], memo=read_memo(view), view=view)
+    except Busy:  # nothing stored; the form keeps its input for a second 送信
+        answer = {"response_action": "errors", "errors": busy_errors(view)}
+    ack(**answer)
+    if answer["response_action"] == "update":
+        svc.kick_delivery()
+
+
+def _take_memo(svc, *, user: str, memo: MemoInput, view: dict) -> dict:
+    """The answer to a submission: a refusal, inline errors, or the receipt (memo stored)."""
+    at = svc.clock()
+    # Reads first, outside the write: SQLite has one writer, and every memo waits for it.
+    with transaction(svc.engine, write=False) as session:
+        member = member_by_slack_id(session, user)
+        decision = decide(session, member, Action.send_memo)
+        if decision:
+            if stored := intake.existing_for_view(session, view["id"]):  # Slack sent it again
+                return _sent(stored.number, _agency_name(session, stored))
+            try:
+                routed = intake.route_memo(session, memo=memo, referrer=member)
+            except DomainError as error:
+                if error.code != intake.INVALID:
+                    raise
+                fields = error.params["fields"]
+                return {"response_action": "errors", "errors": {f: t(c) for f, c in fields.items()}}
+            rules = ack_rules(session)
+    if not decision:
+        with transaction(svc.engine) as session:
+            text = refuse(
+                session,
+                at=at,
+                slack_id=user,
+                member=member,
+                action=Action.send_memo,
+                reason=decision.reason,
+            )
+        return {"response_action": "update", "view": notice_modal(t("memo.title"), text)}
+    try:
+        with transaction(svc.engine) as session:
+            case = intake.store(session, routed, view["id"], at=at)
+            schedule_ack_reminders(session, case=case, at=at, rules=rules)  # never lost
+    except intake.DuplicateSubmission:  # a retry of this view was stored at the same moment
+        with transaction(svc.engine, write=False) as session:
+            stored = intake.existing_for_view(session, view["id"])
+            return _sent(stored.number, _agency_name(session, stored))
+    return _sent(case.number, routed.target.name)
+
+
+def _agency_name(session: Session, case) -> str:
+    return session.get(Agency, case.routed_agency_id).name
+
+
+def _sent(number: str, agency_name: str) -> dict:
+    return {"response_action": "update", "view": sent_modal(number=number, agency_name=agency_name)}

@@ -1,0 +1,316 @@
+"""Taking in a つなぎメモ: validate, store with a receipt number, route, queue the notices."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from models.base.clock import TOKYO
+from models.base.errors import DomainError
+from models.base.numbering import next_number
+from models.base.upsert import as_loaded
+from models.cases.concerns import AGE_BANDS, CONCERN_BY_KEY, ConsentToShare, Urgency, domains_of
+from models.cases.lifecycle import CaseState
+from models.cases.records import Case, CaseEvent, Referral, case_by_id, move
+from models.cases.routing import UNKNOWN_DESTINATION, route
+from models.ops import audit
+from models.org.roster import (
+    Agency,
+    Domain,
+    Member,
+    Role,
+    active_members_of,
+    channel_for,
+    coordinator_agency,
+    windows,
+)
+from models.org.roster import districts as town_districts
+from models.queues import outbox, reminders
+
+INVALID = "memo.invalid"  # DomainError code; params["fields"]: field -> message code
+KANA = re.compile(r"^[\u3041-\u309F\u30A0-\u30FF\s\u3000・ー]*$")
+LIMITS = {
+    "person_name": 50,
+    "person_kana": 50,
+    "contact": 100,
+    "household": 1000,
+    "narrative": 3000,
+}
+
+
+@dataclass
+class MemoInput:
+    narrative: str = ""
+    concerns: list[str] = field(default_factory=list)
+    urgency: str = ""
+    consent_to_share: str = ""
+    age_band: str = ""
+    district: str | None = None
+    destination: str | None = None  # a window's agency key, "unknown", or None
+    person_name: str | None = None
+    person_kana: str | None = None
+    contact: str | None = None
+    household: str | None = None
+
+
+def validate(session: Session, memo: MemoInput) -> dict[str, str]:
+    """Field name -> message code, for every problem. Empty when the memo can be stored."""
+    errors: dict[str, str] = {}
+    for name, limit in LIMITS.items():
+        value = getattr(memo, name)
+        if value is not None and len(value) > limit:
+            errors[name] = "memo.error.too_long"
+    if not (memo.narrative or "").strip():
+        errors["narrative"] = "memo.error.narrative_required"
+    if not memo.concerns:
+        errors["concerns"] = "memo.error.concerns_required"
+    elif any(c not in CONCERN_BY_KEY for c in memo.concerns):
+        errors["concerns"] = "memo.error.invalid_choice"
+    if memo.urgency not in Urgency.__members__:
+        errors["urgency"] = "memo.error.choose_one"
+    if memo.consent_to_share not in ConsentToShare.__members__:
+        errors["consent_to_share"] = "memo.error.choose_one"
+    if memo.age_band not in AGE_BANDS:
+        errors["age_band"] = "memo.error.choose_one"
+    if memo.district and memo.district not in town_districts(session):
+        errors["district"] = "memo.error.invalid_choice"
+    if memo.person_kana and not KANA.match(memo.person_kana):
+        errors.setdefault("person_kana", "memo.error.kana_only")
+    named = memo.destination and memo.destination != UNKNOWN_DESTINATION
+    if named and memo.destination not in {a.key for a in windows(session)}:
+        errors["destination"] = "memo.error.invalid_choice"
+    return errors
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _windows_by_domain(open_windows: list[Agency]) -> dict[Domain, list[str]]:
+    table: dict[Domain, list[str]] = {}
+    for agency in open_windows:
+        table.setdefault(Domain(agency.domain), []).append(agency.key)
+    return table
+
+
+_CASE_OF_VIEW = select(Referral.case_id).where(Referral.source_view_id == bindparam("view_id"))
+
+
+def existing_for_view(session: Session, view_id: str) -> Case | None:
+    case_id = session.execute(_CASE_OF_VIEW, {"view_id": view_id}).scalar()
+    return None if case_id is None else session.get(Case, case_id)
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A validated memo and where it goes: decided by reads alone, before anything is written
+    (so the write that follows is short: SQLite has one writer and a person is waiting)."""
+
+    memo: MemoInput
+    referrer: Member
+    target: Agency
+    reason: str
+    card_targets: list[str]
+
+
+def route_memo(session: Session, *, memo: MemoInput, referrer: Member) -> Routed:
+    """Validate and route a memo (reads only); DomainError(INVALID) with the fields' problems."""
+    errors = validate(session, memo)
+    if errors:
+        raise DomainError(INVALID, fields=errors)
+    open_windows = windows(session)
+    decision = route(
+        concerns=memo.concerns,
+        destination=memo.destination,
+        windows_by_domain=_windows_by_domain(open_windows),
+    )
+    if decision.to_coordinator:
+        target = coordinator_agency(session)
+    else:
+        target = next(a for a in open_windows if a.key == decision.window_key)
+    if target is None:
+        raise DomainError("org.not_loaded")
+    return Routed(memo, referrer, target, decision.reason.value, card_targets(session, target))
+
+
+def submit(
+    session: Session, *, memo: MemoInput, referrer: Member, view_id: str | None, at: datetime
+) -> Case:
+    """Store a validated memo as a new case, routed, with its notices queued.
+
+    A second submission of the same Slack view returns the case of the first (no double memo).
+    """
+    if view_id and (case := existing_for_view(session, view_id)):
+        return case
+    return store(session, route_memo(session, memo=memo, referrer=referrer), view_id, at=at)
+
+
+def store(session: Session, routed: Routed, view_id: str | None, *, at: datetime) -> Case:
+    """Write a routed memo: the case with its receipt number, the memo (encrypted), its first
+    event, the audit entry and the notices. DuplicateSubmission if this view was stored already
+    (the transaction is then lost; read the first one in a new one)."""
+    memo, referrer, target = routed.memo, routed.referrer, routed.target
+    fy, seq, number = next_number(session, at.astimezone(TOKYO).date())
+    # Core inserts, not ORM units of work: this runs for every memo, while a person waits.
+    values = dict(
+        number=number,
+        fiscal_year=fy,
+        seq=seq,
+        state=CaseState.received.value,
+        domains=[d.value for d in domains_of(memo.concerns)],
+        urgency=memo.urgency,
+        age_band=memo.age_band,
+        routed_agency_id=target.id,
+        route_reason=routed.reason,
+        referrer_id=referrer.id,
+        referrer_agency_id=referrer.agency_id,
+        created_at=at,
+        version=1,
+    )
+    case_id = session.execute(_INSERT_CASE, values).scalar_one()
+    try:
+        session.execute(
+            _INSERT_REFERRAL,
+            dict(
+                case_id=case_id,
+                source_view_id=view_id,
+                concerns=list(dict.fromkeys(memo.concerns)),
+                consent_to_share=memo.consent_to_share,
+                destination=memo.destination,
+                district=_clean(memo.district),
+                person_name=_clean(memo.person_name),
+                person_kana=_clean(memo.person_kana),
+                contact=_clean(memo.contact),
+                household=_clean(memo.household),
+                narrative=memo.narrative.strip(),
+                submitted_at=at,
+            ),
+        )
+    except IntegrityError:
+        # The same view submitted concurrently by a retry: the other submission won.
+        raise DuplicateSubmission() from None
+    session.execute(
+        _INSERT_EVENT,
+        dict(
+            case_id=case_id,
+            at=at,
+            actor_id=referrer.id,
+            kind="received",
+            to_state=CaseState.received.value,
+        ),
+    )
+    audit.record(
+        session,
+        at=at,
+        actor_slack_id=referrer.slack_id,
+        actor_member_id=referrer.id,
+        action="memo.submit",
+        case_id=case_id,
+        allowed=True,
+    )
+    cards = [
+        {
+            "key": f"case:{case_id}:card:{target.id}:{channel}",
+            "kind": "case_card",
+            "target": channel,
+            "payload": {"case_id": case_id},
+        }
+        for channel in routed.card_targets
+    ]
+    receipt = {
+        "key": f"case:{case_id}:receipt",
+        "kind": "memo_receipt",
+        "target": referrer.slack_id,
+        "payload": {"case_id": case_id},
+    }
+    outbox.enqueue_all(session, [*cards, receipt], at=at)
+    return as_loaded(session, Case, id=case_id, **values)
+
+
+# Built once, on the tables (no ORM layer): this runs for every memo (see models/org/roster.py).
+_INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
+_INSERT_REFERRAL = insert(Referral.__table__)
+_INSERT_EVENT = insert(CaseEvent.__table__)
+
+
+class DuplicateSubmission(Exception):
+    """Another request stored this view's memo first; read it back and answer with it."""
+
+
+def card_targets(session: Session, agency: Agency) -> list[str]:
+    """Where a case routed to `agency` is announced: its channel, else DMs to its members."""
+    if agency.kind == "coordinator":
+        channel = channel_for(session, "coordinator") or agency.channel
+    else:
+        channel = agency.channel
+    if channel:
+        return [channel]
+    return [m.slack_id for m in active_members_of(session, agency.id)]
+
+
+def acknowledge(session: Session, *, case_id: int, member: Member, at: datetime) -> Case:
+    """受付: the routed team (or the coordinator) takes the memo."""
+    case = case_by_id(session, case_id)
+    if case.acknowledged_at is not None:
+        raise DomainError("case.already_acknowledged", number=case.number)
+    target = CaseState.coordination if member.has(Role.coordinator) else CaseState.window
+    agency = session.get(Agency, case.routed_agency_id)
+    if agency is not None and agency.kind == "coordinator":
+        target = CaseState.coordination
+    move(session, case, target, actor_id=member.id, at=at, kind="acknowledged")
+    case.acknowledged_at = at
+    case.acknowledged_by_id = member.id
+    session.add(case)
+    refresh_case_messages(session, case, at)
+    _retire_ack_reminders(session, case, at)
+    referrer = session.get(Member, case.referrer_id)
+    if referrer is not None and referrer.active:
+        # Keyed by version: after a reroute, the new window's 受付 is news to the referrer too.
+        outbox.enqueue(
+            session,
+            key=f"case:{case.id}:referrer:acknowledged:v{case.version}",
+            kind="referrer_update",
+            target=referrer.slack_id,
+            payload={"case_id": case.id, "event": "acknowledged"},
+            at=at,
+        )
+    return case
+
+
+def _retire_ack_reminders(session: Session, case: Case, at: datetime) -> None:
+    """The reminders already posted about this memo lose their 受付する button: it is taken.
+
+    Before it is taken a case has no reminders but those asking to take it.
+    """
+    subject = reminders.Subject(reminders.SubjectKind.case, case.id)
+    for reminder in reminders.reminders_of(
+        session, subject, states=[reminders.ReminderState.sent.value]
+    ):
+        reminder.version += 1  # a new version: its message is refreshed even if shown before
+        reminder.updated_at = at
+        session.add(reminder)
+        reminders.refresh_messages(session, reminder=reminder, at=at)
+
+
+def refresh_case_messages(session: Session, case: Case, at: datetime) -> None:
+    """Queue a chat.update of every card of this case, so channels show the current state."""
+    cards = session.exec(
+        select(outbox.Notice).where(
+            outbox.Notice.kind == "case_card", outbox.Notice.key.startswith(f"case:{case.id}:card:")
+        )
+    )
+    for card in cards:
+        outbox.enqueue(
+            session,
+            key=f"case:{case.id}:refresh:{card.id}:v{case.version}",
+            kind="case_card_refresh",
+            target=card.target,
+            payload={"case_id": case.id, "card_notice_id": card.id},
+            at=at,
+        )

@@ -1,0 +1,300 @@
+"""Cases and the memos they start from. Personal fields are encrypted; the rest is coarse."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.base.crypto import EncryptedText
+from models.base.db import UTCDateTime
+from models.base.errors import DomainError
+from models.cases.lifecycle import CaseState, can_move, referrer_status
+
+
+class Case(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, index=True, max_length=16)
+    fiscal_year: int = Field(index=True)
+    seq: int
+    state: str = Field(default=CaseState.received, index=True, max_length=20)
+    domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    urgency: str = Field(max_length=20)
+    age_band: str = Field(max_length=10)
+    routed_agency_id: int = Field(foreign_key="agency.id", index=True)
+    route_reason: str = Field(max_length=32)
+    lead_agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    referrer_id: int = Field(foreign_key="member.id", index=True)
+    referrer_agency_id: int = Field(foreign_key="agency.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by_id: int | None = Field(default=None, foreign_key="member.id")
+    state_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: created_at
+    suspended_from: str | None = Field(default=None, max_length=20)  # where resume goes back to
+    version: int = 1  # bumped on every change, so case messages know they need refreshing
+
+
+class Referral(SQLModel, table=True):
+    """The つなぎメモ as submitted. Only entitled members ever see these fields."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", unique=True)
+    source_view_id: str | None = Field(default=None, unique=True, max_length=64)
+    concerns: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    consent_to_share: str = Field(max_length=10)
+    destination: str | None = Field(default=None, max_length=64)
+    district: str | None = Field(default=None, sa_type=EncryptedText)
+    person_name: str | None = Field(default=None, sa_type=EncryptedText)
+    person_kana: str | None = Field(default=None, sa_type=EncryptedText)
+    contact: str | None = Field(default=None, sa_type=EncryptedText)
+    household: str | None = Field(default=None, sa_type=EncryptedText)
+    narrative: str = Field(sa_type=EncryptedText)
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CaseEvent(SQLModel, table=True):
+    """Who moved a case, when, from where to where, and why.
+
+    `code` is a coarse reason from a list (e.g. a CloseReason); `reason` is the free text a
+    person typed (encrypted); `agency_id` is the agency the event is about (new window, lead).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    kind: str = Field(max_length=32)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    code: str | None = Field(default=None, max_length=32)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    reason: str | None = Field(default=None, sa_type=EncryptedText)  # may be free text
+
+
+def case_by_id(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise DomainError("case.not_found")
+    return case
+
+
+NUMBER = re.compile(r"^R\d{1,2}-\d{4,}$")
+DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−ーｰ"})
+
+
+def normalise_number(text: str) -> str | None:
+    """`ｒ８－０００１`, `R8ー0001` … → `R8-0001`; None when it is not a receipt number."""
+    number = unicodedata.normalize("NFKC", text or "").translate(DASHES).strip().upper()
+    return number if NUMBER.match(number) else None
+
+
+def case_by_number(session: Session, number: str) -> Case:
+    normal = normalise_number(number)
+    case = session.exec(select(Case).where(Case.number == normal)).first() if normal else None
+    if case is None:
+        raise DomainError("case.not_found")
+    return case
+
+
+def referral_of(session: Session, case_id: int) -> Referral:
+    return session.exec(select(Referral).where(Referral.case_id == case_id)).one()
+
+
+def move(
+    session: Session,
+    case: Case,
+    target: CaseState,
+    *,
+    actor_id: int | None,
+    at: datetime,
+    kind: str = "transition",
+    reason: str | None = None,
+    code: str | None = None,
+    agency_id: int | None = None,
+) -> CaseEvent:
+    """Move a case to `target`, or refuse with a reason the user sees.
+
+    The one door every state change goes through: it checks the state machine and the
+    consent rule (no たつのまるごと会議 without current consent), and records the event.
+    """
+    current = CaseState(case.state)
+    target = CaseState(target)
+    if not can_move(current, target):
+        raise DomainError("case.transition_refused", frm=current.value, to=target.value)
+    if target is CaseState.marugoto:
+        # Imported here: models.consent builds on this module.
+        from models.cases.consent import require_consent
+
+        require_consent(session, case)
+    if target is CaseState.suspended:
+        case.suspended_from = current.value
+    elif current is CaseState.suspended:
+        case.suspended_from = None
+    case.state = target
+    case.state_since = at
+    return record_event(
+        session,
+        case,
+        kind=kind,
+        actor_id=actor_id,
+        at=at,
+        from_state=current,
+        to_state=target,
+        reason=reason,
+        code=code,
+        agency_id=agency_id,
+    )
+
+
+def record_event(
+    session: Session,
+    case: Case,
+    *,
+    kind: str,
+    actor_id: int | None,
+    at: datetime,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    code: str | None = None,
+    agency_id: int | None = None,
+) -> CaseEvent:
+    """Write down a change to a case (state or not) and mark its messages as out of date."""
+    event = CaseEvent(
+        case_id=case.id,
+        at=at,
+        actor_id=actor_id,
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        code=code,
+        agency_id=agency_id,
+    )
+    case.version += 1
+    session.add(case)
+    session.add(event)
+    return event
+
+
+def events_of(session: Session, case_id: int) -> list[CaseEvent]:
+    rows = session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """An event as the case's message may show it: what, who, when — no reason text."""
+
+    kind: str
+    to_state: str | None
+    actor: str | None  # Slack user id
+    at: datetime
+    agency: str | None
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """What a Slack message may say about a case: the receipt number and coarse facts only."""
+
+    case_id: int
+    number: str
+    state: str
+    urgency: str
+    domains: tuple[str, ...]
+    age_band: str
+    routed_agency: str
+    referrer_agency: str
+    consent_to_share: str
+    route_reason: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None  # Slack user id
+    version: int
+    lead_agency: str | None = None
+    state_since: datetime | None = None
+    last_event: EventLine | None = None  # what happened last (never the free-text reason)
+    consent_status: str | None = None  # the current 本人同意 record's status, if any recorded
+
+    @property
+    def referrer_status(self) -> str:
+        return referrer_status(self.state).value
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """The whole memo, for the detail modal of an entitled member (and the audit log)."""
+
+    summary: CaseSummary
+    person_name: str | None
+    person_kana: str | None
+    district: str | None
+    contact: str | None
+    household: str | None
+    narrative: str
+    concerns: tuple[str, ...]
+
+
+def summary(session: Session, case: Case) -> CaseSummary:
+    from models.org.roster import Agency, Member
+
+    referral = referral_of(session, case.id)
+    acknowledger = session.get(Member, case.acknowledged_by_id) if case.acknowledged_by_id else None
+    lead = session.get(Agency, case.lead_agency_id) if case.lead_agency_id else None
+    from models.cases.consent import current_consent  # builds on this module
+
+    consent = current_consent(session, case.id)
+    last = session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc())
+    ).first()
+    last_line = None
+    if last is not None:
+        actor = session.get(Member, last.actor_id) if last.actor_id else None
+        agency = session.get(Agency, last.agency_id) if last.agency_id else None
+        last_line = EventLine(
+            kind=last.kind,
+            to_state=last.to_state,
+            actor=actor.slack_id if actor else None,
+            at=last.at,
+            agency=agency.name if agency else None,
+        )
+    return CaseSummary(
+        case_id=case.id,
+        number=case.number,
+        state=case.state,
+        urgency=case.urgency,
+        domains=tuple(case.domains),
+        age_band=case.age_band,
+        routed_agency=session.get(Agency, case.routed_agency_id).name,
+        referrer_agency=session.get(Agency, case.referrer_agency_id).name,
+        consent_to_share=referral.consent_to_share,
+        route_reason=case.route_reason,
+        created_at=case.created_at,
+        acknowledged_at=case.acknowledged_at,
+        acknowledged_by=acknowledger.slack_id if acknowledger else None,
+        version=case.version,
+        lead_agency=lead.name if lead else None,
+        state_since=case.state_since or case.created_at,
+        last_event=last_line,
+        consent_status=consent.status if consent else None,
+    )
+
+
+def detail(session: Session, case: Case) -> CaseDetail:
+    referral = referral_of(session, case.id)
+    return CaseDetail(
+        summary=summary(session, case),
+        person_name=referral.person_name,
+        person_kana=referral.person_kana,
+        district=referral.district,
+        contact=referral.contact,
+        household=referral.household,
+        narrative=referral.narrative,
+        concerns=tuple(referral.concerns),
+    )

@@ -1,0 +1,135 @@
+"""One lease-claim mechanism for every queue: outbox notices (Link-net posts among them) and
+reminder rows.
+
+A claim writes a fresh *token* (the worker's id and a random generation) into the row's
+`claimed_by` and the real time into `claimed_at`. The token fences the claim: every later change
+— extending it before a Slack call, marking the row done, giving it back — names the token and
+touches the row only while the token is still there. A claim is expired only when the *wall
+clock* says so: a process running with a frozen clock (`send-due --at`) decides what is due by
+its clock, never whether another process's claim has lapsed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, update
+
+from models.base.db import transaction
+
+
+def _seconds(name: str, default: float) -> float:
+    """A length from the environment (tests use seconds); nonsense falls back to the default."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if 0.2 <= value <= 3600 else default
+
+
+# A claim not renewed for this long belongs to a process that died (the heartbeat renews every
+# third of it). 90 s + the 5 s poll keeps the longest delay after a crash under 2 minutes.
+LEASE = timedelta(seconds=_seconds("TSUNAGI_LEASE_SECONDS", 90))
+
+
+def wall_now() -> datetime:
+    """The real time: only this decides whether a claim has expired."""
+    return datetime.now(UTC)
+
+
+def new_token(worker: str) -> str:
+    return f"{worker[:48]}/{uuid.uuid4().hex[:12]}"
+
+
+def expired_before() -> datetime:
+    return wall_now() - LEASE
+
+
+def hold(
+    engine: Engine, table, row_id: int, *, token: str, state: str, extra: dict | None = None
+) -> bool:
+    """Atomically check that `token` still holds the row and extend its lease.
+
+    Called immediately before each Slack call: False means the row passed to someone else
+    (or was cancelled) and must be left alone.
+    """
+    return bool(renew(engine, table, [row_id], token=token, state=state, extra=extra))
+
+
+def renew(
+    engine: Engine,
+    table,
+    ids: Iterable[int],
+    *,
+    token: str,
+    state: str,
+    extra: dict | None = None,
+) -> set[int]:
+    """Extend the lease of every row in `ids` still held by `token`; returns those rows."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    with transaction(engine) as session:
+        rows = session.execute(
+            update(table)
+            .where(table.id.in_(ids), table.claimed_by == token, table.state == state)
+            .values(claimed_at=wall_now(), **(extra or {}))
+            .returning(table.id)
+        )
+        return {row[0] for row in rows}
+
+
+def release(
+    engine: Engine, table, ids: Iterable[int], *, token: str, state: str, values: dict
+) -> int:
+    """Give rows back at once (a normal stop mid-batch), only those this token still holds."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    with transaction(engine) as session:
+        result = session.execute(
+            update(table)
+            .where(table.id.in_(ids), table.claimed_by == token, table.state == state)
+            .values(claimed_by=None, **values)
+        )
+        return result.rowcount or 0
+
+
+class Heartbeat:
+    """Renews a batch's leases while it runs, so a slow batch (a slow Slack, many 429s) is never
+    taken over by another process. Use as a context manager around the batch."""
+
+    def __init__(self, engine: Engine, table, ids: Iterable[int], *, token: str, state: str):
+        self.engine, self.table, self.token, self.state = engine, table, token, state
+        self._ids = set(ids)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tsunagi-lease", daemon=True)
+
+    def done(self, row_id: int) -> None:
+        with self._lock:
+            self._ids.discard(row_id)
+
+    def _run(self) -> None:
+        interval = LEASE.total_seconds() / 3
+        while not self._stop.wait(interval):
+            with self._lock:
+                ids = set(self._ids)
+            try:
+                held = renew(self.engine, self.table, ids, token=self.token, state=self.state)
+            except Exception:  # a database hiccup: the next beat tries again
+                continue
+            with self._lock:
+                self._ids &= held | (self._ids - ids)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -1,0 +1,527 @@
+"""Durable reminders: one row per message the bot must send at a given time.
+
+A reminder says what it is about (its subject: a case, a meeting, a plan task …), for whom
+(a member, an agency/team, or a channel), when it falls due, and which rule renders it. It holds
+ids only — no personal data — so it may be listed, logged and put in idempotency keys.
+
+    pending ──claim──► claimed ──dispatch──► sent       (handed to the outbox, same transaction)
+       ▲                  │  └──────────────► cancelled  (no longer applies, or cancelled)
+       └── lease expired ─┘  └──────────────► failed     (after MAX_ATTEMPTS; admins told)
+
+The dispatcher (reminders/dispatcher.py) claims due rows atomically — `FOR UPDATE SKIP LOCKED` on
+PostgreSQL, a single writer on SQLite — so two processes never take the same row, and a claim
+whose process died is taken back after LEASE (models/queues/lease.py: fenced by a token, expired by
+the real clock only).
+
+Other features use this module's API with their own subject kinds and rules:
+    schedule(…)  — idempotent on `key`;  move(…) / cancel(…) — every reminder of a subject;
+    snooze(…) / mark_done(…) — the buttons on a reminder message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, Engine, Index, update
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.base.db import UTCDateTime, transaction
+from models.base.errors import DomainError
+from models.base.upsert import as_loaded, insert_all_if_absent, inserted_id
+from models.cases.concerns import Urgency
+from models.queues import lease, outbox
+
+MAX_ATTEMPTS = 5  # dispatching a reminder is local work: a few tries, then admins are told
+LEASE = lease.LEASE  # one lease for every queue (models/queues/lease.py), by the real clock
+BATCH = 20  # rows per claim, so several processes share a large backlog
+
+
+class ReminderState(StrEnum):
+    pending = "pending"
+    claimed = "claimed"
+    sent = "sent"  # handed to the outbox (which delivers, retries and never doubles)
+    cancelled = "cancelled"
+    failed = "failed"
+
+
+OPEN_REMINDER_STATES = (ReminderState.pending, ReminderState.claimed)
+
+
+class SubjectKind(StrEnum):
+    """What a reminder is about. Later features add their kinds here."""
+
+    case = "case"
+    meeting = "meeting"
+    plan = "plan"
+    task = "task"  # a PlanTask (役割分担)
+    outreach = "outreach"
+    linknet = "linknet"
+
+
+class RecipientKind(StrEnum):
+    member = "member"  # Member.id: a direct message
+    agency = "agency"  # Agency.id: its channel, else a DM to each active member
+    channel = "channel"  # a Slack channel id
+
+
+@dataclass(frozen=True)
+class Subject:
+    kind: SubjectKind
+    id: int | str
+
+    @property
+    def ref(self) -> str:
+        return str(self.id)
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.id}"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: RecipientKind
+    ref: str
+
+    @classmethod
+    def member(cls, member_id: int) -> Recipient:
+        return cls(RecipientKind.member, str(member_id))
+
+    @classmethod
+    def agency(cls, agency_id: int) -> Recipient:
+        return cls(RecipientKind.agency, str(agency_id))
+
+    @classmethod
+    def channel(cls, channel_id: str) -> Recipient:
+        return cls(RecipientKind.channel, channel_id)
+
+
+class Reminder(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_reminder_due", "state", "next_attempt_at"),
+        Index("ix_reminder_subject", "subject_kind", "subject_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)  # idempotency key of scheduling; ids only
+    subject_kind: str = Field(max_length=20)
+    subject_id: str = Field(max_length=64)
+    rule: str = Field(max_length=40)  # the rule that decides whether it applies and renders it
+    recipient_kind: str = Field(max_length=12)
+    recipient: str = Field(max_length=32)  # Member.id, Agency.id or a channel id (see kind)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # ids
+    urgent: bool = False  # urgent ones go out outside office hours too
+    state: str = Field(default=ReminderState.pending, max_length=12)
+    due_at: datetime = Field(sa_type=UTCDateTime)  # when it falls due
+    deliver_at: datetime = Field(sa_type=UTCDateTime)  # due_at moved into office hours
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)  # when the dispatcher may take it
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    late: bool = False  # sent well after deliver_at (the bot was down): the message says so
+    last_error: str | None = Field(default=None, max_length=200)  # a code, never personal data
+    snoozed_from_id: int | None = Field(default=None, foreign_key="reminder.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_by_id: int | None = Field(default=None, foreign_key="member.id")
+    version: int = 1  # bumped when its message must be refreshed (done, snoozed)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+    @property
+    def subject(self) -> Subject:
+        return Subject(SubjectKind(self.subject_kind), self.subject_id)
+
+
+def _aware(at: datetime, name: str) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{name}: naive datetime; pass an aware datetime")
+    return at
+
+
+# --- scheduling ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One reminder to schedule (schedule_all): the arguments of schedule() as a value."""
+
+    key: str
+    subject: Subject
+    rule: str
+    recipient: Recipient
+    due_at: datetime
+    deliver_at: datetime
+    urgent: bool = False
+    payload: dict | None = None
+    created_by_id: int | None = None
+    snoozed_from_id: int | None = None
+
+
+def _row(planned: Planned, at: datetime) -> dict:
+    _aware(planned.due_at, "due_at")
+    _aware(planned.deliver_at, "deliver_at")
+    return dict(
+        key=planned.key,
+        subject_kind=SubjectKind(planned.subject.kind).value,
+        subject_id=planned.subject.ref,
+        rule=planned.rule,
+        recipient_kind=RecipientKind(planned.recipient.kind).value,
+        recipient=planned.recipient.ref,
+        payload=dict(planned.payload or {}),
+        urgent=planned.urgent,
+        state=ReminderState.pending.value,
+        due_at=planned.due_at,
+        deliver_at=planned.deliver_at,
+        next_attempt_at=planned.deliver_at,
+        attempts=0,
+        late=False,
+        version=1,
+        snoozed_from_id=planned.snoozed_from_id,
+        created_by_id=planned.created_by_id,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def schedule(session: Session, *, at: datetime, **planned) -> Reminder:
+    """Schedule a reminder (the fields of Planned); idempotent on `key` (the existing row is
+    returned unchanged).
+
+    `deliver_at` is `due_at` moved into office hours by the business calendar (the caller
+    computes it: reminders.dispatcher.plan() / schedule_reminder() do). A key is never reused:
+    to schedule again after a change, include a version in the key, or use move().
+    """
+    return schedule_planned(session, Planned(**planned), at=at)
+
+
+def schedule_planned(session: Session, planned: Planned, *, at: datetime) -> Reminder:
+    """schedule() for a Planned value."""
+    values = _row(planned, at)
+    reminder_id = inserted_id(session, Reminder, **values)
+    if reminder_id is None:  # scheduled before: that one stands
+        return session.exec(select(Reminder).where(Reminder.key == values["key"])).one()
+    return as_loaded(session, Reminder, id=reminder_id, **values)
+
+
+def schedule_all(session: Session, planned: Iterable[Planned], *, at: datetime) -> None:
+    """Schedule several reminders in one statement, each idempotent on its key; nothing is
+    read back (a memo's two acknowledgement reminders: the hot path of every referral)."""
+    insert_all_if_absent(session, Reminder, [_row(p, at) for p in planned])
+
+
+def reminders_of(
+    session: Session,
+    subject: Subject,
+    *,
+    rule: str | None = None,
+    states: Iterable[str] | None = None,
+) -> list[Reminder]:
+    query = select(Reminder).where(
+        Reminder.subject_kind == SubjectKind(subject.kind).value,
+        Reminder.subject_id == subject.ref,
+    )
+    if rule is not None:
+        query = query.where(Reminder.rule == rule)
+    if states is not None:
+        query = query.where(Reminder.state.in_([str(s) for s in states]))
+    return list(session.exec(query.order_by(Reminder.due_at, Reminder.id)))
+
+
+def move(
+    session: Session,
+    *,
+    subject: Subject,
+    at: datetime,
+    deliver: Callable[..., datetime],
+    by: timedelta | None = None,
+    to: datetime | None = None,
+    rule: str | None = None,
+) -> list[Reminder]:
+    """Move the pending reminders of a subject (a meeting moved): `by` a shift, or `to` a time.
+
+    `deliver(due, urgent=…)` is the calendar rule (BusinessCalendar.deliver_at). Reminders
+    already sent stay sent; schedule new ones with a new key if they must be sent again.
+    """
+    if (by is None) == (to is None):
+        raise ValueError("move: give exactly one of by= or to=")
+    moved = []
+    for reminder in reminders_of(session, subject, rule=rule, states=[ReminderState.pending]):
+        due = reminder.due_at + by if by is not None else _aware(to, "to")
+        reminder.due_at = due
+        reminder.deliver_at = deliver(due, urgent=reminder.urgent)
+        reminder.next_attempt_at = reminder.deliver_at
+        reminder.updated_at = at
+        session.add(reminder)
+        moved.append(reminder)
+    return moved
+
+
+def cancel(
+    session: Session,
+    *,
+    subject: Subject,
+    at: datetime,
+    reason: str = "cancelled",
+    rule: str | None = None,
+    recipient: str | None = None,
+) -> int:
+    """Cancel every reminder of a subject not yet sent (the meeting was cancelled, …), or only
+    those of one recipient (`recipient`: a Reminder.recipient, e.g. an attendee taken off).
+
+    A row a dispatcher is working on right now is cancelled too; the dispatcher checks its
+    claim under a row lock, so the reminder is either sent before the cancel or not at all.
+    """
+    query = (
+        update(Reminder)
+        .where(
+            Reminder.subject_kind == SubjectKind(subject.kind).value,
+            Reminder.subject_id == subject.ref,
+            Reminder.state.in_([s.value for s in OPEN_REMINDER_STATES]),
+        )
+        .values(state=ReminderState.cancelled, last_error=reason[:200], updated_at=at)
+    )
+    if rule is not None:
+        query = query.where(Reminder.rule == rule)
+    if recipient is not None:
+        query = query.where(Reminder.recipient == recipient)
+    return session.execute(query).rowcount or 0
+
+
+def reminder_by_id(session: Session, reminder_id: int) -> Reminder:
+    reminder = session.get(Reminder, reminder_id)
+    if reminder is None:
+        raise DomainError("reminder.not_found")
+    return reminder
+
+
+def follow_up_of(session: Session, reminder_id: int) -> Reminder | None:
+    """The snoozed copy of a reminder, if someone pressed 明日また / 1週間後 on it."""
+    return session.exec(
+        select(Reminder).where(Reminder.snoozed_from_id == reminder_id).order_by(Reminder.id)
+    ).first()
+
+
+def snooze(
+    session: Session,
+    *,
+    reminder: Reminder,
+    due_at: datetime,
+    deliver_at: datetime,
+    by_member_id: int,
+    at: datetime,
+) -> Reminder:
+    """Remind again later (明日また / 1週間後); one follow-up per message, moved on a re-press."""
+    if reminder.state != ReminderState.sent:
+        raise DomainError("reminder.not_sent_yet")
+    if reminder.done_at is not None:
+        raise DomainError("reminder.already_done")
+    existing = follow_up_of(session, reminder.id)
+    reminder.version += 1  # its message shows the new time
+    reminder.updated_at = at
+    session.add(reminder)
+    if existing is not None:
+        if existing.state != ReminderState.pending:
+            raise DomainError("reminder.already_followed_up")
+        existing.due_at = due_at
+        existing.deliver_at = deliver_at
+        existing.next_attempt_at = deliver_at
+        existing.created_by_id = by_member_id
+        existing.updated_at = at
+        session.add(existing)
+        return existing
+    return schedule(
+        session,
+        key=f"snooze:{reminder.id}",
+        subject=reminder.subject,
+        rule=reminder.rule,
+        recipient=Recipient(RecipientKind(reminder.recipient_kind), reminder.recipient),
+        due_at=due_at,
+        deliver_at=deliver_at,
+        at=at,
+        urgent=reminder.urgent,
+        payload=reminder.payload,
+        created_by_id=by_member_id,
+        snoozed_from_id=reminder.id,
+    )
+
+
+def mark_done(session: Session, *, reminder: Reminder, by_member_id: int, at: datetime) -> int:
+    """対応しました: record who handled it, and cancel what is still pending of the same rule."""
+    if reminder.done_at is not None:
+        raise DomainError("reminder.already_done")
+    if reminder.state != ReminderState.sent:
+        raise DomainError("reminder.not_sent_yet")
+    reminder.done_at = at
+    reminder.done_by_id = by_member_id
+    reminder.version += 1
+    reminder.updated_at = at
+    session.add(reminder)
+    return cancel(session, subject=reminder.subject, rule=reminder.rule, at=at, reason="done")
+
+
+def refresh_messages(session: Session, *, reminder: Reminder, at: datetime) -> int:
+    """Queue a chat.update of every message of this reminder, so they show its current state."""
+    posted = session.exec(
+        select(outbox.Notice).where(
+            outbox.Notice.kind == "reminder",
+            outbox.Notice.key.startswith(f"reminder:{reminder.id}:"),
+        )
+    )
+    queued = 0
+    for notice in posted:
+        queued += outbox.enqueue(
+            session,
+            key=f"reminder:{reminder.id}:refresh:{notice.id}:v{reminder.version}",
+            kind="reminder_refresh",
+            target=notice.target,
+            payload={"reminder_id": reminder.id, "notice_id": notice.id},
+            at=at,
+        )
+    return queued
+
+
+def listing(session: Session, *, include_closed: bool = False) -> list[Reminder]:
+    query = select(Reminder)
+    if not include_closed:
+        query = query.where(Reminder.state.in_([s.value for s in OPEN_REMINDER_STATES]))
+    return list(session.exec(query.order_by(Reminder.next_attempt_at, Reminder.id)))
+
+
+# --- claiming (the dispatcher) ----------------------------------------------------------------
+
+
+def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = BATCH) -> list[Reminder]:
+    """Atomically claim due reminders for this worker; two workers never get the same row."""
+    with transaction(engine) as session:
+        # A claim whose worker died goes back to pending; the outbox key keeps it single.
+        session.execute(
+            update(Reminder)
+            .where(
+                Reminder.state == ReminderState.claimed,
+                Reminder.claimed_at < lease.expired_before(),  # the real clock, never `now`
+            )
+            .values(state=ReminderState.pending, claimed_by=None, last_error="lease_expired")
+        )
+        due = (
+            select(Reminder.id)
+            .where(Reminder.state == ReminderState.pending, Reminder.next_attempt_at <= now)
+            .order_by(Reminder.next_attempt_at, Reminder.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers instead
+        )
+        claimed = session.execute(
+            update(Reminder)
+            .where(Reminder.id.in_(due.scalar_subquery()))
+            .values(
+                state=ReminderState.claimed,
+                claimed_by=worker,
+                claimed_at=lease.wall_now(),
+                attempts=Reminder.attempts + 1,
+            )
+            .returning(Reminder.id)
+        )
+        ids = [row[0] for row in claimed]
+        if not ids:
+            return []
+        return list(
+            session.exec(select(Reminder).where(Reminder.id.in_(ids)).order_by(Reminder.id))
+        )
+
+
+RESTORED = "restored"  # last_error of an open row brought back by a restore
+
+
+def mark_restored(engine: Engine) -> int:
+    """After a restore: open reminders may have been sent after the backup; their notices are
+    queued with `verify` (reminders/dispatcher.py), so Slack is checked before posting."""
+    with transaction(engine) as session:
+        result = session.execute(
+            update(Reminder)
+            .where(Reminder.state.in_([s.value for s in OPEN_REMINDER_STATES]))
+            .values(state=ReminderState.pending.value, claimed_by=None, last_error=RESTORED)
+        )
+        return result.rowcount or 0
+
+
+def held(session: Session, reminder_id: int, worker: str) -> Reminder | None:
+    """The reminder, locked, if this worker still holds its claim (else None: leave it alone)."""
+    reminder = session.exec(
+        select(Reminder).where(Reminder.id == reminder_id).with_for_update()
+    ).first()
+    if reminder is None or reminder.state != ReminderState.claimed:
+        return None
+    if reminder.claimed_by != worker:
+        return None
+    return reminder
+
+
+# --- configuration: the acknowledgement deadlines (org file [reminders]) -----------------------
+
+ACK_KEYS = {
+    "ack_urgent": Urgency.urgent,
+    "ack_three_days": Urgency.three_days,
+    "ack_normal": Urgency.normal,
+}
+DEFAULT_ACK_DEADLINES: dict[Urgency, tuple[str, int]] = {
+    Urgency.urgent: ("hours", 1),  # 緊急: within 1 office hour
+    Urgency.three_days: ("days", 1),  # 3日以内: within 1 business day
+    Urgency.normal: ("days", 2),  # 通常: within 2 business days
+}
+SETTING_KEYS = (*ACK_KEYS, "escalate", "repeat_escalation")
+_SPAN = re.compile(r"^\s*(\d{1,3})\s*([hd])\s*$")
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    ack: dict  # Urgency -> ("hours" | "days", amount)
+    escalate: bool = True  # remind the coordinator when still waiting after the next deadline
+    repeat_escalation: bool = True  # …and again every deadline until someone takes it
+
+
+def settings_problems(section: object) -> list[tuple[str, str]]:
+    """(key, problem code) for each bad value of the org file's [reminders] section."""
+    if section is None:
+        return []
+    if not isinstance(section, dict):
+        return [("", "orgfile.reminders_not_table")]
+    problems = []
+    for key, value in section.items():
+        if key in ACK_KEYS:
+            match = _SPAN.match(value) if isinstance(value, str) else None
+            if match is None or int(match.group(1)) == 0:
+                problems.append((key, "orgfile.reminders_span_invalid"))
+        elif key in ("escalate", "repeat_escalation"):
+            if not isinstance(value, bool):
+                problems.append((key, "orgfile.reminders_bool_invalid"))
+        else:
+            problems.append((key, "orgfile.reminders_key_unknown"))
+    return problems
+
+
+def parse_settings(section: object) -> ReminderSettings:
+    """The [reminders] section as settings (defaults for what is missing).
+
+    ack_urgent = "1h"      # 緊急: office hours ("h") or business days ("d")
+    ack_three_days = "1d"
+    ack_normal = "2d"
+    escalate = true
+    repeat_escalation = true
+    """
+    section = section if isinstance(section, dict) else {}
+    if problems := settings_problems(section):
+        raise ValueError(f"[reminders] {problems[0][0]}: {problems[0][1]}")
+    ack = dict(DEFAULT_ACK_DEADLINES)
+    for key, urgency in ACK_KEYS.items():
+        if key in section:
+            amount, unit = _SPAN.match(section[key]).groups()
+            ack[urgency] = ("hours" if unit == "h" else "days", int(amount))
+    return ReminderSettings(
+        ack=ack,
+        escalate=section.get("escalate", True),
+        repeat_escalation=section.get("repeat_escalation", True),
+    )

@@ -1,0 +1,163 @@
+"""App Home: the desk per role, paged within Slack's 100 blocks, refreshed after actions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from models.cases.lifecycle import CaseState
+from tests.conftest import START
+from tests.intake.test_intake_e2e import PERSONAL
+from tests.support.desk import (
+    add_deactivated,
+    bring_to,
+    card_of,
+    click_in_view,
+    home_hash,
+    new_case,
+    opened_after,
+    view_text,
+    wait_home_change,
+)
+
+
+def open_home(bot, user: str, event_id: str = "Ev0001") -> dict:
+    previous = home_hash(bot, user)
+    event = {"type": "app_home_opened", "user": user, "tab": "home", "channel": f"D{user}"}
+    assert bot.signed.event(event, event_id=f"{event_id}{user}").status == 200
+    return wait_home_change(bot, user, previous)
+
+
+def numbers(view: dict) -> list[str]:
+    """Receipt numbers shown, below the greeting (whose help names an example number)."""
+    import re
+
+    shown = view.get("blocks", [])[2:] if "blocks" in view else view
+    return re.findall(r"R8-\d{4}", json.dumps(shown, ensure_ascii=False))
+
+
+@pytest.fixture
+def desk(bot, clock):
+    """Memos of every kind: two waiting at houkatsu (one urgent), one at kodomo, one taken."""
+    engine = bot.rt.engine
+    normal = new_case(engine, START)  # R8-0001
+    clock.advance(minutes=5)
+    urgent = new_case(engine, clock(), urgency="urgent")  # R8-0002
+    kodomo = new_case(engine, clock(), concerns=["kosodate"], referrer="U0SUPPORT1")  # R8-0003
+    taken = new_case(engine, clock())  # R8-0004
+    bring_to(engine, taken, CaseState.window, clock())
+    return {"normal": normal, "urgent": urgent, "kodomo": kodomo, "taken": taken}
+
+
+def test_strangers_and_former_members_get_a_short_note(bot):
+    add_deactivated(bot.rt.engine)
+    bot.slack.add_user("U0GONE")
+    for user in ("U0STRANGER", "U0GONE"):
+        view = open_home(bot, user)
+        assert "登録が必要" in view_text(view)
+        assert numbers(view) == []
+
+
+def test_coordinator_sees_waiting_memos_urgent_first_with_deadlines(bot, desk, clock):
+    view = open_home(bot, "U0COORD")
+    text = view_text(view)
+    assert "受付を待っているつなぎメモ（3件）" in text
+    waiting = text[text.index("受付を待っている") : text.index("期限を過ぎているもの")]
+    assert numbers({"t": waiting}) == ["R8-0002", "R8-0001", "R8-0003"]
+    assert "受付期限" in waiting
+    assert "状態ごとのケース数" in text and "次の会議" in text
+    assert "予定されている会議はありません" in text
+    assert "期限を過ぎているものはありません" in text
+    assert len(view["blocks"]) <= 100
+
+
+def test_overdue_memos_are_flagged_after_their_business_deadline(bot, desk, clock):
+    clock.advance(hours=2)  # the urgent one (1 office hour) is late now; the others are not
+    view = open_home(bot, "U0COORD")
+    text = view_text(view)
+    overdue = text[text.index("期限を過ぎているもの") :]
+    assert "期限を過ぎているもの（1件）" in text
+    assert "R8-0002" in overdue.split("状態ごとのケース数")[0]
+    assert "⚠️" in text
+
+
+def test_a_window_sees_its_agencys_memos_and_cases_only(bot, desk):
+    text = view_text(open_home(bot, "U0WIN1"))
+    assert "R8-0001" in text and "R8-0002" in text and "R8-0004" in text
+    assert "R8-0003" not in text  # routed to こども家庭センター
+    assert "状態ごとのケース数" not in text  # the coordinator's overview
+
+
+def test_a_partner_sees_its_memos_with_status_words_only(bot, desk):
+    view = open_home(bot, "U0PARTNER1")
+    text = view_text(view)
+    assert "あなたの機関が送ったつなぎメモ（3件）" in text
+    assert "受付待ち" in text and "受付済み" in text
+    assert "R8-0003" not in text  # sent by another agency
+    assert "case_detail" not in text  # nothing to open
+    for word in ("緊急", "高齢", "75歳", "高齢者相談支援センター", *PERSONAL):
+        assert word not in text
+
+
+def test_support_department_and_admin_see_no_case(bot, desk):
+    support = open_home(bot, "U0SUPPORT1")
+    assert "いまお願いしている役割はありません" in view_text(support)
+    assert numbers(support) == ["R8-0003"]  # only as the sender (it has the partner role too)
+    department = open_home(bot, "U0DEPT1")
+    assert "<#C0LINKNET>" in view_text(department) and numbers(department) == []
+    admin = open_home(bot, "U0ADMIN1")
+    assert "管理者用チャンネル" in view_text(admin) and numbers(admin) == []
+
+
+def test_long_lists_are_paged_within_100_blocks(bot, clock):
+    engine = bot.rt.engine
+    for i in range(30):
+        case_id = new_case(engine, clock())
+        if i % 2:
+            bring_to(engine, case_id, CaseState.window, clock())
+    view = open_home(bot, "U0COORD")
+    assert len(view["blocks"]) <= 100
+    text = view_text(view)
+    assert "1 / 2 ページ（全15件）" in text
+    first_page = numbers(view)
+    click_in_view(bot, "U0COORD", view, "home_page_next", value="waiting:1")
+    bot.slack.wait_for(
+        lambda: "2 / 2 ページ（全15件）" in view_text(bot.slack.home_views("U0COORD"))
+    )
+    second = bot.slack.home_views("U0COORD")
+    waiting_before = set(first_page[:8])
+    assert waiting_before.isdisjoint(numbers(second)[:7])
+    assert "home_page_prev" in view_text(second)
+    # the partner who sent all 30 pages through them as well
+    partner = open_home(bot, "U0PARTNER1")
+    assert len(partner["blocks"]) <= 100 and "（全30件）" in view_text(partner)
+
+
+def test_the_home_is_refreshed_after_the_users_action(bot, desk):
+    open_home(bot, "U0WIN1")
+    bot.deliver()
+    previous = home_hash(bot, "U0WIN1")
+    card = card_of(bot, "C0HOUKATSU", "R8-0002")
+    bot.signed.click("U0WIN1", card, "case_acknowledge", trigger_id="t1")
+    text = view_text(wait_home_change(bot, "U0WIN1", previous))
+    assert "受付を待っているつなぎメモ（1件）" in text
+    assert "扱っているケース（2件）" in text
+
+
+def test_open_on_the_home_shows_the_detail_and_is_audited(bot, desk):
+    from tests.support.desk import audits
+
+    view = open_home(bot, "U0COORD")
+    before = len(bot.slack.views_opened())
+    click_in_view(bot, "U0COORD", view, "case_detail", value=str(desk["urgent"]))
+    detail = opened_after(bot, before)
+    assert "辰野 試験子" in view_text(detail)
+    assert [a.action for a in audits(bot.rt.engine)][-1] == "view_case_detail"
+
+
+def test_no_personal_data_on_any_home(bot, desk):
+    for user in ("U0COORD", "U0WIN1", "U0PARTNER1", "U0SUPPORT1", "U0DEPT1", "U0ADMIN1"):
+        text = json.dumps(open_home(bot, user), ensure_ascii=False)
+        for value in PERSONAL:
+            assert value not in text

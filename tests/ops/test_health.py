@@ -1,0 +1,206 @@
+"""Monitoring: `GET /healthz` in HTTP mode, and `tsunagi check` against the Slack stand-in."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+
+from bot import health
+from bot.cli.main import main
+from bot.server import make_server
+from bot.settings import Settings
+from models.base import crypto
+from models.base.db import make_engine, transaction
+from models.org.orgfile import load, parse
+from tests.conftest import ORG_FILE, START
+from tests.support.ops import make_case
+
+# Who of the test organisation works where (tests/data/org.toml), to fill the channels.
+STAFF = {
+    "C0COORD": ["U0COORD"],
+    "C0HOUKATSU": ["U0WIN1"],
+    "C0KODOMO": ["U0KODOMO1"],
+    "C0FUKUSHI": ["U0FUKUSHI1"],
+    "C0LINKNET": [],
+    "C0ADMIN": ["U0ADMIN1"],
+}
+
+
+def serve(app, check):
+    server = make_server(app, host="127.0.0.1", port=0, threads=2, health=check)
+    threading.Thread(target=server.run, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.effective_port}/healthz"
+
+
+def test_healthz_answers_200_when_the_database_answers(bot):
+    server, url = serve(bot.rt.app, health.probe(bot.rt.engine, scheduler=bot.rt.scheduler))
+    try:
+        answer = requests.get(url, timeout=10)
+        assert answer.status_code == 200
+        assert answer.json() == {"status": "ok", "database": "ok", "scheduler": "stopped"}
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert requests.head(url, timeout=10).status_code == 200
+    finally:
+        server.close()
+
+
+def test_healthz_answers_503_when_the_database_does_not(bot, tmp_path):
+    gone = make_engine(f"sqlite:///{tmp_path}/no/such/folder/tsunagi.db")
+    server, url = serve(bot.rt.app, health.probe(gone))
+    try:
+        answer = requests.get(url, timeout=10)
+        assert answer.status_code == 503
+        assert answer.json() == {"status": "unavailable", "database": "unreachable"}
+    finally:
+        server.close()
+        gone.dispose()
+
+
+def test_healthz_without_a_check_still_says_the_process_is_up(bot):
+    server, url = serve(bot.rt.app, None)
+    try:
+        assert requests.get(url, timeout=10).json() == {"status": "ok"}
+    finally:
+        server.close()
+
+
+# --------------------------------------------------------------------------- tsunagi check
+
+
+@pytest.fixture
+def ready(org, slack, encryption_key):
+    """A database the bot has started on once, and a workspace where all is in order."""
+    with transaction(org) as session:
+        crypto.check_key(session)
+    for channel, members in STAFF.items():
+        slack.add_channel(channel, members=members)
+    return org
+
+
+def check(monkeypatch, capsys, db_url, slack, key, *extra, token=None) -> tuple[int, str]:
+    monkeypatch.setenv("TSUNAGI_DATABASE_URL", db_url)
+    monkeypatch.setenv("TSUNAGI_ENCRYPTION_KEY", key)
+    monkeypatch.delenv("TSUNAGI_OLD_ENCRYPTION_KEYS", raising=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", token or slack.token)
+    monkeypatch.setenv("SLACK_API_URL", slack.base_url)
+    code = main(["check", *extra])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_all_in_order(ready, db_url, slack, encryption_key, monkeypatch, capsys):
+    code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
+    assert code == 0, out
+    assert "結果：問題はありません" in out
+    for expected in ("データベース", "スキーマ：最新です", "暗号鍵：保存された個人情報を開けます"):
+        assert expected in out
+    assert "Slack：トークンは有効です" in out
+    for channel in STAFF:
+        assert f"[OK] チャンネル {channel}" in out
+    assert "[NG]" not in out
+    code, out = check(monkeypatch, capsys, db_url, slack, encryption_key, "--quiet")
+    assert code == 0 and "[OK]" not in out
+
+
+def test_a_channel_the_bot_is_not_in(ready, db_url, slack, encryption_key, monkeypatch, capsys):
+    slack.add_channel("C0KODOMO", member=False)
+    code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
+    assert code == 1
+    line = next(line for line in out.splitlines() if "C0KODOMO" in line)
+    assert line.startswith("[NG]") and "こども家庭センター" in line and "/invite @tsunagi" in line
+    assert "問題が 1 件" in out
+
+
+def test_a_private_channel_the_bot_cannot_see(
+    ready, db_url, slack, encryption_key, monkeypatch, capsys
+):
+    slack.add_channel("C0COORD", member=False, is_private=True)
+    code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
+    assert code == 1
+    assert "[NG] チャンネル C0COORD（重層推進室）：見つかりません" in out
+
+
+def test_an_archived_channel(ready, db_url, slack, encryption_key, monkeypatch, capsys):
+    slack.add_channel("C0FUKUSHI", is_archived=True)
+    code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
+    assert code == 1 and "C0FUKUSHI（社会福祉係）：アーカイブ" in out
+
+
+def test_a_channel_id_that_does_not_exist(
+    ready, db_url, slack, encryption_key, monkeypatch, capsys
+):
+    text = ORG_FILE.read_text(encoding="utf-8").replace('"C0HOUKATSU"', '"C0NOWHERE"')
+    with transaction(ready) as session:
+        load(session, parse(text))
+    code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
+    assert code == 1 and "[NG] チャンネル C0NOWHERE（高齢者相談支援センター）" in out
+
+
+def test_staff_missing_from_their_channel_is_a_note(
+    ready, db_url, slack, encryption_key, monkeypatch, capsys
+):
+    slack.add_channel("C0HOUKATSU", members=[])
+    code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
+    assert code == 0
+    assert "[注意] チャンネル C0HOUKATSU（高齢者相談支援センター）" in out and "U0WIN1" in out
+
+
+def test_an_invalid_token(ready, db_url, slack, encryption_key, monkeypatch, capsys):
+    code, out = check(monkeypatch, capsys, db_url, slack, encryption_key, token="xoxb-wrong")
+    assert code == 1 and "invalid_auth" in out and "SLACK_BOT_TOKEN" in out
+
+
+def test_a_wrong_key(ready, db_url, slack, monkeypatch, capsys):
+    code, out = check(monkeypatch, capsys, db_url, slack, Fernet.generate_key().decode())
+    assert code == 1 and "[NG] 暗号鍵" in out
+
+
+def test_old_keys_left_configured_are_pointed_out(
+    ready, db_url, slack, encryption_key, monkeypatch, capsys
+):
+    monkeypatch.setenv("TSUNAGI_OLD_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("TSUNAGI_DATABASE_URL", db_url)
+    monkeypatch.setenv("TSUNAGI_ENCRYPTION_KEY", encryption_key)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    monkeypatch.setenv("SLACK_API_URL", slack.base_url)
+    assert main(["check"]) == 0
+    assert "古い鍵はもう使われていません" in capsys.readouterr().out
+
+
+def test_an_old_schema(slack, encryption_key, monkeypatch, capsys, tmp_path):
+    url = f"sqlite:///{tmp_path}/empty.db"
+    code, out = check(monkeypatch, capsys, url, slack, encryption_key)
+    assert code == 1 and "tsunagi db upgrade" in out
+
+
+def test_an_unreachable_database(slack, encryption_key, monkeypatch, capsys, tmp_path):
+    url = f"sqlite:///{tmp_path}/no/such/folder/x.db"
+    code, out = check(monkeypatch, capsys, url, slack, encryption_key)
+    assert code == 1 and "[NG] データベース（sqlite）：接続できません" in out
+    assert "Slack：トークンは有効です" in out  # the rest is still checked
+
+
+def test_missing_or_malformed_settings_are_exit_code_2(
+    ready, db_url, slack, encryption_key, monkeypatch, capsys
+):
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("TSUNAGI_DATABASE_URL", db_url)
+    monkeypatch.setenv("TSUNAGI_ENCRYPTION_KEY", encryption_key)
+    assert main(["check"]) == 2
+    assert "SLACK_BOT_TOKEN が設定されていません" in capsys.readouterr().out
+    code, out = check(monkeypatch, capsys, db_url, slack, "not-a-key")
+    assert code == 2 and "Fernet" in out
+
+
+def test_notices_that_do_not_go_out_are_a_problem(ready, db_url, encryption_key):
+    make_case(ready, at=START)  # queues its notices
+    settings = Settings(database_url=db_url, encryption_keys=[encryption_key])
+    fresh = health.run_checks(settings, now=START + timedelta(minutes=1))
+    assert "outbox_ok" in [f.code for f in fresh.findings]
+    late = health.run_checks(settings, now=START + timedelta(hours=1))
+    (stuck,) = [f for f in late.findings if f.code == "outbox_stuck"]
+    assert stuck.level is health.Level.problem and stuck.params["count"] >= 1
