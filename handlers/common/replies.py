@@ -32,7 +32,8 @@ from models.base.db import transaction
 from models.base.errors import Busy, DomainError
 from models.cases.access import Decision, decide
 from models.ops import audit
-from models.org.roster import Member, member_by_slack_id
+from models.org.roster import member_by_slack_id
+from models.org.tables import Member
 
 log = logging.getLogger("tsunagi.handlers")
 

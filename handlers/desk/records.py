@@ -36,7 +36,8 @@ from models.cases.access import Action, decide
 from models.cases.casework import consent_lines
 from models.cases.lifecycle import CaseState
 from models.cases.records import Case, case_by_id, summary
-from models.org.roster import Member, member_by_slack_id
+from models.org.roster import member_by_slack_id
+from models.org.tables import Member
 
 
 def register(app: App) -> None:

@@ -42,7 +42,7 @@ from models.cases.casework import ConsentLine
 from models.cases.concerns import AGE_BANDS, CONCERN_GROUPS, CONCERNS
 from models.cases.consent import NOTE_LIMIT, ConsentInput, ConsentMethod, ConsentStatus
 from models.cases.records import CaseSummary
-from models.org.roster import Agency
+from models.org.tables import Agency
 
 HISTORY_SHOWN = 5
 

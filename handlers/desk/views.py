@@ -26,7 +26,7 @@ from models.cases.casework import REASON_LIMIT
 from models.cases.lifecycle import CaseState, CloseReason, Step, resume_target
 from models.cases.records import CaseSummary, case_by_id, summary
 from models.desk.desk import CaseLine, Desk, Waiting
-from models.org.roster import Agency
+from models.org.tables import Agency
 from models.queues.outbox import Notice
 
 MINE_LINES = 15  # /tsunagi mine lists at most this many per part; the Home tab has the rest

@@ -18,7 +18,8 @@ from models.base.errors import Busy, DomainError
 from models.cases import memo as intake
 from models.cases.access import Action, decide
 from models.cases.memo import MemoInput
-from models.org.roster import Agency, districts, member_by_slack_id, windows
+from models.org.roster import districts, member_by_slack_id, windows
+from models.org.tables import Agency
 from reminders.memo import ack_rules, schedule_ack_reminders
 
 

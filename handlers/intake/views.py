@@ -22,7 +22,7 @@ from handlers.common.texts import label, t
 from models.cases.concerns import AGE_BANDS, CONCERN_GROUPS, CONCERNS, ConsentToShare, Urgency
 from models.cases.memo import LIMITS, MemoInput
 from models.cases.routing import UNKNOWN_DESTINATION
-from models.org.roster import Agency
+from models.org.tables import Agency
 
 
 def _text_input(

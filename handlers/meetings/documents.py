@@ -141,7 +141,7 @@ def agenda_text(session: Session, meeting) -> str:
 
 def _outcome_values(session: Session, outcome, *, erased: bool = False) -> dict:
     from models.cases.records import Case
-    from models.org.roster import Agency
+    from models.org.tables import Agency
     from models.plans.plans import Plan, Resource, tasks_of_outcome
 
     case = session.get(Case, outcome.case_id)
@@ -215,7 +215,7 @@ def minutes_now(session: Session, meeting, stored) -> str:
     (models.retention) are rendered again from the outcomes as they are now — the erased case's
     marked as erased — by their recorder, and stored again so they are rendered once."""
     from models.meetings.meetings import blank, store_rendered_again
-    from models.org.roster import Member
+    from models.org.tables import Member
 
     if not blank(stored):
         return stored.text

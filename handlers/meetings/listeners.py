@@ -55,7 +55,8 @@ from models.cases.lifecycle import CaseState
 from models.cases.records import Case, case_by_id, detail
 from models.meetings import meetings as domain
 from models.meetings.meetings import Meeting, MeetingKind, MeetingState
-from models.org.roster import Agency, member_by_slack_id
+from models.org.roster import member_by_slack_id
+from models.org.tables import Agency
 from reminders import meetings as meeting_reminders
 from reminders.deadlines import calendar_for
 

@@ -49,7 +49,7 @@ from models.meetings.meetings import (
     attendees,
     minutes_of,
 )
-from models.org.roster import Agency
+from models.org.tables import Agency
 from models.queues.outbox import Notice
 from models.queues.reminders import Reminder
 from reminders.meetings import MEETING_EVE, MEETING_SOON, meeting_of

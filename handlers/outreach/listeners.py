@@ -40,7 +40,8 @@ from models.cases.access import OutreachAction, decide_outreach
 from models.cases.consent import has_consent
 from models.cases.records import Case
 from models.meetings.meetings import MeetingKind, add_case_to_agenda, meeting_by_id, next_meeting_of
-from models.org.roster import Agency, Member, Role, districts, member_by_slack_id
+from models.org.roster import districts, member_by_slack_id
+from models.org.tables import Agency, Member, Role
 from models.outreach import outreach as domain
 from reminders.deadlines import calendar_for
 from reminders.outreach import schedule_for

@@ -40,7 +40,7 @@ from handlers.reminders.views import ReminderContent, reminder_view
 from models.cases.concerns import AGE_BANDS
 from models.cases.records import Case
 from models.meetings.meetings import MeetingKind, next_meeting_of, on_agenda
-from models.org.roster import Agency
+from models.org.tables import Agency
 from models.outreach.outreach import (
     CADENCES,
     NOTE_LIMIT,

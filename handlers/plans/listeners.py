@@ -45,7 +45,8 @@ from models.cases.access import Action, decide
 from models.cases.consent import COVERABLE_KINDS
 from models.cases.records import Case, case_by_id
 from models.meetings import meetings
-from models.org.roster import Agency, windows
+from models.org.roster import windows
+from models.org.tables import Agency
 from models.plans import plans, resources
 from reminders import plans as plan_reminders
 
@@ -219,7 +220,7 @@ def open_task(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
         agency = session.get(Agency, task.agency_id)
         done_by = None
         if task.done_by_id:
-            from models.org.roster import Member
+            from models.org.tables import Member
 
             who = session.get(Member, task.done_by_id)
             done_by = who.slack_id if who else None

@@ -35,7 +35,7 @@ from handlers.notices.views import Obsolete, Rendered, renders
 from handlers.reminders.views import ReminderContent, reminder_view
 from models.cases.lifecycle import CloseReason
 from models.cases.records import Case
-from models.org.roster import Agency, Member
+from models.org.tables import Agency, Member
 from models.plans.plans import (
     DIRECTION_LIMIT,
     NEXT_STEPS,

@@ -22,7 +22,7 @@ from handlers.common.texts import has, label, t
 from handlers.desk.case_views import domains_text, when
 from handlers.notices.views import NotReady, Obsolete, Rendered, renders
 from models.cases.records import summary
-from models.org.roster import Member
+from models.org.tables import Member
 from models.plans.plans import TaskState
 from models.queues.outbox import Notice, NoticeState
 from models.queues.reminders import Reminder, ReminderState, follow_up_of

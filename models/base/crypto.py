@@ -94,7 +94,7 @@ def check_key(session) -> None:
     old key too early stops the bot rather than leaving values nobody can open.
     """
     from models.base.upsert import insert_if_absent
-    from models.org.roster import OrgSetting
+    from models.org.tables import OrgSetting
 
     # Two processes starting on a new database both plant it: the second insert is skipped.
     if insert_if_absent(session, OrgSetting, key=CANARY_SETTING, value=encrypt(CANARY)):
@@ -106,7 +106,7 @@ def check_key(session) -> None:
 
 def key_opens(session) -> bool | None:
     """Read-only check_key: True if the keys open the proof, None if none is planted yet."""
-    from models.org.roster import OrgSetting
+    from models.org.tables import OrgSetting
 
     row = session.get(OrgSetting, CANARY_SETTING)
     if row is None:
@@ -209,7 +209,7 @@ def rotate_all(
     it read), so run the bot with the new key first (README → 運用 → 暗号鍵).
     """
     from models.base.db import transaction
-    from models.org.roster import OrgSetting
+    from models.org.tables import OrgSetting
 
     result = Rotation()
     for tbl, cols in encrypted_columns().items():

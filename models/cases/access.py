@@ -68,7 +68,7 @@ from sqlmodel import Session
 
 from models.cases.lifecycle import CaseState, Step, steps_from
 from models.cases.records import Case
-from models.org.roster import Member, Role
+from models.org.tables import Member, Role
 
 
 class Action(StrEnum):

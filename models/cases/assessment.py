@@ -21,7 +21,7 @@ from models.base.errors import DomainError
 from models.cases.concerns import AGE_BANDS, CONCERN_BY_KEY
 from models.cases.lifecycle import CaseState
 from models.cases.records import Case, record_event
-from models.org.roster import Member
+from models.org.tables import Member
 
 MAX_MEMBERS = 6  # rows in the modal; a larger household is described in the main issue
 RELATIONSHIP_LIMIT = 20

@@ -28,7 +28,8 @@ from models.cases.lifecycle import (
 )
 from models.cases.memo import card_targets, refresh_case_messages
 from models.cases.records import Case, events_of, move, record_event
-from models.org.roster import Agency, AgencyKind, Member, coordinator_agency
+from models.org.roster import coordinator_agency
+from models.org.tables import Agency, AgencyKind, Member
 from models.queues import outbox
 
 REASON_LIMIT = 500

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from models.org.roster import Domain
+from models.org.tables import Domain
 
 
 @dataclass(frozen=True)

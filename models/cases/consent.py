@@ -31,7 +31,7 @@ from models.base.errors import DomainError
 from models.cases.lifecycle import CONSENT_STATES, STEP_FROM, CaseState, Step
 from models.cases.memo import refresh_case_messages
 from models.cases.records import Case, move, record_event
-from models.org.roster import Agency, AgencyKind, Member
+from models.org.tables import Agency, AgencyKind, Member
 
 NOTE_LIMIT = 500
 # Agencies a consent can cover: those that work on cases (not the town-hall departments).

@@ -19,17 +19,9 @@ from models.cases.lifecycle import CaseState
 from models.cases.records import Case, CaseEvent, Referral, case_by_id, move
 from models.cases.routing import UNKNOWN_DESTINATION, route
 from models.ops import audit
-from models.org.roster import (
-    Agency,
-    Domain,
-    Member,
-    Role,
-    active_members_of,
-    channel_for,
-    coordinator_agency,
-    windows,
-)
+from models.org.roster import active_members_of, channel_for, coordinator_agency, windows
 from models.org.roster import districts as town_districts
+from models.org.tables import Agency, Domain, Member, Role
 from models.queues import outbox, reminders
 
 INVALID = "memo.invalid"  # DomainError code; params["fields"]: field -> message code

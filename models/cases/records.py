@@ -242,7 +242,7 @@ class CaseDetail:
 
 
 def summary(session: Session, case: Case) -> CaseSummary:
-    from models.org.roster import Agency, Member
+    from models.org.tables import Agency, Member
 
     referral = referral_of(session, case.id)
     acknowledger = session.get(Member, case.acknowledged_by_id) if case.acknowledged_by_id else None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from models.cases.concerns import domains_of, has_complex
-from models.org.roster import Domain
+from models.org.tables import Domain
 
 UNKNOWN_DESTINATION = "unknown"  # the referrer chose わからない
 

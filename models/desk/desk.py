@@ -30,7 +30,8 @@ from models.cases.concerns import Urgency
 from models.cases.lifecycle import STATE_ORDER, CaseState, referrer_status
 from models.cases.records import Case
 from models.linknet.acks import CaseAckDeadline
-from models.org.roster import Agency, Member, Role, channel_for
+from models.org.roster import channel_for
+from models.org.tables import Agency, Member, Role
 
 PAGE_SIZE = 8
 URGENCY_RANK = {Urgency.urgent: 0, Urgency.three_days: 1, Urgency.normal: 2}

@@ -39,7 +39,7 @@ from models.linknet.acks import CaseAckDeadline
 from models.linknet.disclosure import Relation, Shape
 from models.linknet.periods import Month
 from models.linknet.sql import in_month, month_table, value_table
-from models.org.roster import Agency, AgencyKind, Domain
+from models.org.tables import Agency, AgencyKind, Domain
 
 Counts = dict[tuple[str, int], int]
 Counter = Callable[[Session, int, int], Counts]

@@ -31,7 +31,8 @@ from models.base.db import UTCDateTime
 from models.base.errors import DomainError
 from models.cases.lifecycle import CaseState
 from models.cases.records import Case, case_by_id
-from models.org.roster import Agency, Member, active_members_of
+from models.org.roster import active_members_of
+from models.org.tables import Agency, Member
 
 PLACE_LIMIT = 200
 TOPIC_LIMIT = 200
@@ -230,7 +231,7 @@ def entitled_to_case(session: Session, member: Member, case: Case) -> bool:
     agenda, so nobody is invited to hear what they could not read."""
     from models.cases.access import HANDLER, relations
     from models.cases.consent import covers
-    from models.org.roster import Role
+    from models.org.tables import Role
 
     return (
         member.has(Role.coordinator)

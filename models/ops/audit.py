@@ -269,7 +269,7 @@ def export_rows(
 ) -> Iterator[ExportRow]:
     """Entries from `since` (inclusive) to `until` (exclusive) in chain order, with names."""
     from models.cases.records import Case
-    from models.org.roster import Member
+    from models.org.tables import Member
 
     names_by_id: dict[int, str] = {}
     names_by_slack: dict[str, str] = {}

@@ -64,7 +64,8 @@ from models.cases.lifecycle import OPEN_STATES, CaseState
 from models.cases.records import Case, CaseEvent
 from models.meetings.meetings import MeetingMinutes
 from models.ops import audit
-from models.org.roster import Member, Role, setting
+from models.org.roster import setting
+from models.org.tables import Member, Role
 from models.outreach.outreach import (
     OPEN_TARGET_STATES,
     Contact,

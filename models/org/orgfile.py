@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from models.org.roster import Agency, AgencyKind, Domain, Member, Role, put_setting
+from models.org.roster import put_setting
+from models.org.tables import Agency, AgencyKind, Domain, Member, Role
 from models.queues.reminders import settings_problems as reminder_settings_problems
 
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")

@@ -41,7 +41,8 @@ from models.base.clock import TOKYO
 from models.base.crypto import EncryptedJSON, EncryptedText
 from models.base.db import UTCDateTime
 from models.base.errors import DomainError
-from models.org.roster import Agency, AgencyKind, Member, Role, setting
+from models.org.roster import setting
+from models.org.tables import Agency, AgencyKind, Member, Role
 
 
 class TargetState(StrEnum):

@@ -250,7 +250,7 @@ class InputInvalid(DomainError):
 
 def _task_agency_ok(session: Session, agency_id: int) -> bool:
     from models.cases.consent import COVERABLE_KINDS
-    from models.org.roster import Agency
+    from models.org.tables import Agency
 
     agency = session.get(Agency, agency_id)
     return agency is not None and agency.active and agency.kind in COVERABLE_KINDS
@@ -277,7 +277,7 @@ def validate_outcome(session: Session, *, kind: str, data: OutcomeInput, today: 
         elif len(goals) > GOALS_MAX or any(len(g) > WHAT_LIMIT for g in goals):
             errors["goals"] = "plan.goals_too_many"
     if data.lead_agency_id is not None:
-        from models.org.roster import Agency, AgencyKind
+        from models.org.tables import Agency, AgencyKind
 
         lead = session.get(Agency, data.lead_agency_id)
         if lead is None or not lead.active or lead.kind != AgencyKind.window:
@@ -618,7 +618,7 @@ def add_progress(session: Session, task: PlanTask, *, note: str, by_id: int, at:
 def tell_task_owner(session: Session, task: PlanTask, *, event: str, at: datetime) -> int:
     """A message to the agency that holds the task: its channel, else each active member."""
     from models.cases.memo import card_targets
-    from models.org.roster import Agency
+    from models.org.tables import Agency
 
     agency = session.get(Agency, task.agency_id)
     if agency is None or not agency.active:
@@ -874,7 +874,7 @@ def overdue_items(session: Session, member, now: datetime, deadline_of) -> list:
     """Overdue tasks (the member's agency's; all for the coordinator) and reviews that are due
     (the coordinator's), as the desk's OverdueItem rows."""
     from models.desk.desk import OverdueItem
-    from models.org.roster import Role
+    from models.org.tables import Role
 
     del deadline_of
     today = now.astimezone(TOKYO).date()

@@ -302,7 +302,8 @@ def sent_notices_for(session: Session, *, kind: str, key_prefix: str) -> list[No
 
 def queue_failure_alert(session: Session, failed: Notice, *, error: str, at: datetime) -> None:
     """Tell the admins a message could not be delivered (never about an alert itself)."""
-    from models.org.roster import Role, channel_for, members_with_role
+    from models.org.roster import channel_for, members_with_role
+    from models.org.tables import Role
 
     if failed.kind == "delivery_failed":
         return

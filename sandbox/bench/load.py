@@ -11,7 +11,7 @@ import urllib.request
 import uuid
 
 from handlers.intake.views import memo_modal
-from models.org.roster import Agency
+from models.org.tables import Agency
 from sandbox.standin.signed import SignedSlack, state_for
 
 MEMO = {

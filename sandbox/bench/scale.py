@@ -45,7 +45,7 @@ def app_home(engine: Engine) -> float:
     """Build and render the coordinator's desk, as the bot does on app_home_opened."""
     from handlers.home.listeners import build_desk
     from handlers.home.views import home_view
-    from models.org.roster import Member, Role
+    from models.org.tables import Member, Role
 
     with transaction(engine, write=False) as session:
         coordinator = next(m for m in session.exec(select(Member)) if m.has(Role.coordinator))

@@ -25,7 +25,7 @@ from models.cases.concerns import domains_of, has_complex
 from models.cases.lifecycle import CaseState, CloseReason
 from models.cases.records import Case, CaseEvent, Referral
 from models.cases.routing import RouteReason
-from models.org.roster import Agency, AgencyKind, Member
+from models.org.tables import Agency, AgencyKind, Member
 from reminders.deadlines import calendar_for
 from sandbox.synthetic import person
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from handlers.common.texts import t
-from models.org.roster import Agency, AgencyKind, Member, Role, channel_for
+from models.org.roster import channel_for
+from models.org.tables import Agency, AgencyKind, Member, Role
 from sandbox.demo.record import Conversation, Person
 
 COORDINATOR_CHANNEL = "C0SUISHIN"

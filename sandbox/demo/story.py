@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
 from models.base.db import transaction
-from models.org.roster import Agency
+from models.org.tables import Agency
 from sandbox.demo import history
 from sandbox.demo import org as o
 from sandbox.demo.record import dm_of

@@ -9,7 +9,7 @@ from handlers.common.texts import _catalogue, has, label
 from models.cases.concerns import AGE_BANDS, CONCERNS, ConsentToShare, Urgency
 from models.cases.lifecycle import CaseState
 from models.cases.routing import RouteReason
-from models.org.roster import Domain
+from models.org.tables import Domain
 
 ROOT = Path(__file__).parents[2]
 POLITE = r"(です|ます|ません|ください|でした|ました|しょう)(（[^（）]*）)?[）」)]*。$"

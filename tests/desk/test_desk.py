@@ -14,7 +14,7 @@ from models.cases.records import Case
 from models.desk import desk
 from models.desk.desk import URGENCY_RANK
 from models.linknet import acks
-from models.org.roster import Member
+from models.org.tables import Member
 from sandbox.synthetic import generate_cases
 from tests.conftest import START
 

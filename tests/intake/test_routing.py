@@ -3,7 +3,7 @@
 import pytest
 
 from models.cases.routing import UNKNOWN_DESTINATION, RouteReason, route
-from models.org.roster import Domain
+from models.org.tables import Domain
 
 WINDOWS = {
     Domain.elderly: ["houkatsu"],

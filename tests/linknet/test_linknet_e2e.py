@@ -16,7 +16,7 @@ from bot.cli.main import main
 from models.base.db import transaction
 from models.linknet.ledger import LinknetPublication
 from models.ops.audit import AuditEntry
-from models.org.roster import OrgSetting
+from models.org.tables import OrgSetting
 from models.queues.outbox import Notice
 from reminders.jobs import JobContext
 from reminders.linknet_job import due_month, post_linknet_figures

@@ -27,7 +27,7 @@ from models.linknet.periods import Month, Period, last_complete_month
 from models.linknet.posting import post, report
 from models.linknet.sources import SOURCES, STOCK_STATES
 from models.org.orgfile import load_file
-from models.org.roster import Agency, Member
+from models.org.tables import Agency, Member
 from sandbox.synthetic import generate_cases
 from tests.conftest import ORG_FILE, START
 from tests.contracts.test_texts import _all_texts
@@ -153,7 +153,7 @@ def test_a_month_that_is_not_over_has_no_figures(org):
 
 
 def test_k_comes_from_the_org_settings_and_is_never_below_three(org):
-    from models.org.roster import OrgSetting
+    from models.org.tables import OrgSetting
 
     with transaction(org) as session:
         assert figures.linknet_k(session) == 10

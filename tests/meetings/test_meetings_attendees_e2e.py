@@ -70,7 +70,7 @@ def attendees_form(bot, meeting_id: int, user: str = COORD) -> dict:
 
 
 def member_id(engine, slack_id: str) -> int:
-    from models.org.roster import Member
+    from models.org.tables import Member
 
     with Session(engine) as s:
         return s.exec(select(Member).where(Member.slack_id == slack_id)).one().id

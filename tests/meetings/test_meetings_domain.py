@@ -17,7 +17,7 @@ from models.meetings.meetings import (
     reschedule,
     schedule,
 )
-from models.org.roster import Agency, Member
+from models.org.tables import Agency, Member
 from models.plans.plans import (
     Evaluation,
     NextStep,

@@ -11,7 +11,7 @@ import models.linknet.activity  # noqa: F401  (registers the source)
 from models.linknet.periods import Month
 from models.linknet.sources import SOURCES
 from models.meetings.meetings import MeetingKind, cancel, mark_held, schedule
-from models.org.roster import Member
+from models.org.tables import Member
 from tests.conftest import START
 
 

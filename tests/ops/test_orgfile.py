@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from bot.cli.main import main
 from models.base.db import transaction
 from models.org.orgfile import OrgFileError, load, parse
-from models.org.roster import Agency, Member, OrgSetting
+from models.org.tables import Agency, Member, OrgSetting
 from tests.conftest import ORG_FILE
 
 EXAMPLE = Path(__file__).parents[2] / "tatsuno.example.toml"

@@ -14,7 +14,7 @@ from bot.cli.main import main
 from handlers.common.texts import t
 from models.base.db import transaction
 from models.org.orgfile import OrgFileError, load, parse
-from models.org.roster import OrgSetting
+from models.org.tables import OrgSetting
 from reminders.calendar import calendar_from_org
 from reminders.deadlines import calendar_for
 from tests.conftest import ORG_FILE

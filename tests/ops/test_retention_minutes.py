@@ -17,7 +17,7 @@ from models.cases.lifecycle import CaseState
 from models.cases.records import Case
 from models.meetings.meetings import Meeting, MeetingMinutes, minutes_of
 from models.ops.audit import verify
-from models.org.roster import Agency
+from models.org.tables import Agency
 from models.plans import resources
 from tests.conftest import START, TEST_KEY
 from tests.plans.test_plans_e2e import outcome_form, outcome_values, schedule

@@ -19,7 +19,7 @@ from models.meetings.meetings import (
     next_meeting_of,
     schedule,
 )
-from models.org.roster import Agency, Member
+from models.org.tables import Agency, Member
 from models.outreach.outreach import (
     ContactInput,
     Method,

@@ -14,7 +14,7 @@ from models.cases.consent import current_consent, has_consent
 from models.cases.records import Case
 from models.meetings.meetings import AgendaItem, MeetingKind, schedule
 from models.ops.audit import AuditEntry
-from models.org.roster import Agency, Member, OrgSetting
+from models.org.tables import Agency, Member, OrgSetting
 from models.outreach.outreach import Contact, OutreachTarget, TargetInput, create
 from models.queues.reminders import Reminder
 from reminders.calendar import TOKYO

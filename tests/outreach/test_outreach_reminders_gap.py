@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, select
 
 from models.base.db import transaction
-from models.org.roster import Agency, Member
+from models.org.tables import Agency, Member
 from models.outreach.outreach import TargetInput, create
 from models.queues.reminders import Reminder
 from reminders.calendar import TOKYO

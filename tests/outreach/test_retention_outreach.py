@@ -17,7 +17,7 @@ from models.base.db import transaction
 from models.meetings.meetings import AgendaTopic, MeetingKind, clean_lines, looks_personal, schedule
 from models.ops import retention
 from models.ops.audit import AuditEntry, verify
-from models.org.roster import Agency
+from models.org.tables import Agency
 from models.outreach.outreach import (
     Contact,
     ContactInput,

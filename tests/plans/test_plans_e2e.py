@@ -10,7 +10,7 @@ from bot.cli.main import main
 from models.base.db import transaction
 from models.cases.lifecycle import CaseState
 from models.cases.records import Case
-from models.org.roster import Agency
+from models.org.tables import Agency
 from models.plans import resources
 from models.plans.plans import Plan, PlanTask, complete_task
 from models.queues.outbox import Notice

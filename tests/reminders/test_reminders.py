@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from models.base.db import transaction
 from models.org.orgfile import OrgFileError, parse
-from models.org.roster import Agency
+from models.org.tables import Agency
 from models.queues import lease
 from models.queues import reminders as store
 from models.queues.outbox import Notice
@@ -103,7 +103,7 @@ def test_year_end_closing_holds_reminders_until_january_4th(org):
 def test_a_closed_day_added_after_scheduling_is_respected(org):
     r = schedule(org, due=jst("2026-12-01 09:00"))  # Tuesday
     with transaction(org) as session:  # the town closes that day after all
-        from models.org.roster import OrgSetting
+        from models.org.tables import OrgSetting
 
         row = session.get(OrgSetting, "closed_days")
         row.value = ["2026-12-01"]
@@ -318,7 +318,7 @@ def test_a_team_without_channel_gets_direct_messages(org):
 
 def test_a_reminder_for_a_member_who_left_goes_to_the_coordinator(org):
     with transaction(org) as session:
-        from models.org.roster import Member
+        from models.org.tables import Member
 
         member = session.exec(select(Member).where(Member.slack_id == "U0WIN1")).one()
         member.active = False

@@ -9,7 +9,7 @@ from bot.cli.main import main
 from models.base.db import transaction
 from models.cases import memo as intake
 from models.cases.memo import MemoInput
-from models.org.roster import Member
+from models.org.tables import Member
 from reminders.memo import schedule_ack_reminders
 from tests.conftest import START, TEST_KEY
 from tests.intake.test_intake_e2e import PERSONAL

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from models.base.db import transaction
 from models.cases.records import Case
 from models.ops.audit import AuditEntry
-from models.org.roster import Agency
+from models.org.tables import Agency
 from models.queues import lease
 from models.queues import reminders as store
 from models.queues.outbox import Notice

@@ -17,7 +17,7 @@ from models.cases.lifecycle import CaseState
 from models.cases.memo import MemoInput
 from models.cases.records import Case
 from models.ops.audit import AuditEntry
-from models.org.roster import Agency, Member
+from models.org.tables import Agency, Member
 from sandbox.standin.signed import TEAM
 
 USERS = {

@@ -12,7 +12,7 @@ from models.cases.lifecycle import CaseState
 from models.cases.memo import MemoInput, acknowledge, submit
 from models.cases.records import Case, CaseEvent, case_by_id, move
 from models.ops import audit
-from models.org.roster import Member
+from models.org.tables import Member
 
 PERSON = {
     "person_name": "辰野 試験子",
