@@ -26,7 +26,7 @@ from models.base.db import transaction
 from models.base.numbering import ReceiptCounter, fiscal_year, format_number
 from models.cases.concerns import AGE_BANDS, CONCERNS, ConsentToShare, Urgency, domains_of
 from models.cases.lifecycle import CaseState, CloseReason
-from models.cases.records import Case, CaseEvent, Referral
+from models.cases.tables import Case, CaseEvent, Referral
 from models.org.tables import Agency, Member
 
 S = CaseState

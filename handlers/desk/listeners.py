@@ -50,7 +50,8 @@ from models.cases import memo as intake
 from models.cases.access import STEP_ACTION, Action, decide, steps_for
 from models.cases.consent import has_consent
 from models.cases.lifecycle import STEP_FROM, CaseState, Step, stages_from
-from models.cases.records import Case, case_by_id, case_by_number, detail, normalise_number, summary
+from models.cases.records import case_by_id, case_by_number, detail, normalise_number, summary
+from models.cases.tables import Case
 from models.org.roster import member_by_slack_id, windows
 from models.plans import plans
 from reminders import plans as plan_reminders

@@ -35,7 +35,8 @@ from models.cases import consent as consents
 from models.cases.access import Action, decide
 from models.cases.casework import consent_lines
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case, case_by_id, summary
+from models.cases.records import case_by_id, summary
+from models.cases.tables import Case
 from models.org.roster import member_by_slack_id
 from models.org.tables import Member
 

@@ -33,15 +33,15 @@ from models.cases.assessment import (
     MAX_MEMBERS,
     RELATIONSHIP_LIMIT,
     TEXT_LIMIT,
-    Assessment,
     AssessmentInput,
     HouseholdMember,
     members_of,
 )
 from models.cases.casework import ConsentLine
 from models.cases.concerns import AGE_BANDS, CONCERN_GROUPS, CONCERNS
-from models.cases.consent import NOTE_LIMIT, ConsentInput, ConsentMethod, ConsentStatus
+from models.cases.consent import NOTE_LIMIT, ConsentInput
 from models.cases.records import CaseSummary
+from models.cases.tables import Assessment, ConsentMethod, ConsentStatus
 from models.org.tables import Agency
 
 HISTORY_SHOWN = 5

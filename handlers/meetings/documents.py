@@ -140,7 +140,7 @@ def agenda_text(session: Session, meeting) -> str:
 
 
 def _outcome_values(session: Session, outcome, *, erased: bool = False) -> dict:
-    from models.cases.records import Case
+    from models.cases.tables import Case
     from models.org.tables import Agency
     from models.plans.plans import Plan, Resource, tasks_of_outcome
 

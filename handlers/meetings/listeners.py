@@ -52,7 +52,8 @@ from models.cases import casework
 from models.cases.access import Action, decide, steps_for
 from models.cases.consent import has_consent, with_consent
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case, case_by_id, detail
+from models.cases.records import case_by_id, detail
+from models.cases.tables import Case
 from models.meetings import meetings as domain
 from models.meetings.meetings import Meeting, MeetingKind, MeetingState
 from models.org.roster import member_by_slack_id

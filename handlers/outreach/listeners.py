@@ -38,7 +38,7 @@ from models.base.db import transaction
 from models.base.errors import DomainError
 from models.cases.access import OutreachAction, decide_outreach
 from models.cases.consent import has_consent
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.meetings.meetings import MeetingKind, add_case_to_agenda, meeting_by_id, next_meeting_of
 from models.org.roster import districts, member_by_slack_id
 from models.org.tables import Agency, Member, Role

@@ -38,7 +38,7 @@ from handlers.desk.case_views import when
 from handlers.notices.views import Obsolete, Rendered, renders
 from handlers.reminders.views import ReminderContent, reminder_view
 from models.cases.concerns import AGE_BANDS
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.meetings.meetings import MeetingKind, next_meeting_of, on_agenda
 from models.org.tables import Agency
 from models.outreach.outreach import (

@@ -43,7 +43,8 @@ from models.base.db import transaction
 from models.base.errors import DomainError
 from models.cases.access import Action, decide
 from models.cases.consent import COVERABLE_KINDS
-from models.cases.records import Case, case_by_id
+from models.cases.records import case_by_id
+from models.cases.tables import Case
 from models.meetings import meetings
 from models.org.roster import windows
 from models.org.tables import Agency

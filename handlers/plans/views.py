@@ -34,7 +34,7 @@ from handlers.meetings.views import kind_name, meta
 from handlers.notices.views import Obsolete, Rendered, renders
 from handlers.reminders.views import ReminderContent, reminder_view
 from models.cases.lifecycle import CloseReason
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.org.tables import Agency, Member
 from models.plans.plans import (
     DIRECTION_LIMIT,

@@ -67,7 +67,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from models.cases.lifecycle import CaseState, Step, steps_from
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.org.tables import Member, Role
 
 

@@ -11,37 +11,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
-from models.base.crypto import EncryptedJSON, EncryptedText
-from models.base.db import UTCDateTime
 from models.base.errors import DomainError
 from models.cases.concerns import AGE_BANDS, CONCERN_BY_KEY
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case, record_event
+from models.cases.records import record_event
+from models.cases.tables import Assessment, Case
 from models.org.tables import Member
 
 MAX_MEMBERS = 6  # rows in the modal; a larger household is described in the main issue
 RELATIONSHIP_LIMIT = 20
 TEXT_LIMIT = 1000
 TEXT_FIELDS = ("main_issue", "wishes", "strengths", "risks")
-
-
-class Assessment(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("case_id", "version", name="uq_assessment_version"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="case.id", index=True)
-    version: int
-    members: list[dict] = Field(default_factory=list, sa_type=EncryptedJSON)
-    main_issue: str = Field(sa_type=EncryptedText)
-    wishes: str | None = Field(default=None, sa_type=EncryptedText)
-    strengths: str | None = Field(default=None, sa_type=EncryptedText)
-    risks: str | None = Field(default=None, sa_type=EncryptedText)
-    recorded_by_id: int = Field(foreign_key="member.id")
-    recorded_at: datetime = Field(sa_type=UTCDateTime)
 
 
 @dataclass

@@ -27,7 +27,8 @@ from models.cases.lifecycle import (
     stages_from,
 )
 from models.cases.memo import card_targets, refresh_case_messages
-from models.cases.records import Case, events_of, move, record_event
+from models.cases.records import events_of, move, record_event
+from models.cases.tables import Case
 from models.org.roster import coordinator_agency
 from models.org.tables import Agency, AgencyKind, Member
 from models.queues import outbox

@@ -19,18 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 
-from sqlalchemy import JSON, Column, func
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
-from models.base.crypto import EncryptedText
-from models.base.db import UTCDateTime
 from models.base.errors import DomainError
 from models.cases.lifecycle import CONSENT_STATES, STEP_FROM, CaseState, Step
 from models.cases.memo import refresh_case_messages
-from models.cases.records import Case, move, record_event
+from models.cases.records import move, record_event
+from models.cases.tables import Case, ConsentMethod, ConsentRecord, ConsentStatus
 from models.org.tables import Agency, AgencyKind, Member
 
 NOTE_LIMIT = 500
@@ -41,32 +39,6 @@ COVERABLE_KINDS = (
     AgencyKind.support,
     AgencyKind.partner,
 )
-
-
-class ConsentStatus(StrEnum):
-    given = "given"  # 同意あり
-    refused = "refused"  # 同意なし（断られた）
-    unknown = "unknown"  # 確認できていない
-    withdrawn = "withdrawn"  # 撤回された
-
-
-class ConsentMethod(StrEnum):
-    oral = "oral"  # 口頭
-    written = "written"  # 書面
-
-
-class ConsentRecord(SQLModel, table=True):
-    __tablename__ = "consent_record"
-
-    id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="case.id", index=True)
-    status: str = Field(max_length=12)
-    method: str | None = Field(default=None, max_length=12)
-    obtained_on: date | None = None  # the day the person said so
-    agency_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    note: str | None = Field(default=None, sa_type=EncryptedText)
-    recorded_by_id: int = Field(foreign_key="member.id")
-    recorded_at: datetime = Field(sa_type=UTCDateTime)
 
 
 @dataclass

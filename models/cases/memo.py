@@ -16,8 +16,9 @@ from models.base.numbering import next_number
 from models.base.upsert import as_loaded
 from models.cases.concerns import AGE_BANDS, CONCERN_BY_KEY, ConsentToShare, Urgency, domains_of
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case, CaseEvent, Referral, case_by_id, move
+from models.cases.records import case_by_id, move
 from models.cases.routing import UNKNOWN_DESTINATION, route
+from models.cases.tables import Case, CaseEvent, Referral
 from models.ops import audit
 from models.org.roster import active_members_of, channel_for, coordinator_agency, windows
 from models.org.roster import districts as town_districts

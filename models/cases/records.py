@@ -7,72 +7,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, Column
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
-from models.base.crypto import EncryptedText
-from models.base.db import UTCDateTime
 from models.base.errors import DomainError
 from models.cases.lifecycle import CaseState, can_move, referrer_status
-
-
-class Case(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    number: str = Field(unique=True, index=True, max_length=16)
-    fiscal_year: int = Field(index=True)
-    seq: int
-    state: str = Field(default=CaseState.received, index=True, max_length=20)
-    domains: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    urgency: str = Field(max_length=20)
-    age_band: str = Field(max_length=10)
-    routed_agency_id: int = Field(foreign_key="agency.id", index=True)
-    route_reason: str = Field(max_length=32)
-    lead_agency_id: int | None = Field(default=None, foreign_key="agency.id")
-    referrer_id: int = Field(foreign_key="member.id", index=True)
-    referrer_agency_id: int = Field(foreign_key="agency.id", index=True)
-    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    acknowledged_by_id: int | None = Field(default=None, foreign_key="member.id")
-    state_since: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: created_at
-    suspended_from: str | None = Field(default=None, max_length=20)  # where resume goes back to
-    version: int = 1  # bumped on every change, so case messages know they need refreshing
-
-
-class Referral(SQLModel, table=True):
-    """The つなぎメモ as submitted. Only entitled members ever see these fields."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="case.id", unique=True)
-    source_view_id: str | None = Field(default=None, unique=True, max_length=64)
-    concerns: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    consent_to_share: str = Field(max_length=10)
-    destination: str | None = Field(default=None, max_length=64)
-    district: str | None = Field(default=None, sa_type=EncryptedText)
-    person_name: str | None = Field(default=None, sa_type=EncryptedText)
-    person_kana: str | None = Field(default=None, sa_type=EncryptedText)
-    contact: str | None = Field(default=None, sa_type=EncryptedText)
-    household: str | None = Field(default=None, sa_type=EncryptedText)
-    narrative: str = Field(sa_type=EncryptedText)
-    submitted_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class CaseEvent(SQLModel, table=True):
-    """Who moved a case, when, from where to where, and why.
-
-    `code` is a coarse reason from a list (e.g. a CloseReason); `reason` is the free text a
-    person typed (encrypted); `agency_id` is the agency the event is about (new window, lead).
-    """
-
-    id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="case.id", index=True)
-    at: datetime = Field(sa_type=UTCDateTime)
-    actor_id: int | None = Field(default=None, foreign_key="member.id")
-    kind: str = Field(max_length=32)
-    from_state: str | None = Field(default=None, max_length=20)
-    to_state: str | None = Field(default=None, max_length=20)
-    code: str | None = Field(default=None, max_length=32)
-    agency_id: int | None = Field(default=None, foreign_key="agency.id")
-    reason: str | None = Field(default=None, sa_type=EncryptedText)  # may be free text
+from models.cases.tables import Case, CaseEvent, Referral
 
 
 def case_by_id(session: Session, case_id: int) -> Case:

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from models.cases.access import Action, case_scope
 from models.cases.concerns import Urgency
 from models.cases.lifecycle import STATE_ORDER, CaseState, referrer_status
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.linknet.acks import CaseAckDeadline
 from models.org.roster import channel_for
 from models.org.tables import Agency, Member, Role

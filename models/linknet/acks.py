@@ -19,7 +19,7 @@ from sqlalchemy import Index, insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.base.db import UTCDateTime
-from models.cases.records import Case, CaseEvent
+from models.cases.tables import Case, CaseEvent
 from models.plans.plans import Plan
 
 Deadline = Callable[[datetime, str], datetime]  # (received_at, urgency) -> deadline

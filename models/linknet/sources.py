@@ -34,7 +34,7 @@ from sqlmodel import Session, select
 
 from models.cases.concerns import AGE_BANDS, Urgency
 from models.cases.lifecycle import CaseState, CloseReason
-from models.cases.records import Case, CaseEvent
+from models.cases.tables import Case, CaseEvent
 from models.linknet.acks import CaseAckDeadline
 from models.linknet.disclosure import Relation, Shape
 from models.linknet.periods import Month

@@ -30,7 +30,8 @@ from models.base.crypto import EncryptedJSON, EncryptedText
 from models.base.db import UTCDateTime
 from models.base.errors import DomainError
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case, case_by_id
+from models.cases.records import case_by_id
+from models.cases.tables import Case
 from models.org.roster import active_members_of
 from models.org.tables import Agency, Member
 

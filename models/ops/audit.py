@@ -268,7 +268,7 @@ def export_rows(
     session: Session, *, since: datetime, until: datetime | None = None, batch: int = 1000
 ) -> Iterator[ExportRow]:
     """Entries from `since` (inclusive) to `until` (exclusive) in chain order, with names."""
-    from models.cases.records import Case
+    from models.cases.tables import Case
     from models.org.tables import Member
 
     names_by_id: dict[int, str] = {}

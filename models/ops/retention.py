@@ -61,7 +61,7 @@ from models.base.db import UTCDateTime, transaction
 from models.base.errors import DomainError
 from models.base.numbering import fiscal_year
 from models.cases.lifecycle import OPEN_STATES, CaseState
-from models.cases.records import Case, CaseEvent
+from models.cases.tables import Case, CaseEvent
 from models.meetings.meetings import MeetingMinutes
 from models.ops import audit
 from models.org.roster import setting

@@ -527,7 +527,8 @@ def _consent_move(
     from models.cases.consent import ConsentInput, ConsentInvalid, record
     from models.cases.lifecycle import CaseState
     from models.cases.memo import refresh_case_messages
-    from models.cases.records import Case, move
+    from models.cases.records import move
+    from models.cases.tables import Case
     from models.org.roster import channel_for, coordinator_agency
     from models.queues import outbox
 
@@ -808,7 +809,7 @@ class TargetLine:
 
 
 def lines(session: Session, targets: list[OutreachTarget], *, day: date) -> list[TargetLine]:
-    from models.cases.records import Case
+    from models.cases.tables import Case
 
     if not targets:
         return []

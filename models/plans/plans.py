@@ -29,7 +29,7 @@ from models.base.crypto import EncryptedJSON, EncryptedText
 from models.base.db import UTCDateTime
 from models.base.errors import DomainError
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.queues import outbox
 from models.queues import reminders as reminder_store
 

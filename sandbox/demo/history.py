@@ -23,8 +23,8 @@ from models.base.clock import TOKYO
 from models.base.numbering import fiscal_year, format_number
 from models.cases.concerns import domains_of, has_complex
 from models.cases.lifecycle import CaseState, CloseReason
-from models.cases.records import Case, CaseEvent, Referral
 from models.cases.routing import RouteReason
+from models.cases.tables import Case, CaseEvent, Referral
 from models.org.tables import Agency, AgencyKind, Member
 from reminders.deadlines import calendar_for
 from sandbox.synthetic import person

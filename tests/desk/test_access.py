@@ -16,7 +16,7 @@ from models.base.db import transaction
 from models.cases import access
 from models.cases.access import Action, case_scope, decide
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case
+from models.cases.tables import Case
 from tests.conftest import START
 from tests.support.desk import (
     USERS,

@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 import pytest
 from sqlmodel import Session, func, select
 
-from models.cases.assessment import Assessment
-from models.cases.consent import ConsentRecord
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case
+from models.cases.tables import Assessment, Case, ConsentRecord
 from tests.conftest import START
 from tests.desk.test_case_desk_commands import command
 from tests.support.desk import (

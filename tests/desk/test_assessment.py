@@ -11,7 +11,7 @@ from models.base.errors import DomainError
 from models.cases import assessment as assessments
 from models.cases.assessment import AssessmentInput, HouseholdMember
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case
+from models.cases.tables import Case
 from tests.conftest import START
 from tests.support.desk import (
     audits,

@@ -12,7 +12,7 @@ from models.base.db import transaction
 from models.base.errors import DomainError, NotAllowed
 from models.cases import casework
 from models.cases.lifecycle import TRANSITIONS, CaseState, Step, steps_from
-from models.cases.records import Case, CaseEvent
+from models.cases.tables import Case, CaseEvent
 from tests.conftest import START
 from tests.intake.test_intake_e2e import PERSONAL
 from tests.support.desk import (

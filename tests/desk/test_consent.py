@@ -14,7 +14,7 @@ from models.cases import casework
 from models.cases import consent as consents
 from models.cases.consent import ConsentInput, current_consent, has_consent
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case
+from models.cases.tables import Case
 from tests.conftest import START
 from tests.support.desk import (
     agency,

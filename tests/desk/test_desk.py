@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from models.base.db import transaction
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.desk import desk
 from models.desk.desk import URGENCY_RANK
 from models.linknet import acks

@@ -11,7 +11,7 @@ from bot.delivery import Delivery
 from bot.slack import make_client
 from models.base.db import transaction
 from models.cases import memo as intake
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.org.roster import member_by_slack_id
 from models.queues import lease, outbox
 from models.queues.outbox import Notice

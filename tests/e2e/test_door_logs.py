@@ -16,7 +16,7 @@ from sqlmodel import Session, func, select
 
 from bot import logging_safety
 from models.cases import memo as intake
-from models.cases.records import Case
+from models.cases.tables import Case
 from sandbox.standin.signed import TEAM, state_for
 from tests.conftest import make_bot, memo_values
 

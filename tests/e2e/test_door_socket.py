@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from bot import door
-from models.cases.records import Referral
+from models.cases.tables import Referral
 from tests.conftest import memo_values
 from tests.e2e.test_socket_mode import count, sbot, socket  # noqa: F401  (fixtures)
 

@@ -14,7 +14,7 @@ import sqlalchemy
 from sqlmodel import Session, func, select
 
 from models.base.db import normalise_url
-from models.cases.records import Case, Referral
+from models.cases.tables import Case, Referral
 from models.queues.outbox import Notice
 from tests.conftest import memo_values
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlmodel import Session, func, select
 
-from models.cases.records import Case, Referral
+from models.cases.tables import Case, Referral
 from models.ops.audit import AuditEntry
 from models.queues.outbox import Notice
 from tests.conftest import memo_values

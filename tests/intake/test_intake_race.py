@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from models.base.db import transaction
 from models.cases import memo as intake
 from models.cases.memo import MemoInput
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.org.roster import member_by_slack_id
 from tests.conftest import START
 

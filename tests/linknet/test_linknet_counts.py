@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from sqlmodel import select
 
 from models.base.db import transaction
-from models.cases.records import Case, CaseEvent
+from models.cases.tables import Case, CaseEvent
 from models.linknet import acks, figures, ledger
 from models.linknet.periods import Month
 from models.linknet.posting import post

@@ -20,7 +20,7 @@ from models.base.errors import DomainError
 from models.cases import memo as intake
 from models.cases.concerns import AGE_BANDS, Urgency
 from models.cases.memo import MemoInput
-from models.cases.records import Case, CaseEvent
+from models.cases.tables import Case, CaseEvent
 from models.linknet import acks, figures, ledger
 from models.linknet.disclosure import TOTAL, Cell, Display
 from models.linknet.periods import Month, Period, last_complete_month

@@ -47,7 +47,7 @@ def world(org):
     """Three synthetic cases, escalated to the coordinator and in assessment."""
     generate_cases(org, count=3, start=START - timedelta(days=10), days=5)
     with Session(org) as s:
-        from models.cases.records import Case
+        from models.cases.tables import Case
 
         for case in s.exec(select(Case)):
             case.state = "assessment"
@@ -271,7 +271,7 @@ def test_series_occurrences_follow_the_calendar(world):
 def test_attendees_see_the_meeting_and_only_entitled_ones_its_cases(world):
     from models.cases.access import Action, decide
     from models.cases.consent import ConsentInput, record
-    from models.cases.records import Case
+    from models.cases.tables import Case
 
     with Session(world) as s:
         coord = member(s, "U0COORD")
@@ -353,7 +353,7 @@ def test_an_outcome_needs_a_started_case_meeting_with_the_case_on_its_agenda(wor
 
     with Session(world) as s:
         coord = member(s, "U0COORD")
-        from models.cases.records import Case
+        from models.cases.tables import Case
 
         sapo = sched(s, MeetingKind.saponet, ["U0COORD"], cases=[1])
         link = sched(s, MeetingKind.linknet, ["U0COORD"])
@@ -437,7 +437,7 @@ def test_meetings_plans_and_resource_use_feed_the_linknet_figures(world):
 
 
 def test_a_memo_still_at_a_window_is_not_for_the_meetings(world):
-    from models.cases.records import Case
+    from models.cases.tables import Case
 
     with Session(world) as s:
         s.get(Case, 1).state = "window"
@@ -448,7 +448,7 @@ def test_a_memo_still_at_a_window_is_not_for_the_meetings(world):
 
 def test_a_case_added_to_a_marugoto_agenda_needs_consent_covering_every_attendee(world):
     from models.cases.consent import ConsentInput, has_consent, record
-    from models.cases.records import Case
+    from models.cases.tables import Case
     from models.meetings.meetings import add_case_to_agenda, on_agenda
 
     with Session(world) as s:

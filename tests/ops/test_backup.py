@@ -21,7 +21,7 @@ from bot.cli.main import main
 from bot.settings import Settings
 from models.base import crypto
 from models.base.db import make_engine, transaction
-from models.cases.records import Referral
+from models.cases.tables import Referral
 from models.ops import audit, backup, migrate
 from reminders.memo import schedule_ack_reminders
 from tests.conftest import START

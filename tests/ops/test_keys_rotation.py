@@ -16,7 +16,7 @@ from bot.settings import Settings
 from models.base import crypto
 from models.base.crypto import EncryptedJSON, EncryptedText
 from models.base.db import transaction
-from models.cases.records import Referral
+from models.cases.tables import Referral
 from tests.conftest import START
 from tests.support.ops import PERSON, cli_env, close_case, make_case
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.cli.main import main
 from models.base.db import transaction
-from models.cases.records import Case, CaseEvent, Referral
+from models.cases.tables import Case, CaseEvent, Referral
 from models.ops import retention
 from models.ops.audit import AuditEntry, verify
 from models.org.orgfile import OrgFileError, load, parse

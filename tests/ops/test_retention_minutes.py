@@ -14,7 +14,7 @@ from bot.cli.main import main
 from handlers.common.texts import t
 from models.base.db import transaction
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.meetings.meetings import Meeting, MeetingMinutes, minutes_of
 from models.ops.audit import verify
 from models.org.tables import Agency

@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 from models.base.errors import DomainError
 from models.cases.consent import current_consent, has_consent
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case, events_of
+from models.cases.records import events_of
+from models.cases.tables import Case
 from models.meetings.meetings import (
     MeetingKind,
     add_case_to_agenda,

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from models.base.db import transaction
 from models.cases.consent import current_consent, has_consent
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.meetings.meetings import AgendaItem, MeetingKind, schedule
 from models.ops.audit import AuditEntry
 from models.org.tables import Agency, Member, OrgSetting

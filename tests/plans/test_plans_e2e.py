@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from bot.cli.main import main
 from models.base.db import transaction
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.org.tables import Agency
 from models.plans import resources
 from models.plans.plans import Plan, PlanTask, complete_task

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from models.base.db import transaction
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.ops.audit import AuditEntry
 from models.org.tables import Agency
 from models.queues import lease

@@ -12,7 +12,7 @@ from sqlmodel import select
 from models.base.db import transaction
 from models.base.numbering import ReceiptCounter
 from models.cases.lifecycle import CaseState, CloseReason, can_move
-from models.cases.records import Case, CaseEvent, Referral
+from models.cases.tables import Case, CaseEvent, Referral
 from models.meetings.meetings import Meeting
 from models.outreach.outreach import Contact, OutreachEvent, OutreachTarget
 from models.plans.plans import Plan, PlanTask

@@ -10,7 +10,8 @@ from sqlmodel import select
 from models.base.db import transaction
 from models.cases.lifecycle import CaseState
 from models.cases.memo import MemoInput, acknowledge, submit
-from models.cases.records import Case, CaseEvent, case_by_id, move
+from models.cases.records import case_by_id, move
+from models.cases.tables import Case, CaseEvent
 from models.ops import audit
 from models.org.tables import Member
 
