@@ -3,7 +3,7 @@
 from models import linknet  # noqa: F401
 from models.base import dedup, numbering  # noqa: F401
 from models.cases import assessment, consent, records  # noqa: F401
-from models.meetings import meetings  # noqa: F401
+from models.meetings import schedule as meetings  # noqa: F401
 from models.ops import audit, retention  # noqa: F401
 from models.org import roster  # noqa: F401
 from models.outreach import outreach  # noqa: F401

@@ -446,7 +446,7 @@ def _outreach(world: _World, rows: _Rows, case_id: int, walk, taker: Member) -> 
 def _meetings(world: _World, rows: _Rows, start: datetime) -> None:
     """The monthly さぽネット and たつのまるごと meetings, and a quarterly リンクネット (a few
     cancelled), held over the period."""
-    from models.meetings.meetings import MeetingKind, MeetingState
+    from models.meetings.tables import MeetingKind, MeetingState
 
     chair = next(
         (m for m in world.members if m.agency_id == world.coordinator.id), world.members[0]
@@ -484,7 +484,7 @@ def _meetings(world: _World, rows: _Rows, start: datetime) -> None:
 def _insert(engine: Engine, rows: _Rows, base: dict[str, int]) -> None:
     """Write the rows, in an order that satisfies their foreign keys; ids of TABLES_WITH_IDS
     (and the references to them) are shifted by `base` first."""
-    from models.meetings.meetings import Meeting
+    from models.meetings.tables import Meeting
     from models.outreach.outreach import Contact, OutreachEvent, OutreachTarget
     from models.plans.plans import Plan, PlanTask
 

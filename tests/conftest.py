@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy
 
 from bot import runtime
+from bot.scheduler import load_reminders
 from bot.server import EVENTS_PATH, make_server, shutdown
 from bot.settings import Settings
 from models.base import crypto
@@ -77,6 +78,13 @@ def db_url(request, tmp_path, sqlite_template):
     with admin.begin() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reminder_registry():
+    """Every reminder rule and periodic job registered, as in the running bot: tests that call
+    the dispatcher or schedule reminders without building the bot rely on this."""
+    return load_reminders()
 
 
 @pytest.fixture(autouse=True)

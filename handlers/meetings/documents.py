@@ -64,7 +64,7 @@ def when_text(start: datetime, minutes_long: int | None = None) -> str:
 
 
 def meeting_values(session: Session, meeting) -> dict:
-    from models.meetings.meetings import attendees
+    from models.meetings.rules import attendees
 
     return {
         "title": t(f"meeting.kind.{meeting.kind}"),
@@ -114,7 +114,8 @@ def lawful_agenda(session: Session, meeting) -> tuple[list, int]:
     """The cases the meeting may discuss now, and how many left its agenda: a たつのまるごと会議
     keeps only cases whose consent is still current (a withdrawn one goes back to さぽネット)."""
     from models.cases.consent import has_consent
-    from models.meetings.meetings import MeetingKind, agenda_cases
+    from models.meetings.schedule import agenda_cases
+    from models.meetings.tables import MeetingKind
 
     cases = agenda_cases(session, meeting.id)
     if meeting.kind == MeetingKind.marugoto:
@@ -126,7 +127,8 @@ def lawful_agenda(session: Session, meeting) -> tuple[list, int]:
 
 
 def agenda_text(session: Session, meeting) -> str:
-    from models.meetings.meetings import MeetingKind, topics_of
+    from models.meetings.schedule import topics_of
+    from models.meetings.tables import MeetingKind
 
     cases, _ = lawful_agenda(session, meeting)
     linknet = meeting.kind == MeetingKind.linknet
@@ -186,7 +188,8 @@ def _outcome_values(session: Session, outcome, *, erased: bool = False) -> dict:
 def minutes_text(session: Session, meeting, *, by, notes: list[str] | None = None) -> str:
     """The minutes as they stand: a case meeting's recorded outcomes, or a Link-net meeting's
     topics, notes and published figures (nothing about a person)."""
-    from models.meetings.meetings import MeetingKind, topics_of
+    from models.meetings.schedule import topics_of
+    from models.meetings.tables import MeetingKind
     from models.plans.plans import outcomes_of
 
     values = meeting_values(session, meeting)
@@ -214,7 +217,7 @@ def minutes_now(session: Session, meeting, stored) -> str:
     """The text of the stored minutes `stored` to show or export. Minutes blanked by an erasure
     (models.retention) are rendered again from the outcomes as they are now — the erased case's
     marked as erased — by their recorder, and stored again so they are rendered once."""
-    from models.meetings.meetings import blank, store_rendered_again
+    from models.meetings.minutes import blank, store_rendered_again
     from models.org.tables import Member
 
     if not blank(stored):

@@ -54,8 +54,18 @@ from models.cases.consent import has_consent, with_consent
 from models.cases.lifecycle import CaseState
 from models.cases.records import case_by_id, detail
 from models.cases.tables import Case
-from models.meetings import meetings as domain
-from models.meetings.meetings import Meeting, MeetingKind, MeetingState
+from models.meetings import schedule as domain
+from models.meetings.minutes import minutes_of, store_minutes
+from models.meetings.rules import attendees, clean_lines
+from models.meetings.series import future_occurrences, start_series, stop_series
+from models.meetings.tables import (
+    LENGTH_CHOICES,
+    NOT_YET_FOR_MEETINGS,
+    Meeting,
+    MeetingKind,
+    MeetingSeries,
+    MeetingState,
+)
 from models.org.roster import member_by_slack_id
 from models.org.tables import Agency
 from reminders import meetings as meeting_reminders
@@ -226,9 +236,7 @@ def case_options(ack: Ack, body: dict, context: dict) -> None:
         if not decide(session, member, Action.manage_meeting):
             ack(options=[])
             return
-        rows = select(Case).where(
-            Case.state.not_in([*domain.NOT_YET_FOR_MEETINGS, CaseState.closed])
-        )
+        rows = select(Case).where(Case.state.not_in([*NOT_YET_FOR_MEETINGS, CaseState.closed]))
         if query:
             digits = query.lstrip("R").split("-")[-1]
             typed = Case.number.contains(query, autoescape=True)
@@ -311,12 +319,12 @@ def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context
             created_by=member,
             at=now,
             has_consent=has_consent,
-            minutes_long=length if length in domain.LENGTH_CHOICES else 60,
+            minutes_long=length if length in LENGTH_CHOICES else 60,
             topics=topics,
             remind_before=60 if remind is None else remind,
         )
         if kind == MeetingKind.linknet and repeat in ("same_week", "last_week"):
-            domain.start_series(
+            start_series(
                 session,
                 first=meeting,
                 on=day,
@@ -336,7 +344,7 @@ def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context
             "meeting.done.scheduled",
             kind=views.kind_name(kind),
             when=when_text(meeting.starts_at, meeting.minutes_long),
-            n=len(domain.attendees(session, meeting.id)),
+            n=len(attendees(session, meeting.id)),
         )
         if meeting.series_id:
             done += "\n" + t("meeting.done.series")
@@ -446,7 +454,7 @@ def open_minutes(ack: Ack, body: dict, client: WebClient, context: dict) -> None
     def build(session, user, now):
         meeting = domain.meeting_by_id(session, meeting_id)
         member = require(session, at=now, user=user, action=Action.view_meeting, meeting=meeting)
-        minutes = domain.minutes_of(session, meeting.id)
+        minutes = minutes_of(session, meeting.id)
         if minutes is None:
             raise DomainError("meeting.no_minutes")
         allowed(
@@ -543,7 +551,7 @@ def open_attendees(ack: Ack, body: dict, client: WebClient, context: dict) -> No
         if meeting.starts_at <= now:
             raise DomainError("meeting.already_started")
         agencies = list(session.exec(select(Agency).where(Agency.active).order_by(Agency.position)))
-        current = [m.slack_id for m in domain.attendees(session, meeting.id) if m.active]
+        current = [m.slack_id for m in attendees(session, meeting.id) if m.active]
         return views.attendees_modal(meeting, current=current, agencies=agencies)
 
     open_modal(client, context, body, build)
@@ -612,7 +620,7 @@ def open_cancel(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
         _, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
         if meeting.state != MeetingState.scheduled:
             raise DomainError("meeting.not_scheduled")
-        series = session.get(domain.MeetingSeries, meeting.series_id) if meeting.series_id else None
+        series = session.get(MeetingSeries, meeting.series_id) if meeting.series_id else None
         return views.cancel_modal(meeting, series_active=bool(series and series.active))
 
     open_modal(client, context, body, build)
@@ -628,9 +636,9 @@ def submit_cancel(ack: Ack, body: dict, client: WebClient, view: dict, context: 
         meeting_reminders.after_cancelled(session, meeting, at=now)
         later = 0
         if stop and meeting.series_id:
-            series = session.get(domain.MeetingSeries, meeting.series_id)
-            domain.stop_series(session, series)
-            for other in domain.future_occurrences(session, series.id, now=now):
+            series = session.get(MeetingSeries, meeting.series_id)
+            stop_series(session, series)
+            for other in future_occurrences(session, series.id, now=now):
                 domain.cancel(session, other)
                 meeting_reminders.after_cancelled(session, other, at=now)
                 later += 1
@@ -671,7 +679,7 @@ def open_linknet_record(ack: Ack, body: dict, client: WebClient, context: dict) 
 
     def build(session, user, now):
         _, meeting = _linknet_held(session, at=now, user=user, meeting_id=meeting_id)
-        minutes = domain.minutes_of(session, meeting.id)
+        minutes = minutes_of(session, meeting.id)
         return views.linknet_record_modal(
             meeting,
             topics=domain.topics_of(session, meeting.id),
@@ -687,11 +695,11 @@ def submit_linknet_record(
     meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
     errors = {}
     try:
-        topics = domain.clean_lines((views.read(view, "topics") or "").splitlines())
+        topics = clean_lines((views.read(view, "topics") or "").splitlines())
     except DomainError as exc:
         errors["topics"] = message_for(exc)
     try:
-        notes = domain.clean_lines((views.read(view, "notes") or "").splitlines(), field="notes")
+        notes = clean_lines((views.read(view, "notes") or "").splitlines(), field="notes")
     except DomainError as exc:
         errors["notes"] = message_for(exc)
     if errors:
@@ -702,7 +710,7 @@ def submit_linknet_record(
         member, meeting = _linknet_held(session, at=now, user=user, meeting_id=meeting_id)
         domain.replace_topics(session, meeting, topics)
         text = minutes_text(session, meeting, by=member, notes=notes)
-        domain.store_minutes(session, meeting, text=text, by=member, at=now, notes=notes)
+        store_minutes(session, meeting, text=text, by=member, at=now, notes=notes)
         allowed(
             session,
             at=now,
@@ -741,11 +749,11 @@ def share_minutes(ack: Ack, body: dict, client: WebClient, context: dict) -> Non
 def share(session: Session, meeting: Meeting, *, at) -> int:
     from models.queues import outbox
 
-    minutes = domain.minutes_of(session, meeting.id)
+    minutes = minutes_of(session, meeting.id)
     if minutes is None:
         raise DomainError("meeting.no_minutes")
     sent = 0
-    for person in domain.attendees(session, meeting.id):
+    for person in attendees(session, meeting.id):
         if not person.active:
             continue
         sent += outbox.enqueue(

@@ -39,15 +39,15 @@ from handlers.meetings.documents import case_values, when_text
 from handlers.notices.views import Obsolete, Rendered, renders
 from handlers.reminders.views import ReminderContent, reminder_view
 from models.base.clock import TOKYO
-from models.meetings.meetings import (
+from models.meetings.minutes import minutes_of
+from models.meetings.rules import attendees
+from models.meetings.tables import (
     LENGTH_CHOICES,
     PLACE_LIMIT,
     REMIND_BEFORE_CHOICES,
     Meeting,
     MeetingKind,
     MeetingState,
-    attendees,
-    minutes_of,
 )
 from models.org.tables import Agency
 from models.queues.outbox import Notice

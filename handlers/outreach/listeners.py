@@ -39,7 +39,9 @@ from models.base.errors import DomainError
 from models.cases.access import OutreachAction, decide_outreach
 from models.cases.consent import has_consent
 from models.cases.tables import Case
-from models.meetings.meetings import MeetingKind, add_case_to_agenda, meeting_by_id, next_meeting_of
+from models.meetings.schedule import add_case_to_agenda, meeting_by_id
+from models.meetings.series import next_meeting_of
+from models.meetings.tables import MeetingKind
 from models.org.roster import districts, member_by_slack_id
 from models.org.tables import Agency, Member, Role
 from models.outreach import outreach as domain

@@ -39,7 +39,9 @@ from handlers.notices.views import Obsolete, Rendered, renders
 from handlers.reminders.views import ReminderContent, reminder_view
 from models.cases.concerns import AGE_BANDS
 from models.cases.tables import Case
-from models.meetings.meetings import MeetingKind, next_meeting_of, on_agenda
+from models.meetings.schedule import on_agenda
+from models.meetings.series import next_meeting_of
+from models.meetings.tables import MeetingKind
 from models.org.tables import Agency
 from models.outreach.outreach import (
     CADENCES,

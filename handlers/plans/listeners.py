@@ -45,7 +45,9 @@ from models.cases.access import Action, decide
 from models.cases.consent import COVERABLE_KINDS
 from models.cases.records import case_by_id
 from models.cases.tables import Case
-from models.meetings import meetings
+from models.meetings import schedule as meetings
+from models.meetings.minutes import store_minutes
+from models.meetings.tables import CASE_MEETINGS
 from models.org.roster import windows
 from models.org.tables import Agency
 from models.plans import plans, resources
@@ -91,7 +93,7 @@ def open_outcome(ack: Ack, body: dict, client: WebClient, context: dict) -> None
         _, meeting, case = _outcome_context(
             session, at=now, user=user, meeting_id=meeting_id, case_id=case_id
         )
-        if meeting.kind not in meetings.CASE_MEETINGS:
+        if meeting.kind not in CASE_MEETINGS:
             raise DomainError("meeting.linknet_no_cases")
         meetings.require_started(meeting, at=now)
         if not meetings.on_agenda(session, meeting.id, case.id):
@@ -168,7 +170,7 @@ def submit_outcome(ack: Ack, body: dict, client: WebClient, view: dict, context:
         )
         plan_reminders.after_outcome(session, result, at=now)
         text = minutes_text(session, meeting, by=member)
-        meetings.store_minutes(session, meeting, text=text, by=member, at=now)
+        store_minutes(session, meeting, text=text, by=member, at=now)
         allowed(
             session,
             at=now,

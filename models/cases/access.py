@@ -68,6 +68,8 @@ from sqlmodel import Session
 
 from models.cases.lifecycle import CaseState, Step, steps_from
 from models.cases.tables import Case
+from models.meetings.rules import bound_by_confidentiality
+from models.meetings.tables import MeetingKind
 from models.org.tables import Member, Role
 
 
@@ -229,7 +231,7 @@ MEETING_ACTIONS = frozenset(
 
 def _meeting_right(session: Session, member: Member, action: Action, case, meeting, task):
     """Meetings and plan tasks (the member is active). See the module's docstring."""
-    from models.meetings import meetings
+    from models.meetings import schedule as meetings
 
     if member.has(Role.coordinator):
         return ALLOW
@@ -245,20 +247,20 @@ def _meeting_right(session: Session, member: Member, action: Action, case, meeti
         return Decision(False, "meeting.not_found")
     if not meetings.is_attendee(session, meeting.id, member):
         return Decision(False, "meeting.not_attendee")
-    kind = meetings.MeetingKind(meeting.kind)
-    if kind is meetings.MeetingKind.saponet and not meetings.bound_by_confidentiality(member):
+    kind = MeetingKind(meeting.kind)
+    if kind is MeetingKind.saponet and not bound_by_confidentiality(member):
         return Decision(False, "meeting.not_bound")
     if action is Action.view_meeting:
         return ALLOW
     if case is None or not meetings.on_agenda(session, meeting.id, case.id):
         return Decision(False, "meeting.case_not_on_agenda")
-    if kind is meetings.MeetingKind.saponet:
+    if kind is MeetingKind.saponet:
         return ALLOW
     from models.cases.consent import covers, has_consent
 
     if not has_consent(session, case.id):  # withdrawn since: the case left this meeting
         return Decision(False, "meeting.no_consent_now")
-    if kind is meetings.MeetingKind.marugoto and (
+    if kind is MeetingKind.marugoto and (
         covers(session, case.id, member.agency_id) or relations(session, member, case) & HANDLER
     ):
         return ALLOW

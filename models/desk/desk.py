@@ -258,10 +258,10 @@ def overdue(
 def upcoming_meetings(session: Session, member: Member, *, now: datetime) -> list[MeetingItem]:
     """Meetings whose outcomes wait to be recorded, then the next さぽネット / たつのまるごと /
     リンクネット meetings (models/meetings/meetings.py)."""
-    from models.meetings import meetings
+    from models.meetings import schedule as meetings
 
     del member
-    found = [(m, True) for m in meetings.awaiting_record(session, now=now)]
+    found = [(m, True) for m in awaiting_record(session, now=now)]
     found += [(m, False) for m in meetings.next_meetings(session, now=now)]
     return [
         MeetingItem(
@@ -437,6 +437,7 @@ from models.outreach import outreach as _outreach  # noqa: E402  (builds on the 
 OVERDUE_SOURCES.append(_outreach.overdue_items)
 SECTION_SOURCES["outreach"] = _outreach.desk_section
 
+from models.meetings.minutes import awaiting_record  # noqa: E402
 from models.plans import plans as _plans  # noqa: E402  (overdue tasks and reviews due)
 
 OVERDUE_SOURCES.append(_plans.overdue_items)

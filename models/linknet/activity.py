@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from models.linknet.sources import Counts, Source, count_by_month, register
 from models.linknet.sql import in_month, month_table
-from models.meetings.meetings import Meeting, MeetingKind, MeetingState
+from models.meetings.tables import Meeting, MeetingKind, MeetingState
 from models.outreach.outreach import (
     OPEN_TARGET_STATES,
     Contact,

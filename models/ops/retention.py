@@ -62,7 +62,7 @@ from models.base.errors import DomainError
 from models.base.numbering import fiscal_year
 from models.cases.lifecycle import OPEN_STATES, CaseState
 from models.cases.tables import Case, CaseEvent
-from models.meetings.meetings import MeetingMinutes
+from models.meetings.tables import MeetingMinutes
 from models.ops import audit
 from models.org.roster import setting
 from models.org.tables import Member, Role

@@ -355,7 +355,8 @@ def record_case_outcome(
     """
     from models.cases import casework
     from models.cases.consent import has_consent
-    from models.meetings.meetings import CASE_MEETINGS, MeetingKind, on_agenda, require_started
+    from models.meetings.schedule import on_agenda, require_started
+    from models.meetings.tables import CASE_MEETINGS, MeetingKind
 
     kind = MeetingKind(meeting.kind)
     if kind not in CASE_MEETINGS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.cli.main import fail
+from bot.cli.common import fail
 from bot.settings import Settings
 from handlers.common.texts import t
 

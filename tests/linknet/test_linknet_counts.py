@@ -17,7 +17,7 @@ from models.linknet import acks, figures, ledger
 from models.linknet.periods import Month
 from models.linknet.posting import post
 from models.linknet.sources import SOURCES
-from models.meetings.meetings import Meeting
+from models.meetings.tables import Meeting
 from models.outreach.outreach import Contact, OutreachEvent
 from models.plans.plans import Plan, PlanTask
 from sandbox.synthetic import generate_cases

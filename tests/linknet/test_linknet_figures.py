@@ -327,7 +327,7 @@ def test_no_personal_string_reaches_any_linknet_output(sqlite_template, tmp_path
 def test_meetings_plans_reviews_and_outreach_are_counted_by_month(org):
     from datetime import date
 
-    from models.meetings.meetings import Meeting
+    from models.meetings.tables import Meeting
     from models.outreach.outreach import Contact, OutreachTarget
     from models.plans.plans import Plan
 

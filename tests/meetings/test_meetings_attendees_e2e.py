@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models.cases.lifecycle import CaseState
-from models.meetings.meetings import MeetingAttendee
+from models.meetings.tables import MeetingAttendee
 from tests.conftest import START
 from tests.intake.test_intake_e2e import PERSONAL
 from tests.meetings.test_meetings_e2e import nothing_stored, values

@@ -9,14 +9,9 @@ from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
 from models.base.errors import DomainError
-from models.meetings.meetings import (
-    MeetingKind,
-    agenda_cases,
-    attendees,
-    cancel,
-    reschedule,
-    schedule,
-)
+from models.meetings.rules import attendees
+from models.meetings.schedule import agenda_cases, cancel, reschedule, schedule
+from models.meetings.tables import MeetingKind
 from models.org.tables import Agency, Member
 from models.plans.plans import (
     Evaluation,
@@ -204,7 +199,7 @@ def jst(text: str) -> datetime:
 
 
 def times_of(starts: str, remind_before: int = 60) -> dict[str, str]:
-    from models.meetings.meetings import Meeting
+    from models.meetings.tables import Meeting
     from reminders.meetings import reminder_times
 
     meeting = Meeting(
@@ -249,7 +244,7 @@ def test_task_reminders_fall_the_business_day_before_and_after_the_due_date():
 
 
 def test_series_occurrences_follow_the_calendar(world):
-    from models.meetings.meetings import MeetingSeries
+    from models.meetings.tables import MeetingSeries
     from reminders.meetings import next_occurrences
 
     cal = BusinessCalendar()
@@ -335,7 +330,7 @@ def test_attendees_see_the_meeting_and_only_entitled_ones_its_cases(world):
 
 
 def test_link_net_texts_must_not_look_personal():
-    from models.meetings.meetings import clean_lines, looks_personal
+    from models.meetings.rules import clean_lines, looks_personal
 
     assert looks_personal("R8-0012 の件") and looks_personal("ｒ８－００１２")
     assert looks_personal("電話 0266-00-0000") and looks_personal("09012345678")
@@ -449,7 +444,7 @@ def test_a_memo_still_at_a_window_is_not_for_the_meetings(world):
 def test_a_case_added_to_a_marugoto_agenda_needs_consent_covering_every_attendee(world):
     from models.cases.consent import ConsentInput, has_consent, record
     from models.cases.tables import Case
-    from models.meetings.meetings import add_case_to_agenda, on_agenda
+    from models.meetings.schedule import add_case_to_agenda, on_agenda
 
     with Session(world) as s:
         coord = member(s, "U0COORD")

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models.cases.lifecycle import CaseState
-from models.meetings.meetings import AgendaItem, Meeting, MeetingAttendee
+from models.meetings.tables import AgendaItem, Meeting, MeetingAttendee
 from models.queues.outbox import Notice
 from tests.conftest import START
 from tests.intake.test_intake_e2e import PERSONAL

@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 import models.linknet.activity  # noqa: F401  (registers the source)
 from models.linknet.periods import Month
 from models.linknet.sources import SOURCES
-from models.meetings.meetings import MeetingKind, cancel, mark_held, schedule
+from models.meetings.schedule import cancel, mark_held, schedule
+from models.meetings.tables import MeetingKind
 from models.org.tables import Member
 from tests.conftest import START
 

@@ -15,7 +15,8 @@ from handlers.common.texts import t
 from models.base.db import transaction
 from models.cases.lifecycle import CaseState
 from models.cases.tables import Case
-from models.meetings.meetings import Meeting, MeetingMinutes, minutes_of
+from models.meetings.minutes import minutes_of
+from models.meetings.tables import Meeting, MeetingMinutes
 from models.ops.audit import verify
 from models.org.tables import Agency
 from models.plans import resources
@@ -199,7 +200,7 @@ def test_an_outcome_recorded_after_the_erasure_renders_the_erased_case_as_erased
 ):
     """Minutes rendered again by a later outcome (a plan's listeners) mark the erased case too."""
     from handlers.meetings.documents import minutes_text
-    from models.meetings.meetings import store_minutes
+    from models.meetings.minutes import store_minutes
 
     engine = bot.rt.engine
     assert erase_cli(monkeypatch, capsys, db_url, held["numbers"][0]) == 0

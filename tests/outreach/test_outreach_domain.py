@@ -13,13 +13,9 @@ from models.cases.consent import current_consent, has_consent
 from models.cases.lifecycle import CaseState
 from models.cases.records import events_of
 from models.cases.tables import Case
-from models.meetings.meetings import (
-    MeetingKind,
-    add_case_to_agenda,
-    agenda_cases,
-    next_meeting_of,
-    schedule,
-)
+from models.meetings.schedule import add_case_to_agenda, agenda_cases, schedule
+from models.meetings.series import next_meeting_of
+from models.meetings.tables import MeetingKind
 from models.org.tables import Agency, Member
 from models.outreach.outreach import (
     ContactInput,

@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 from models.base.db import transaction
 from models.cases.consent import current_consent, has_consent
 from models.cases.tables import Case
-from models.meetings.meetings import AgendaItem, MeetingKind, schedule
+from models.meetings.schedule import schedule
+from models.meetings.tables import AgendaItem, MeetingKind
 from models.ops.audit import AuditEntry
 from models.org.tables import Agency, Member, OrgSetting
 from models.outreach.outreach import Contact, OutreachTarget, TargetInput, create

@@ -14,7 +14,9 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from models.base.db import transaction
-from models.meetings.meetings import AgendaTopic, MeetingKind, clean_lines, looks_personal, schedule
+from models.meetings.rules import clean_lines, looks_personal
+from models.meetings.schedule import schedule
+from models.meetings.tables import AgendaTopic, MeetingKind
 from models.ops import retention
 from models.ops.audit import AuditEntry, verify
 from models.org.tables import Agency

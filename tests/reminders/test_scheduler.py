@@ -53,7 +53,6 @@ def test_periodic_registers_a_job_once(monkeypatch):
     from reminders import jobs
 
     monkeypatch.setattr(jobs, "PERIODIC_JOBS", {})
-    monkeypatch.setattr(jobs, "JOB_MODULES", [])
 
     @periodic("test_job", every=timedelta(days=1))
     def job(ctx: JobContext) -> None:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
-from models.meetings.meetings import Meeting
+from models.meetings.tables import Meeting
 from models.ops.audit import AuditEntry
 from models.queues.reminders import Reminder
 from sandbox.standin.signed import TEAM
