@@ -298,7 +298,7 @@ def _event(case_id, at, kind, before, after, actor_id, code=None) -> dict:
 
 def _resources(engine: Engine) -> list[int]:
     """The participation resources tasks may use: the town's, or three synthetic ones."""
-    from models.plans.plans import Resource, ResourceKind
+    from models.plans.tables import Resource, ResourceKind
 
     with transaction(engine) as session:
         found = list(session.exec(select(Resource.id)).scalars())
@@ -314,7 +314,7 @@ def _plan(world: _World, rows: _Rows, case_id: int, walk, taker: Member) -> None
     """A support plan when the case reached support, evaluated when it reached evaluation.
     Tasks are done within weeks, mostly; a running plan keeps a few open (some late); a plan
     that ended had its open tasks cancelled. Reviews of running plans are ahead, mostly."""
-    from models.plans.plans import Evaluation, TaskState
+    from models.plans.tables import Evaluation, TaskState
 
     rng, end, reached = world.rng, world.end, dict(walk)
     if S.support not in reached:
@@ -486,7 +486,7 @@ def _insert(engine: Engine, rows: _Rows, base: dict[str, int]) -> None:
     (and the references to them) are shifted by `base` first."""
     from models.meetings.tables import Meeting
     from models.outreach.outreach import Contact, OutreachEvent, OutreachTarget
-    from models.plans.plans import Plan, PlanTask
+    from models.plans.tables import Plan, PlanTask
 
     shift = {
         "plan": [("id", "plan")],

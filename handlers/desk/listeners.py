@@ -53,7 +53,7 @@ from models.cases.lifecycle import STEP_FROM, CaseState, Step, stages_from
 from models.cases.records import case_by_id, case_by_number, detail, normalise_number, summary
 from models.cases.tables import Case
 from models.org.roster import member_by_slack_id, windows
-from models.plans import plans
+from models.plans import tasks as plans
 from reminders import plans as plan_reminders
 
 # Steps whose form has no input block: a refusal replaces the form instead of marking a field.

@@ -144,7 +144,8 @@ def agenda_text(session: Session, meeting) -> str:
 def _outcome_values(session: Session, outcome, *, erased: bool = False) -> dict:
     from models.cases.tables import Case
     from models.org.tables import Agency
-    from models.plans.plans import Plan, Resource, tasks_of_outcome
+    from models.plans.tables import Plan, Resource
+    from models.plans.tasks import tasks_of_outcome
 
     case = session.get(Case, outcome.case_id)
     names = {a.id: a.name for a in session.exec(select(Agency))}
@@ -190,7 +191,7 @@ def minutes_text(session: Session, meeting, *, by, notes: list[str] | None = Non
     topics, notes and published figures (nothing about a person)."""
     from models.meetings.schedule import topics_of
     from models.meetings.tables import MeetingKind
-    from models.plans.plans import outcomes_of
+    from models.plans.outcomes import outcomes_of
 
     values = meeting_values(session, meeting)
     if meeting.kind == MeetingKind.linknet:

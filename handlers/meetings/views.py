@@ -328,7 +328,7 @@ class MeetingInfo:
 
 def meeting_info(session, meeting: Meeting, *, now: datetime) -> MeetingInfo:
     from handlers.meetings.documents import lawful_agenda
-    from models.plans.plans import outcome_of
+    from models.plans.outcomes import outcome_of
 
     cases, left = lawful_agenda(session, meeting)
     lines = []

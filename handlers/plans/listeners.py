@@ -50,7 +50,12 @@ from models.meetings.minutes import store_minutes
 from models.meetings.tables import CASE_MEETINGS
 from models.org.roster import windows
 from models.org.tables import Agency
-from models.plans import plans, resources
+from models.plans import resources
+from models.plans import tasks as plans
+from models.plans.evaluation import evaluate_and_decide
+from models.plans.outcomes import OutcomeInput, TaskInput, outcome_of, record_case_outcome
+from models.plans.resources import active_resources, all_resources, use_by_resource
+from models.plans.tables import TASKS_MAX, Resource, TaskState
 from reminders import plans as plan_reminders
 
 log = logging.getLogger("tsunagi.handlers")
@@ -98,7 +103,7 @@ def open_outcome(ack: Ack, body: dict, client: WebClient, context: dict) -> None
         meetings.require_started(meeting, at=now)
         if not meetings.on_agenda(session, meeting.id, case.id):
             raise DomainError("outcome.not_on_agenda", number=case.number)
-        outcome = plans.outcome_of(session, meeting.id, case.id)
+        outcome = outcome_of(session, meeting.id, case.id)
         plan = plans.current_plan(session, case.id) if meeting.kind == "marugoto" else None
         if outcome is not None:
             tasks = plans.tasks_of_outcome(session, outcome)
@@ -121,10 +126,10 @@ def open_outcome(ack: Ack, body: dict, client: WebClient, context: dict) -> None
                 case=case,
                 windows=windows(session),
                 task_agencies=agencies,
-                resources=plans.active_resources(session),
+                resources=active_resources(session),
                 outcome=outcome,
                 plan=plan,
-                tasks=[x for x in tasks if x.state != plans.TaskState.cancelled],
+                tasks=[x for x in tasks if x.state != TaskState.cancelled],
                 lead_agency_id=outcome.lead_agency_id if outcome else case.lead_agency_id,
             )
         )
@@ -132,17 +137,17 @@ def open_outcome(ack: Ack, body: dict, client: WebClient, context: dict) -> None
     open_modal(client, context, body, build)
 
 
-def read_outcome(view: dict) -> plans.OutcomeInput:
+def read_outcome(view: dict) -> OutcomeInput:
     tasks = [
-        plans.TaskInput(
+        TaskInput(
             agency_id=read_int(view, f"task_agency_{i}"),
             what=read(view, f"task_what_{i}"),
             due_on=read_date(view, f"task_due_{i}"),
             resource_id=read_int(view, f"task_resource_{i}"),
         )
-        for i in range(plans.TASKS_MAX)
+        for i in range(TASKS_MAX)
     ]
-    return plans.OutcomeInput(
+    return OutcomeInput(
         direction=read(view, "direction"),
         lead_agency_id=read_int(view, "lead"),
         next_step=read(view, "next_step"),
@@ -165,7 +170,7 @@ def submit_outcome(ack: Ack, body: dict, client: WebClient, view: dict, context:
             meeting_id=meta.get("meeting_id"),
             case_id=meta.get("case_id"),
         )
-        result = plans.record_case_outcome(
+        result = record_case_outcome(
             session, meeting=meeting, case=case, member=member, data=data, at=now
         )
         plan_reminders.after_outcome(session, result, at=now)
@@ -240,9 +245,7 @@ def open_task(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
                 task=task,
                 case=case,
                 agency=agency.name if agency else "",
-                resource=session.get(plans.Resource, task.resource_id)
-                if task.resource_id
-                else None,
+                resource=session.get(Resource, task.resource_id) if task.resource_id else None,
                 progress=views.progress_lines(session, task),
                 done_by=done_by,
                 can_update=bool(decide(session, member, Action.update_task, case, task=task)),
@@ -283,7 +286,7 @@ def open_progress(ack: Ack, body: dict, client: WebClient, context: dict) -> Non
         _, task, case = _task(
             session, at=now, user=user, task_id=task_id, action=Action.update_task
         )
-        if task.state != plans.TaskState.open:
+        if task.state != TaskState.open:
             raise DomainError("plan.task_not_open")
         return views.progress_modal(task, case)
 
@@ -342,7 +345,7 @@ def submit_evaluation(ack: Ack, body: dict, client: WebClient, view: dict, conte
 
     def work(session, user, now):
         member, plan, case = _plan(session, at=now, user=user, plan_id=plan_id)
-        result = plans.evaluate_and_decide(
+        result = evaluate_and_decide(
             session,
             plan=plan,
             case=case,
@@ -372,7 +375,7 @@ def submit_evaluation(ack: Ack, body: dict, client: WebClient, view: dict, conte
 
 
 def resources_view(session):
-    return views.resources_modal(plans.all_resources(session), plans.use_by_resource(session))
+    return views.resources_modal(all_resources(session), use_by_resource(session))
 
 
 @slow_subcommand("resources", "資源", placeholder=False)
@@ -438,7 +441,7 @@ def toggle_resource(ack: Ack, body: dict, client: WebClient, context: dict) -> N
 
     def work(session, user, now):
         member = require(session, at=now, user=user, action=Action.manage_resources)
-        row = session.get(plans.Resource, resource_id) if resource_id else None
+        row = session.get(Resource, resource_id) if resource_id else None
         if row is None:
             raise DomainError("resource.not_found")
         resources.set_active(session, row.id, active=not row.active)

@@ -13,7 +13,7 @@ from handlers.meetings.documents import day_text
 from handlers.notices.views import Obsolete, Rendered, posted, renders
 from handlers.plans.views import _task_values
 from models.base.clock import TOKYO
-from models.plans.plans import TASK_MESSAGE_REFRESH, PlanTask, TaskState
+from models.plans.tables import TASK_MESSAGE_REFRESH, PlanTask, TaskState
 from models.queues.outbox import Notice
 
 

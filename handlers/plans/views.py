@@ -36,9 +36,9 @@ from handlers.reminders.views import ReminderContent, reminder_view
 from models.cases.lifecycle import CloseReason
 from models.cases.tables import Case
 from models.org.tables import Agency, Member
-from models.plans.plans import (
+from models.plans.outcomes import NEXT_STEPS
+from models.plans.tables import (
     DIRECTION_LIMIT,
-    NEXT_STEPS,
     NOTE_LIMIT,
     TASKS_MAX,
     WHAT_LIMIT,

@@ -23,7 +23,7 @@ from handlers.desk.case_views import domains_text, when
 from handlers.notices.views import NotReady, Obsolete, Rendered, renders
 from models.cases.records import summary
 from models.org.tables import Member
-from models.plans.plans import TaskState
+from models.plans.tables import TaskState
 from models.queues.outbox import Notice, NoticeState
 from models.queues.reminders import Reminder, ReminderState, follow_up_of
 from reminders.deadlines import ack_deadline, calendar_for, reminder_settings

@@ -145,14 +145,14 @@ AT_WINDOW_STATES = frozenset({CaseState.received, CaseState.window})
 
 def agencies_with_tasks(session: Session, case_id: int) -> frozenset[int]:
     """Ids of the agencies holding an open task (PlanTask) in this case."""
-    from models.plans.plans import agencies_with_open_tasks
+    from models.plans.holders import agencies_with_open_tasks
 
     return frozenset(agencies_with_open_tasks(session, case_id))
 
 
 def cases_with_tasks(session: Session, agency_id: int) -> frozenset[int]:
     """Ids of the cases where this agency holds an open task — the list form of the above."""
-    from models.plans.plans import cases_with_open_tasks
+    from models.plans.holders import cases_with_open_tasks
 
     return frozenset(cases_with_open_tasks(session, agency_id))
 

@@ -281,7 +281,7 @@ TASKS_LISTED = 50  # the soonest due; the Home tab shows the first few
 def tasks_of(session: Session, member: Member, *, now: datetime) -> list[TaskItem]:
     """The open tasks (役割分担) of the member's agency; for the coordinator, every open task
     (how the plans progress). Soonest due first (models/plans/plans.py)."""
-    from models.plans import plans
+    from models.plans import tasks as plans
 
     today = now.astimezone(plans.TOKYO).date()
     agency = None if member.has(Role.coordinator) else member.agency_id
@@ -291,13 +291,13 @@ def tasks_of(session: Session, member: Member, *, now: datetime) -> list[TaskIte
             case_id=x.case_id,
             number=x.number,
             title_code="plan.task_title.overdue" if x.due_on < today else "plan.task_title.open",
-            due=plans.due_at(x.due_on),
+            due=due_at(x.due_on),
             task_id=x.task_id,
             overdue=x.due_on < today,
             agency=names.get(x.agency_id),
             notes=x.notes,
         )
-        for x in plans.open_task_lines(session, agency_id=agency, limit=TASKS_LISTED)
+        for x in open_task_lines(session, agency_id=agency, limit=TASKS_LISTED)
     ]
 
 
@@ -438,6 +438,6 @@ OVERDUE_SOURCES.append(_outreach.overdue_items)
 SECTION_SOURCES["outreach"] = _outreach.desk_section
 
 from models.meetings.minutes import awaiting_record  # noqa: E402
-from models.plans import plans as _plans  # noqa: E402  (overdue tasks and reviews due)
+from models.plans.listing import due_at, open_task_lines, overdue_items
 
-OVERDUE_SOURCES.append(_plans.overdue_items)
+OVERDUE_SOURCES.append(overdue_items)

@@ -20,7 +20,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.base.db import UTCDateTime
 from models.cases.tables import Case, CaseEvent
-from models.plans.plans import Plan
+from models.plans.tables import Plan
 
 Deadline = Callable[[datetime, str], datetime]  # (received_at, urgency) -> deadline
 

@@ -29,7 +29,7 @@ from models.outreach.outreach import (
     ContactOutcome,
     targets_at_month_ends,
 )
-from models.plans.plans import Evaluation, Plan, PlanTask
+from models.plans.tables import Evaluation, Plan, PlanTask
 
 OPEN_TARGETS = tuple(s.value for s in OPEN_TARGET_STATES)
 # Held: recorded, or its (past: complete months only) date went by without a cancellation.

@@ -316,7 +316,7 @@ def blank_minutes_of(session: Session, case_id: int) -> int:
     """Blank the stored minutes of every meeting with an outcome of the case (the rendered text
     repeats it), as a new version; how many minutes were blanked. Readers render them again."""
     # Imported here: models.plans imports much of the domain; retention is imported by few.
-    from models.plans.plans import Outcome
+    from models.plans.tables import Outcome
 
     table = MeetingMinutes.__table__
     result = session.execute(

@@ -18,12 +18,18 @@ import re
 import tomllib
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models.base.errors import DomainError
-from models.plans.plans import Resource, ResourceKind
+from models.plans.tables import (
+    PlanTask,
+    Resource,
+    ResourceKind,
+)
 
 KEY = re.compile(r"^[a-z0-9_\-]{1,64}$")
 FIELDS = ("key", "name", "kind", "description")
@@ -180,7 +186,7 @@ def add_from_slack(
     if description and len(description) > DESCRIPTION_LIMIT:
         errors["description"] = "outcome.too_long"
     if errors:
-        from models.plans.plans import InputInvalid
+        from models.plans.outcomes import InputInvalid
 
         raise InputInvalid(errors)
     row = Resource(
@@ -205,3 +211,34 @@ def set_active(session: Session, resource_id: int | None, *, active: bool) -> Re
     row.active = active
     session.add(row)
     return row
+
+
+def resource_use(session: Session, *, since: datetime, until: datetime) -> dict[str, int]:
+    """How many plan tasks linked each kind of resource (counts only), by the task's creation."""
+    rows = session.exec(
+        select(Resource.kind, func.count(PlanTask.id))
+        .join(PlanTask, PlanTask.resource_id == Resource.id)
+        .where(PlanTask.created_at >= since, PlanTask.created_at < until)
+        .group_by(Resource.kind)
+    )
+    return dict(rows)
+
+
+def use_by_resource(session: Session) -> dict[int, int]:
+    """Tasks linked to each resource, ever (for the coordinator's list)."""
+    rows = session.exec(
+        select(PlanTask.resource_id, func.count(PlanTask.id))
+        .where(PlanTask.resource_id.is_not(None))
+        .group_by(PlanTask.resource_id)
+    )
+    return {int(r): int(n) for r, n in rows}
+
+
+def active_resources(session: Session) -> list[Resource]:
+    return list(
+        session.exec(select(Resource).where(Resource.active).order_by(Resource.kind, Resource.id))
+    )
+
+
+def all_resources(session: Session) -> list[Resource]:
+    return list(session.exec(select(Resource).order_by(Resource.active.desc(), Resource.id)))

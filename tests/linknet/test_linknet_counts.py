@@ -19,7 +19,7 @@ from models.linknet.posting import post
 from models.linknet.sources import SOURCES
 from models.meetings.tables import Meeting
 from models.outreach.outreach import Contact, OutreachEvent
-from models.plans.plans import Plan, PlanTask
+from models.plans.tables import Plan, PlanTask
 from sandbox.synthetic import generate_cases
 from tests.conftest import START
 from tests.linknet.test_linknet_figures import one_day, recount

@@ -329,7 +329,7 @@ def test_meetings_plans_reviews_and_outreach_are_counted_by_month(org):
 
     from models.meetings.tables import Meeting
     from models.outreach.outreach import Contact, OutreachTarget
-    from models.plans.plans import Plan
+    from models.plans.tables import Plan
 
     cases = october(org, n=2)
     with transaction(org) as session:

@@ -13,17 +13,10 @@ from models.meetings.rules import attendees
 from models.meetings.schedule import agenda_cases, cancel, reschedule, schedule
 from models.meetings.tables import MeetingKind
 from models.org.tables import Agency, Member
-from models.plans.plans import (
-    Evaluation,
-    NextStep,
-    PlanTask,
-    add_progress,
-    complete_task,
-    current_plan,
-    evaluate,
-    make_plan,
-    record_outcome,
-)
+from models.plans.evaluation import evaluate
+from models.plans.outcomes import record_outcome
+from models.plans.tables import Evaluation, NextStep, PlanTask
+from models.plans.tasks import add_progress, complete_task, current_plan, make_plan
 from reminders.calendar import BusinessCalendar
 from sandbox.synthetic import generate_cases
 from tests.conftest import START
@@ -234,7 +227,7 @@ def test_no_reminder_before_the_start_when_not_wanted():
 
 
 def test_task_reminders_fall_the_business_day_before_and_after_the_due_date():
-    from models.plans.plans import PlanTask
+    from models.plans.tables import PlanTask
     from reminders.plans import task_times
 
     cal = BusinessCalendar()
@@ -344,7 +337,7 @@ def test_link_net_texts_must_not_look_personal():
 
 
 def test_an_outcome_needs_a_started_case_meeting_with_the_case_on_its_agenda(world):
-    from models.plans.plans import OutcomeInput, record_case_outcome
+    from models.plans.outcomes import OutcomeInput, record_case_outcome
 
     with Session(world) as s:
         coord = member(s, "U0COORD")
@@ -367,7 +360,7 @@ def test_an_outcome_needs_a_started_case_meeting_with_the_case_on_its_agenda(wor
 
 def test_overdue_tasks_and_due_reviews_reach_the_desk(world):
     from models.desk.desk import overdue
-    from models.plans.plans import make_plan
+    from models.plans.tasks import make_plan
 
     with Session(world) as s:
         coord = member(s, "U0COORD")
@@ -396,7 +389,8 @@ def test_overdue_tasks_and_due_reviews_reach_the_desk(world):
 def test_meetings_plans_and_resource_use_feed_the_linknet_figures(world):
     from models.linknet.periods import Month
     from models.linknet.sources import SOURCES
-    from models.plans.plans import Resource, make_plan
+    from models.plans.tables import Resource
+    from models.plans.tasks import make_plan
 
     with Session(world) as s:
         coord = member(s, "U0COORD")

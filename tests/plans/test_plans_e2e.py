@@ -12,7 +12,8 @@ from models.cases.lifecycle import CaseState
 from models.cases.tables import Case
 from models.org.tables import Agency
 from models.plans import resources
-from models.plans.plans import Plan, PlanTask, complete_task
+from models.plans.tables import Plan, PlanTask
+from models.plans.tasks import complete_task
 from models.queues.outbox import Notice
 from tests.conftest import START, TEST_KEY
 from tests.intake.test_intake_e2e import PERSONAL
@@ -498,7 +499,7 @@ def test_tasks_ended_by_closing_the_case_lose_their_buttons_too(bot, planned, cl
 
 
 def test_closing_the_case_from_its_card_ends_its_tasks_and_its_review(bot, planned, clock):
-    from models.plans.plans import reviews_due
+    from models.plans.evaluation import reviews_due
     from tests.desk.test_case_desk import open_form
 
     _, second = tasks(bot.rt.engine)

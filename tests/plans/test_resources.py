@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.cli.main import main
-from models.plans.plans import Resource
+from models.plans.tables import Resource
 from tests.conftest import TEST_KEY
 from tests.support.meetings import COORD, audits, click_view, command, new_view, submit, text_of
 

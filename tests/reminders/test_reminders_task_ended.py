@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from models.base.db import transaction
 from models.cases.lifecycle import CaseState
-from models.plans import plans
-from models.plans.plans import PlanTask
+from models.plans import tasks as plans
+from models.plans.tables import PlanTask
 from reminders import plans as plan_reminders
 from tests.conftest import START
 from tests.intake.test_intake_e2e import PERSONAL

@@ -15,7 +15,7 @@ from models.cases.lifecycle import CaseState, CloseReason, can_move
 from models.cases.tables import Case, CaseEvent, Referral
 from models.meetings.tables import Meeting
 from models.outreach.outreach import Contact, OutreachEvent, OutreachTarget
-from models.plans.plans import Plan, PlanTask
+from models.plans.tables import Plan, PlanTask
 from sandbox.synthetic import SYNTHETIC_TEXT, generate_cases
 
 START = datetime(2025, 4, 1, tzinfo=UTC)
