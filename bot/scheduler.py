@@ -5,6 +5,12 @@
   Reminders live in the database, not here, so a restart loses nothing.
 - The periodic jobs features register in reminders/jobs.py (Link-net post, retention …).
 
+The reminder engine keeps two registries (reminders/rules.py: what each kind of reminder means;
+reminders/jobs.py: the periodic jobs), which the modules of the features fill when they are
+imported. They are imported here, at start-up, and nowhere below: REMINDER_MODULES lists them.
+Whatever dispatches reminders or runs jobs — the Scheduler, `tsunagi reminders send-due`, the
+tests (tests/conftest.py) — calls load_reminders() first.
+
 Jobs live in the in-memory job store only: a job store is never shared between processes,
 nothing is pickled, and job arguments carry no personal data (there are none: each job gets
 a JobContext built at run time). Every job is coalesced (a backlog of missed runs runs once)
@@ -25,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from models.base.clock import TOKYO, Clock
+from reminders import linknet_job, meetings, memo, outreach, plans, retention_job, rules
 from reminders.dispatcher import DispatchResult, dispatch_due, worker_id
 from reminders.jobs import JobContext, PeriodicJob, registered_jobs
 
@@ -32,6 +39,26 @@ log = logging.getLogger("tsunagi.scheduler")
 
 TICK = timedelta(seconds=20)  # how soon after its time a reminder is queued
 TICK_JOB = "reminders_tick"
+
+# Every module that registers reminder rules (reminders/rules.py) or periodic jobs
+# (reminders/jobs.py): importing one registers what it defines. A new one is added here.
+REMINDER_MODULES = (
+    rules,  # follow_up
+    memo,  # memo_ack, memo_ack_escalation; the job memo_ack_ensure
+    meetings,  # meeting_eve, meeting_soon; the job meeting_series
+    outreach,  # outreach_contact, outreach_overdue
+    plans,  # task_due, task_overdue, plan_review, outcome_review
+    linknet_job,  # the job linknet_monthly
+    retention_job,  # the job retention_monthly
+)
+
+
+def load_reminders() -> tuple[list[str], list[str]]:
+    """Every reminder rule and periodic job, registered: their names.
+
+    The imports of this module (REMINDER_MODULES) have registered them; call this where
+    reminders are dispatched or jobs run, so that the reason for those imports is in sight."""
+    return sorted(rules.RULES), [job.name for job in registered_jobs()]
 
 
 class Scheduler:
@@ -48,6 +75,7 @@ class Scheduler:
         self.clock = clock
         self.kick_delivery = kick_delivery
         self.tick_every = tick
+        load_reminders()
         self.jobs = registered_jobs() if jobs is None else jobs
         self.worker = worker_id()
         self._aps = BackgroundScheduler(

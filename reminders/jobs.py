@@ -9,8 +9,10 @@ A job is a plain function of a JobContext, registered by name with a schedule:
         with transaction(ctx.engine) as session:
             ...  # enqueue with an idempotency key like f"linknet:{month}"
 
-and its module is listed in JOB_MODULES below. bot/scheduler.py runs every registered job in
-each bot process (APScheduler, in memory: nothing pickled, no personal data in job arguments).
+and its module is listed in bot/scheduler.py (REMINDER_MODULES), which imports it at start-up
+(importing it registers the job; this module imports none of them). bot/scheduler.py runs every
+registered job in each bot process (APScheduler, in memory: nothing pickled, no personal data in
+job arguments).
 
 Write jobs so that running them twice, or in two processes at once, or a day late, does no
 harm: check in the database whether the work is done (an outbox key for the month), rather
@@ -20,20 +22,11 @@ once when the bot starts (run_on_start), which catches up what was missed while 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-
-# Modules that register periodic jobs (importing them registers their @periodic functions).
-JOB_MODULES: list[str] = [
-    "reminders.linknet_job",
-    "reminders.memo",
-    "reminders.retention_job",
-    "reminders.meetings",  # the next occurrences of a recurring Link-net meeting
-]
 
 
 @dataclass(frozen=True)
@@ -90,6 +83,6 @@ def periodic(
 
 
 def registered_jobs() -> list[PeriodicJob]:
-    for module in JOB_MODULES:
-        importlib.import_module(module)
+    """Every job registered so far, by name: the modules that define them must have been
+    imported (bot/scheduler.py does, at start-up)."""
     return [PERIODIC_JOBS[name] for name in sorted(PERIODIC_JOBS)]

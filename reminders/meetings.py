@@ -29,7 +29,7 @@ from models.meetings import meetings
 from models.meetings.meetings import Meeting, MeetingKind, MeetingSeries, MeetingState
 from models.org.roster import Agency, Member, Role, members_with_role
 from models.queues import outbox
-from models.queues.reminders import ReminderState, Subject, SubjectKind, reminders_of
+from models.queues.reminders import Recipient, ReminderState, Subject, SubjectKind, reminders_of
 from models.queues.reminders import cancel as cancel_subject
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
@@ -86,8 +86,6 @@ def _subject(meeting: Meeting) -> Subject:
 
 
 def _schedule_one(session, meeting, member_id: int, rule: str, due: datetime, at: datetime):
-    from models.queues.reminders import Recipient
-
     return schedule_reminder(
         session,
         key=f"meeting:{meeting.id}:{rule}:{member_id}:v{meeting.version}",

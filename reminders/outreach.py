@@ -33,6 +33,7 @@ from models.queues.reminders import Recipient, Reminder, ReminderState, Subject,
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
 from reminders.rules import SNOOZE_TOMORROW, Rule, register
+from reminders.schedule import schedule_reminder
 
 OUTREACH_CONTACT = "outreach_contact"
 OUTREACH_OVERDUE = "outreach_overdue"
@@ -122,7 +123,6 @@ def schedule_for(
     _handled(session, target, by_member_id=by_member_id, at=at)
     if target.state != TargetState.active:
         return []
-    from reminders.schedule import schedule_reminder
 
     cal = calendar_for(session)
     payload = {"version": target.version}

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from models.cases.lifecycle import OPEN_STATES, CaseState
 from models.cases.records import Case
 from models.org.roster import coordinator_agency
-from models.plans.plans import EvaluationResult, OutcomeResult, Plan, PlanTask, TaskState
+from models.plans.plans import EvaluationResult, Outcome, OutcomeResult, Plan, PlanTask, TaskState
 from models.queues.reminders import Recipient, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
@@ -69,8 +69,6 @@ def plan_awaits_review(session: Session, reminder) -> bool:
 
 
 def outcome_review_applies(session: Session, reminder) -> bool:
-    from models.plans.plans import Outcome
-
     if reminder.subject_kind != SubjectKind.case:
         return False
     outcome = session.get(Outcome, int(reminder.payload.get("outcome_id", 0)))

@@ -3,9 +3,12 @@
 A Reminder row names its rule (`Reminder.rule`). The dispatcher asks the rule, at the moment
 the reminder falls due, whether it still applies (a memo already taken needs no reminder); the
 notice renderer of handlers/reminders/views.py draws the message of that rule. A feature adds
-its rules in its own module under reminders/, listed in reminders/rule_kinds.py:
+its rules in its own module under reminders/, which registers them when it is imported:
 
     FOLLOW_UP = register(Rule("plan_review", applies=plan_still_open, actions=(DONE, SNOOZE_WEEK)))
+
+This module only keeps the registry; it imports none of those modules. The wiring imports them
+at start-up (bot/scheduler.py, REMINDER_MODULES), so a new rule module is listed there.
 
 Rules hold no Slack and no text: the view decides how a rule looks.
 """
@@ -66,8 +69,6 @@ def register(rule: Rule) -> Rule:
 
 
 def rule_for(name: str) -> Rule | None:
-    import reminders.rule_kinds  # noqa: F401  (registers every rule)
-
     return RULES.get(name)
 
 

@@ -44,7 +44,10 @@ def planned(
     """A reminder to schedule (ids only in `key`): delivered at due_at, or at the next opening
     of the town hall if it is closed then and the reminder is not urgent."""
     if rule_for(rule) is None:
-        raise ValueError(f"unknown reminder rule {rule!r}: register it in reminders/rule_kinds.py")
+        raise ValueError(
+            f"unknown reminder rule {rule!r}: register it in its module under reminders/ and"
+            " list that module in bot/scheduler.py (REMINDER_MODULES)"
+        )
     return Planned(
         key=key,
         subject=subject,
