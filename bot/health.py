@@ -16,7 +16,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.settings import Settings
-from models.base.db import transaction
+from bot.slack import make_client
+from handlers.common.texts import t
+from models.base import crypto
+from models.base.db import make_engine, transaction
+from models.ops import migrate
+from models.org.roster import Agency, Member, OrgSetting, Role
+from models.queues.outbox import Notice, NoticeState
 
 # --------------------------------------------------------------------------- /healthz
 
@@ -90,8 +96,6 @@ STUCK_AFTER = timedelta(minutes=15)  # a running bot sends a due notice within s
 
 def run_checks(settings: Settings, *, now: datetime, client_factory=None) -> Report:
     """Settings, database, schema, key, org file, outbox, Slack token, channels."""
-    from models.base import crypto
-
     report = Report()
     if not settings.bot_token:
         report.add(Level.config, "missing_setting", name="SLACK_BOT_TOKEN")
@@ -115,8 +119,6 @@ def run_checks(settings: Settings, *, now: datetime, client_factory=None) -> Rep
 
 
 def _database(report: Report, settings: Settings) -> Engine | None:
-    from models.base.db import make_engine
-
     try:
         engine = make_engine(settings.database_url)
     except Exception:
@@ -131,10 +133,6 @@ def _database(report: Report, settings: Settings) -> Engine | None:
 
 
 def _database_checks(report: Report, engine: Engine, settings: Settings, now: datetime) -> None:
-    from models.base import crypto
-    from models.ops import migrate
-    from models.org.roster import OrgSetting
-
     current = migrate.current_revision(engine)
     head = migrate.head_revision(settings.database_url)
     if current != head:
@@ -163,8 +161,6 @@ def _database_checks(report: Report, engine: Engine, settings: Settings, now: da
 
 
 def _keys_configured() -> bool:
-    from models.base import crypto
-
     try:
         crypto.encrypt("")
     except crypto.KeyProblem:
@@ -173,8 +169,6 @@ def _keys_configured() -> bool:
 
 
 def _outbox_checks(report: Report, session: Session, now: datetime) -> None:
-    from models.queues.outbox import Notice, NoticeState
-
     stuck = session.execute(
         select(func.count())
         .select_from(Notice)
@@ -203,8 +197,6 @@ class Channel:
 
 def _channels(engine: Engine | None) -> tuple[list[Channel], dict[int, list[str]], list[str]]:
     """The channels the org file names, the staff of each agency, the coordinators."""
-    from models.org.roster import Agency, Member, OrgSetting, Role
-
     if engine is None:
         return [], {}, []
     try:
@@ -228,8 +220,6 @@ def _channels(engine: Engine | None) -> tuple[list[Channel], dict[int, list[str]
 
 
 def _slack_checks(report: Report, settings: Settings, *, engine: Engine | None, factory) -> None:
-    from bot.slack import make_client
-
     client = (factory or make_client)(settings.bot_token, settings.slack_api_url)
     try:
         auth = client.auth_test()
@@ -304,6 +294,4 @@ def _members(client, channel: str) -> list[str]:
 
 
 def _role_label(role: str) -> str:
-    from handlers.common.texts import t
-
     return t(f"ops.check.channel_role.{role}")

@@ -16,6 +16,7 @@ import json
 from slack_bolt import App, BoltContext, BoltRequest
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import build_context
+from waitress import wasyncore
 from waitress.server import create_server
 
 from bot import door
@@ -119,8 +120,6 @@ def shutdown(server, thread=None) -> None:
     answer); then the sockets are closed from the loop's own thread, through waitress's
     trigger, so the loop ends instead of selecting on closed descriptors.
     """
-    from waitress import wasyncore
-
     server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
     with contextlib.suppress(OSError):  # the loop has already stopped
         server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))

@@ -7,13 +7,20 @@ import os
 import signal
 from pathlib import Path
 
-from bot.cli.main import fail
+from bot import runtime
+from bot.cli.common import fail
+from bot.cli.ops_keys import register_rotate
+from bot.health import probe
 from bot.logging_safety import configure as configure_logging
+from bot.manifest import manifest
+from bot.server import make_server
 from bot.settings import Settings
 from bot.socket_mode import health_port_from_env, start_socket_mode
 from handlers.common.texts import t
 from models.base import crypto, offload
+from models.base.db import make_engine, transaction
 from models.ops import migrate
+from models.org.orgfile import OrgFileError, load_file
 
 
 def register(sub) -> None:
@@ -42,7 +49,6 @@ def register(sub) -> None:
 
     keys = sub.add_parser("keys", help="暗号鍵").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("generate", help="新しい暗号鍵を表示する").set_defaults(func=cmd_keys_generate)
-    from bot.cli.ops_keys import register_rotate
 
     register_rotate(keys)
 
@@ -52,8 +58,6 @@ def _stop_on_sigterm(signum, frame) -> None:
 
 
 def cmd_run(args, settings: Settings) -> int:
-    from bot import runtime
-
     missing = settings.missing_for_run(http=args.http)
     if missing:
         return fail(t("cli.missing_settings", names="\n".join(f"  {n}" for n in missing)))
@@ -75,9 +79,6 @@ def cmd_run(args, settings: Settings) -> int:
     rt.scheduler.start()  # reminders due while the bot was down are dispatched now
     try:
         if args.http:
-            from bot.health import probe
-            from bot.server import make_server
-
             server = make_server(
                 rt.app,
                 host=args.host,
@@ -102,16 +103,11 @@ def cmd_run(args, settings: Settings) -> int:
 
 
 def cmd_manifest(args, settings: Settings) -> int:
-    from bot.manifest import manifest
-
     print(manifest(args.http_url), end="")
     return 0
 
 
 def cmd_org_load(args, settings: Settings) -> int:
-    from models.base.db import make_engine, transaction
-    from models.org.orgfile import OrgFileError, load_file
-
     engine = make_engine(settings.database_url)
     if not migrate.is_current(engine):
         return fail(t("cli.db_not_current"))

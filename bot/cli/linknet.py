@@ -10,30 +10,47 @@ log, and says so on the sheet.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import sys
 from datetime import datetime
 from pathlib import Path
 
+from sqlmodel import select
+
+from bot import runtime
+from bot.cli.common import fail
 from bot.cli.files import OutputExists, add_force, check_free, csv_row, write_private
-from bot.cli.main import fail
+from bot.delivery import Delivery
 from bot.settings import Settings
+from bot.slack import make_client
 from handlers.common.texts import t
+from handlers.linknet.views import period_label, report_rows, source_label
+from models.base import crypto
 from models.base.clock import TOKYO, FrozenClock, system_clock
+from models.base.db import transaction
+from models.base.errors import DomainError
+from models.linknet.figures import exact, published, report_layout
+from models.linknet.periods import Month, Period, last_complete_month
+from models.linknet.posting import chart_key, post, post_key, report
+from models.ops import audit
+from models.org.roster import Role, member_by_slack_id
+from models.queues.outbox import Notice, NoticeState
+from reminders.linknet_job import ack_deadline_function
 
 
 def register(sub) -> None:
     group = sub.add_parser("linknet", help="リンクネット会議の集計（投稿）")
     cmds = group.add_subparsers(dest="linknet_command", required=True)
-    post = cmds.add_parser("post", help="月次集計をリンクネットのチャンネルに投稿する")
-    post.add_argument("--period", help="集計する月（YYYY-MM、省略時は前月）")
-    post.add_argument("--again", action="store_true", help="投稿済みの月をもう一度投稿する")
-    post.add_argument("--at", help=argparse_hidden())
-    post.set_defaults(func=cmd_post)
+    post_cmd = cmds.add_parser("post", help="月次集計をリンクネットのチャンネルに投稿する")
+    post_cmd.add_argument("--period", help="集計する月（YYYY-MM、省略時は前月）")
+    post_cmd.add_argument("--again", action="store_true", help="投稿済みの月をもう一度投稿する")
+    post_cmd.add_argument("--at", help=argparse_hidden())
+    post_cmd.set_defaults(func=cmd_post)
 
-    report = sub.add_parser("report", help="年次の実績報告")
-    kinds = report.add_subparsers(dest="report_command", required=True)
+    report_cmd = sub.add_parser("report", help="年次の実績報告")
+    kinds = report_cmd.add_subparsers(dest="report_command", required=True)
     fy = kinds.add_parser("fy", help="年度の実績表（国への報告用）を書き出す")
     fy.add_argument("year", type=int, help="年度（例 2026 = 令和8年度：2026年4月〜2027年3月）")
     fy.add_argument("--format", choices=("csv", "xlsx"), default="csv")
@@ -46,8 +63,6 @@ def register(sub) -> None:
 
 
 def argparse_hidden() -> str:
-    import argparse
-
     return argparse.SUPPRESS  # --at: "now" for tests and back-dated runs (ISO 8601, JST)
 
 
@@ -59,9 +74,6 @@ def _clock(args):
 
 
 def _database(settings: Settings):
-    from bot import runtime
-    from models.base import crypto
-
     try:
         return runtime.prepare_database(settings), None
     except crypto.KeyProblem as exc:
@@ -71,15 +83,6 @@ def _database(settings: Settings):
 
 
 def cmd_post(args, settings: Settings) -> int:
-    from bot.delivery import Delivery
-    from bot.slack import make_client
-    from handlers.linknet.views import period_label
-    from models.base.db import transaction
-    from models.base.errors import DomainError
-    from models.linknet.periods import Month, Period, last_complete_month
-    from models.linknet.posting import post
-    from reminders.linknet_job import ack_deadline_function
-
     if not settings.bot_token:
         return fail(t("reminder.cli.missing_token"))
     try:
@@ -119,8 +122,6 @@ def cmd_post(args, settings: Settings) -> int:
     finally:
         engine.dispose()
     if result.withheld:
-        from handlers.linknet.views import source_label
-
         names = "、".join(source_label(s) for s in sorted(result.withheld))
         print(t("linknet.cli.withheld", sources=names))
     print(
@@ -134,26 +135,12 @@ def cmd_post(args, settings: Settings) -> int:
 
 
 def _all_sent(session, publication_id: int) -> bool:
-    from sqlmodel import select
-
-    from models.linknet.posting import chart_key, post_key
-    from models.queues.outbox import Notice, NoticeState
-
     keys = [post_key(publication_id), chart_key(publication_id)]
     rows = session.exec(select(Notice).where(Notice.key.in_(keys))).all()
     return len(rows) == 2 and all(n.state == NoticeState.sent for n in rows)
 
 
 def cmd_report(args, settings: Settings) -> int:
-    from handlers.linknet.views import report_rows
-    from models.base.db import transaction
-    from models.base.errors import DomainError
-    from models.linknet.figures import exact, published, report_layout
-    from models.linknet.posting import report
-    from models.ops import audit
-    from models.org.roster import Role, member_by_slack_id
-    from reminders.linknet_job import ack_deadline_function
-
     try:
         clock = _clock(args)
     except ValueError:
@@ -224,8 +211,6 @@ def cmd_report(args, settings: Settings) -> int:
 
 
 def _heading(pub, fy: int, now: datetime, admin) -> list[str]:
-    from handlers.linknet.views import period_label
-
     current, previous = pub.layout.columns
     when = now.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
     lines = [

@@ -14,10 +14,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from bot import runtime
+from bot.cli.common import fail
 from bot.cli.files import OutputExists, add_force, check_free, write_private
-from bot.cli.main import fail
 from bot.settings import Settings
 from handlers.common.texts import t
+from handlers.meetings.documents import minutes_now
+from models.base import crypto
+from models.base.clock import system_clock
+from models.base.db import make_engine, transaction
+from models.meetings.meetings import Meeting, minutes_of
+from models.ops import audit, migrate
+from models.plans.resources import ResourceFileError, load_file
 
 
 def register(sub) -> None:
@@ -37,9 +45,6 @@ def register(sub) -> None:
 
 
 def _database(settings: Settings):
-    from bot import runtime
-    from models.base import crypto
-
     try:
         return runtime.prepare_database(settings), None
     except crypto.KeyProblem as exc:
@@ -49,12 +54,6 @@ def _database(settings: Settings):
 
 
 def cmd_minutes_export(args, settings: Settings) -> int:
-    from handlers.meetings.documents import minutes_now
-    from models.base.clock import system_clock
-    from models.base.db import transaction
-    from models.meetings.meetings import Meeting, minutes_of
-    from models.ops import audit
-
     if args.output is not None:
         try:
             check_free(args.output, force=args.force)
@@ -93,10 +92,6 @@ def cmd_minutes_export(args, settings: Settings) -> int:
 
 
 def cmd_resources_load(args, settings: Settings) -> int:
-    from models.base.db import make_engine, transaction
-    from models.ops import migrate
-    from models.plans.resources import ResourceFileError, load_file
-
     engine = make_engine(settings.database_url)
     if not migrate.is_current(engine):
         return fail(t("cli.db_not_current"))

@@ -1,91 +1,16 @@
 """Operations commands for the town's IT officer: backup, restore, retention, erasure, audit, check.
 
-`tsunagi keys rotate` sits in the `keys` group of bot/cli/core.py (see ops_keys.py).
+`tsunagi keys rotate` sits in the `keys` group of bot/cli/core.py (see ops_keys.py). What the
+commands share (exit codes, Stop, opening the database) is in bot/cli/common.py.
 Exit codes: 0 done / all well, 1 a problem was found (tamper, unhealthy), 2 usage or settings.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from datetime import UTC, date, datetime, time
-
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.cli.main import fail
-from bot.settings import Settings
-from handlers.common.texts import t
-from models.base import crypto
-from models.base.clock import TOKYO
-from models.base.db import make_engine
-from models.ops import migrate
-
-OK, PROBLEM, CONFIG = 0, 1, 2
-
-
-class Stop(Exception):
-    """Stop the command with this text on stderr and this exit code."""
-
-    def __init__(self, text: str, code: int = CONFIG) -> None:
-        super().__init__(text)
-        self.text = text
-        self.code = code
-
-
-def command(func: Callable[[object, Settings], int]) -> Callable[[object, Settings], int]:
-    """Turn a Stop raised anywhere in a command into its message and exit code."""
-
-    @functools.wraps(func)
-    def run(args, settings: Settings) -> int:
-        try:
-            return func(args, settings)
-        except Stop as stop:
-            return fail(stop.text, stop.code)
-
-    return run
-
-
-def open_database(settings: Settings, *, current: bool = True) -> Engine:
-    """The configured database, reachable and (unless `current=False`) at the latest schema."""
-    try:
-        engine = make_engine(settings.database_url)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        raise Stop(t("ops.db_unreachable", kind=type(exc).__name__), PROBLEM) from exc
-    except Exception as exc:  # an unusable URL: a settings problem
-        raise Stop(t("ops.db_url_invalid"), CONFIG) from exc
-    if current and not migrate.is_current(engine):
-        engine.dispose()
-        raise Stop(t("cli.db_not_current"), CONFIG)
-    return engine
-
-
-def configure_keys(settings: Settings) -> None:
-    try:
-        crypto.configure(settings.encryption_keys)
-    except crypto.KeyProblem as exc:
-        raise Stop(t("cli.key_problem", detail=exc), CONFIG) from exc
-
-
-def day(value: str) -> date:
-    """An argparse type: YYYY-MM-DD."""
-    import argparse
-
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(t("ops.bad_date", value=value)) from None
-
-
-def tokyo_midnight(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=TOKYO).astimezone(UTC)
+from bot.cli import ops_audit, ops_backup, ops_check, ops_retention
 
 
 def register(sub) -> None:
-    from bot.cli import ops_audit, ops_backup, ops_check, ops_retention
-
     ops_backup.register(sub)
     ops_retention.register(sub)
     ops_audit.register(sub)

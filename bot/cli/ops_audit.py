@@ -6,8 +6,8 @@ import csv
 import sys
 from pathlib import Path
 
+from bot.cli.common import OK, PROBLEM, Stop, command, day, open_database, tokyo_midnight
 from bot.cli.files import OutputExists, add_force, check_free, csv_row, private_file
-from bot.cli.ops import OK, PROBLEM, Stop, command, day, open_database, tokyo_midnight
 from bot.settings import Settings
 from handlers.common.texts import t
 from models.base.clock import TOKYO

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.cli.ops import OK, PROBLEM, Stop, command, configure_keys, open_database
+from bot.cli.common import OK, PROBLEM, Stop, command, configure_keys, open_database
 from bot.settings import Settings
 from handlers.common.texts import t
 from models.base.clock import system_clock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.cli.ops import OK, PROBLEM, Stop, command, configure_keys, open_database
+from bot.cli.common import OK, PROBLEM, Stop, command, configure_keys, open_database
 from bot.settings import Settings
 from handlers.common.texts import t
 from models.base import crypto

@@ -10,9 +10,22 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 
-from bot.cli.main import fail
+from sqlmodel import select
+
+from bot.cli.common import fail
 from bot.settings import Settings
 from handlers.common.texts import label, t
+from models.base.clock import TOKYO
+from models.base.db import make_engine, transaction
+from models.ops import migrate
+from models.org.roster import Agency
+from models.outreach.outreach import (
+    OPEN_TARGET_STATES,
+    STATE_ORDER,
+    Contact,
+    OutreachTarget,
+    OutreachWorker,
+)
 
 
 def register(sub) -> None:
@@ -37,18 +50,6 @@ def _day(d: date | None) -> str:
 
 def rows(session, *, include_ended: bool) -> list[list[str]]:
     """One row per target, as plain strings; only unencrypted columns are read."""
-    from sqlmodel import select
-
-    from models.base.clock import TOKYO
-    from models.org.roster import Agency
-    from models.outreach.outreach import (
-        OPEN_TARGET_STATES,
-        STATE_ORDER,
-        Contact,
-        OutreachTarget,
-        OutreachWorker,
-    )
-
     T = OutreachTarget
     query = select(T.id, T.label, T.state, T.cadence_days, T.next_contact_on, T.case_id)
     if not include_ended:
@@ -86,9 +87,6 @@ def rows(session, *, include_ended: bool) -> list[list[str]]:
 
 
 def cmd_list(args, settings: Settings) -> int:
-    from models.base.db import make_engine, transaction
-    from models.ops import migrate
-
     engine = make_engine(settings.database_url)
     try:
         if not migrate.is_current(engine):

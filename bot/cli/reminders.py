@@ -10,18 +10,29 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime, timedelta
 
-from bot.cli.main import fail
+from bot import runtime
+from bot.cli.common import fail
+from bot.delivery import Delivery
+from bot.scheduler import load_reminders
 from bot.settings import Settings
+from bot.slack import make_client
 from handlers.common.texts import t
+from models.base import crypto
 from models.base.clock import TOKYO, FrozenClock, system_clock
+from models.base.db import make_engine, transaction
+from models.cases.records import Case
+from models.ops import migrate
+from models.org.roster import Agency, Member
+from models.queues.reminders import RecipientKind, SubjectKind, listing
+from reminders.dispatcher import dispatch_due
 
 
 def register(sub) -> None:
     group = sub.add_parser("reminders", help="リマインダー（一覧・期限の来たものの送信）")
     cmds = group.add_subparsers(dest="reminders_command", required=True)
-    listing = cmds.add_parser("list", help="送信待ちのリマインダーを表示する（個人情報なし）")
-    listing.add_argument("--all", action="store_true", help="送信済み・取り消し・失敗も表示する")
-    listing.set_defaults(func=cmd_list)
+    list_cmd = cmds.add_parser("list", help="送信待ちのリマインダーを表示する（個人情報なし）")
+    list_cmd.add_argument("--all", action="store_true", help="送信済み・取り消し・失敗も表示する")
+    list_cmd.set_defaults(func=cmd_list)
     send = cmds.add_parser("send-due", help="その時刻までに期限の来たリマインダーを今すぐ送る")
     send.add_argument("--at", help="この時刻として処理する（ISO 8601、省略時は現在）")
     send.set_defaults(func=cmd_send_due)
@@ -65,9 +76,6 @@ def _pad(text: str, width: int) -> str:
 
 
 def _open(settings: Settings):
-    from models.base.db import make_engine
-    from models.ops import migrate
-
     engine = make_engine(settings.database_url)
     if not migrate.is_current(engine):
         return None
@@ -75,10 +83,6 @@ def _open(settings: Settings):
 
 
 def rows(session, *, include_closed: bool) -> list[list[str]]:
-    from models.cases.records import Case
-    from models.org.roster import Agency, Member
-    from models.queues.reminders import RecipientKind, SubjectKind, listing
-
     out = []
     for r in listing(session, include_closed=include_closed):
         number = "-"
@@ -114,8 +118,6 @@ def rows(session, *, include_closed: bool) -> list[list[str]]:
 
 
 def cmd_list(args, settings: Settings) -> int:
-    from models.base.db import transaction
-
     engine = _open(settings)
     if engine is None:
         return fail(t("cli.db_not_current"))
@@ -134,12 +136,7 @@ def cmd_list(args, settings: Settings) -> int:
 
 
 def cmd_send_due(args, settings: Settings) -> int:
-    from bot import runtime
-    from bot.delivery import Delivery
-    from bot.slack import make_client
-    from models.base import crypto
-    from reminders.dispatcher import dispatch_due
-
+    load_reminders()  # every reminder rule registered before any is dispatched (bot/scheduler.py)
     try:
         clock = FrozenClock(parse_at(args.at)) if args.at else system_clock
     except (ValueError, OverflowError):
