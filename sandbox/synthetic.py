@@ -376,7 +376,7 @@ def _plan(world: _World, rows: _Rows, case_id: int, walk, taker: Member) -> None
 def _outreach(world: _World, rows: _Rows, case_id: int, walk, taker: Member) -> None:
     """For some cases discussed without consent: an outreach target, visited or called every one
     to four weeks; later paused, closed or consented, or still active at the end."""
-    from models.outreach.outreach import ContactOutcome, Method, ReasonKind, TargetState
+    from models.outreach.tables import ContactOutcome, Method, ReasonKind, TargetState
 
     rng, end, reached = world.rng, world.end, dict(walk)
     if S.saponet not in reached or rng.random() >= 0.15:
@@ -485,7 +485,7 @@ def _insert(engine: Engine, rows: _Rows, base: dict[str, int]) -> None:
     """Write the rows, in an order that satisfies their foreign keys; ids of TABLES_WITH_IDS
     (and the references to them) are shifted by `base` first."""
     from models.meetings.tables import Meeting
-    from models.outreach.outreach import Contact, OutreachEvent, OutreachTarget
+    from models.outreach.tables import Contact, OutreachEvent, OutreachTarget
     from models.plans.tables import Plan, PlanTask
 
     shift = {

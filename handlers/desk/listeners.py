@@ -14,7 +14,7 @@ import re
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers.common import ids
+from handlers.common import forms, ids
 from handlers.common.blocks import notice_modal
 from handlers.common.commands import Reply, slow_subcommand
 from handlers.common.mrkdwn import escape
@@ -35,8 +35,6 @@ from handlers.desk.views import (
     MINE_LINES,
     StepMeta,
     mine_text,
-    read_int,
-    read_value,
     status_for_referrer,
     status_for_team,
     step_modal,
@@ -48,10 +46,9 @@ from models.base.errors import DomainError
 from models.cases import casework
 from models.cases import memo as intake
 from models.cases.access import STEP_ACTION, Action, decide, steps_for
-from models.cases.consent import has_consent
 from models.cases.lifecycle import STEP_FROM, CaseState, Step, stages_from
 from models.cases.records import case_by_id, case_by_number, detail, normalise_number, summary
-from models.cases.tables import Case
+from models.cases.tables import Case, has_consent
 from models.org.roster import member_by_slack_id, windows
 from models.plans import tasks as plans
 from reminders import plans as plan_reminders
@@ -209,14 +206,14 @@ def _apply(session, step: Step, case: Case, member, view: dict, at) -> str:
             session,
             case=case,
             member=member,
-            agency_id=read_int(view, "agency"),
-            reason=read_value(view, "reason"),
+            agency_id=forms.int_value(view, "agency"),
+            reason=forms.value(view, "reason"),
             at=at,
         )
         return t("desk.done.reroute", number=number, agency=escape(agency.name))
     if step is Step.escalate:
         casework.escalate(
-            session, case=case, member=member, reason=read_value(view, "reason"), at=at
+            session, case=case, member=member, reason=forms.value(view, "reason"), at=at
         )
         return t("desk.done.escalate", number=number)
     if step is Step.start_assessment:
@@ -227,8 +224,8 @@ def _apply(session, step: Step, case: Case, member, view: dict, at) -> str:
             session,
             case=case,
             member=member,
-            stage=read_value(view, "stage"),
-            note=read_value(view, "note"),
+            stage=forms.value(view, "stage"),
+            note=forms.value(view, "note"),
             at=at,
         )
         return t("desk.done.advance", number=number, state=label("state", target))
@@ -237,20 +234,20 @@ def _apply(session, step: Step, case: Case, member, view: dict, at) -> str:
             session,
             case=case,
             member=member,
-            agency_id=read_int(view, "agency"),
-            reason=read_value(view, "reason"),
+            agency_id=forms.int_value(view, "agency"),
+            reason=forms.value(view, "reason"),
             at=at,
         )
         return t("desk.done.set_lead", number=number, agency=escape(agency.name))
     if step is Step.suspend:
         casework.suspend(
-            session, case=case, member=member, reason=read_value(view, "reason"), at=at
+            session, case=case, member=member, reason=forms.value(view, "reason"), at=at
         )
         _end_tasks(session, case, at)
         return t("desk.done.suspend", number=number)
     if step is Step.resume:
         target = casework.resume(
-            session, case=case, member=member, note=read_value(view, "note"), at=at
+            session, case=case, member=member, note=forms.value(view, "note"), at=at
         )
         return t("desk.done.resume", number=number, state=label("state", target))
     if step is Step.close:
@@ -258,8 +255,8 @@ def _apply(session, step: Step, case: Case, member, view: dict, at) -> str:
             session,
             case=case,
             member=member,
-            reason_code=read_value(view, "close_reason"),
-            note=read_value(view, "note"),
+            reason_code=forms.value(view, "close_reason"),
+            note=forms.value(view, "note"),
             at=at,
         )
         _end_tasks(session, case, at)

@@ -7,7 +7,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.common import ids
+from handlers.common import forms, ids
 from handlers.common.blocks import notice_modal
 from handlers.common.replies import (
     allowed,
@@ -26,7 +26,6 @@ from handlers.desk.records_views import (
     consent_modal,
     read_assessment,
     read_consent,
-    read_metadata,
 )
 from models.base.clock import TOKYO
 from models.base.errors import DomainError
@@ -83,7 +82,7 @@ def open_consent(client: WebClient, context: dict, body: dict, case_id: int) -> 
 
 
 def submit_consent(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    case_id = read_metadata(view.get("private_metadata")).get("case_id")
+    case_id = forms.read_metadata(view.get("private_metadata")).get("case_id")
     data = read_consent(view)
 
     def work(session, user, now):
@@ -208,7 +207,7 @@ def choose_version(ack: Ack, body: dict, client: WebClient, context: dict) -> No
 
 
 def submit_assessment(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    meta = read_metadata(view.get("private_metadata"))
+    meta = forms.read_metadata(view.get("private_metadata"))
     data = read_assessment(view)
 
     def work(session, user, now):

@@ -6,7 +6,6 @@ audited by the listener, and every text a person wrote is escaped (or shown as p
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 
 from slack_sdk.models.blocks import (
@@ -23,12 +22,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from handlers.common import ids
+from handlers.common import forms, ids
 from handlers.common.blocks import context, labelled_options, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
 from handlers.desk.case_views import SECTION_TEXT, consent_line_text, day, when
-from handlers.desk.views import case_line, read_value
+from handlers.desk.views import case_line
 from models.cases.assessment import (
     MAX_MEMBERS,
     RELATIONSHIP_LIMIT,
@@ -45,18 +44,6 @@ from models.cases.tables import Assessment, ConsentMethod, ConsentStatus
 from models.org.tables import Agency
 
 HISTORY_SHOWN = 5
-
-
-def metadata(**values) -> str:
-    return json.dumps(values)
-
-
-def read_metadata(raw: str | None) -> dict:
-    try:
-        data = json.loads(raw or "{}")
-        return data if isinstance(data, dict) else {}
-    except ValueError:
-        return {}
 
 
 # --- 本人同意 ------------------------------------------------------------------------------------
@@ -146,7 +133,7 @@ def consent_modal(
     return View(
         type="modal",
         callback_id=ids.VIEW_CONSENT,
-        private_metadata=metadata(case_id=s.case_id),
+        private_metadata=forms.metadata(case_id=s.case_id),
         title=plain(t("consent.title")),
         submit=plain(t("consent.submit")),
         close=plain(t("step.cancel")),
@@ -155,23 +142,23 @@ def consent_modal(
 
 
 def read_consent(view: dict) -> ConsentInput:
-    raw_date = read_value(view, "obtained_on")
+    raw_date = forms.value(view, "obtained_on")
     try:
         obtained = date.fromisoformat(raw_date) if raw_date else None
     except ValueError:
         obtained = None
     agencies = []
-    for value in read_value(view, "agencies") or []:
+    for value in forms.value(view, "agencies") or []:
         try:
             agencies.append(int(value))
         except (TypeError, ValueError):
             agencies.append(-1)  # not an agency: validation says so
     return ConsentInput(
-        status=read_value(view, "status") or "",
-        method=read_value(view, "method"),
+        status=forms.value(view, "status") or "",
+        method=forms.value(view, "method"),
         obtained_on=obtained,
         agency_ids=agencies,
-        note=read_value(view, "note"),
+        note=forms.value(view, "note"),
     )
 
 
@@ -260,7 +247,7 @@ def assessment_form(s: CaseSummary, *, base: Assessment | None) -> View:
     return View(
         type="modal",
         callback_id=ids.VIEW_ASSESSMENT,
-        private_metadata=metadata(case_id=s.case_id, based_on=base.version if base else None),
+        private_metadata=forms.metadata(case_id=s.case_id, based_on=base.version if base else None),
         title=plain(t("assessment.title")),
         submit=plain(t("assessment.submit")),
         close=plain(t("step.cancel")),
@@ -271,18 +258,18 @@ def assessment_form(s: CaseSummary, *, base: Assessment | None) -> View:
 def read_assessment(view: dict) -> AssessmentInput:
     members = [
         HouseholdMember(
-            relationship=read_value(view, f"relationship_{i}") or "",
-            age_band=read_value(view, f"age_band_{i}"),
-            concerns=list(read_value(view, f"concerns_{i}") or []),
+            relationship=forms.value(view, f"relationship_{i}") or "",
+            age_band=forms.value(view, f"age_band_{i}"),
+            concerns=list(forms.value(view, f"concerns_{i}") or []),
         )
         for i in range(1, MAX_MEMBERS + 1)
     ]
     return AssessmentInput(
         members=members,
-        main_issue=read_value(view, "main_issue") or "",
-        wishes=read_value(view, "wishes"),
-        strengths=read_value(view, "strengths"),
-        risks=read_value(view, "risks"),
+        main_issue=forms.value(view, "main_issue") or "",
+        wishes=forms.value(view, "wishes"),
+        strengths=forms.value(view, "strengths"),
+        risks=forms.value(view, "risks"),
     )
 
 
@@ -352,7 +339,7 @@ def assessment_view(
     return View(
         type="modal",
         callback_id=ids.VIEW_ASSESSMENT_SHOW,
-        private_metadata=metadata(case_id=s.case_id, version=entry.version),
+        private_metadata=forms.metadata(case_id=s.case_id, version=entry.version),
         title=plain(t("assessment.title")),
         close=plain(t("detail.close")),
         blocks=blocks,

@@ -25,9 +25,9 @@ from handlers.notices.views import Rendered, renders
 from models.cases.casework import REASON_LIMIT
 from models.cases.lifecycle import CaseState, CloseReason, Step, resume_target
 from models.cases.records import CaseSummary, case_by_id, summary
-from models.desk.desk import CaseLine, Desk, Waiting
+from models.desk.lines import CaseLine, Desk, Waiting
 from models.org.tables import Agency
-from models.queues.outbox import Notice
+from models.queues.tables import Notice
 
 MINE_LINES = 15  # /tsunagi mine lists at most this many per part; the Home tab has the rest
 
@@ -163,29 +163,6 @@ def step_modal(
         close=plain(t("step.cancel")),
         blocks=blocks,
     )
-
-
-def read_value(view: dict, block: str) -> object:
-    """The value of the input `block` of a submitted view (None when left empty)."""
-    state = view.get("state", {}).get("values", {})
-    element = state.get(block, {}).get(ids.VALUE) or {}
-    kind = element.get("type")
-    if kind in ("static_select", "radio_buttons"):
-        selected = element.get("selected_option")
-        return selected["value"] if selected else None
-    if kind in ("multi_static_select",):
-        return [o["value"] for o in element.get("selected_options") or []]
-    if kind == "datepicker":
-        return element.get("selected_date")
-    return element.get("value")
-
-
-def read_int(view: dict, block: str) -> int | None:
-    value = read_value(view, block)
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 # --- /tsunagi status and /tsunagi mine ----------------------------------------------------------

@@ -14,7 +14,8 @@ from handlers.common import ids
 from handlers.common.services import first_delivery_of, services
 from handlers.home.views import PAGED, home_view, read_pages
 from models.base.db import transaction
-from models.desk import desk as desks
+from models.desk import sections as desks
+from models.desk.lines import DeadlineOf
 from models.org.roster import member_by_slack_id
 from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
 
@@ -26,7 +27,7 @@ def register(app: App) -> None:
     app.action(re.compile(f"^{ids.ACTION_HOME_PAGE}"))(turn_page)
 
 
-def deadline_rule(session: Session) -> desks.DeadlineOf:
+def deadline_rule(session: Session) -> DeadlineOf:
     """When a memo must be taken by: the reminders' rule (business calendar, per urgency)."""
     calendar = calendar_for(session)
     rules = reminder_settings(session).ack

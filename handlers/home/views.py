@@ -26,7 +26,7 @@ from handlers.common.texts import label, t
 from handlers.desk.case_views import when
 from handlers.desk.views import case_line, waited_text
 from handlers.outreach.views import home_section as outreach_section
-from models.desk.desk import Desk, Page, Waiting
+from models.desk.lines import Desk, Page, Waiting
 
 MAX_BLOCKS = 100
 OVERDUE_LINES = 10

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from handlers.common import ids
+from handlers.common import forms, ids
 from handlers.common.blocks import context, labelled_options, option, plain, section
 from handlers.common.texts import label, t
 from models.cases.concerns import AGE_BANDS, CONCERN_GROUPS, CONCERNS, ConsentToShare, Urgency
@@ -160,21 +160,9 @@ def _memo_modal(
     )
 
 
-def _value(state: dict, block: str) -> object:
-    element = state.get(block, {}).get(ids.VALUE) or {}
-    kind = element.get("type")
-    if kind in ("static_select", "radio_buttons"):
-        selected = element.get("selected_option")
-        return selected["value"] if selected else None
-    if kind == "multi_static_select":
-        return [o["value"] for o in element.get("selected_options") or []]
-    return element.get("value")
-
-
 def read_memo(view: dict) -> MemoInput:
     """The submitted modal as a MemoInput. Values are checked by models.intake.validate."""
-    state = view.get("state", {}).get("values", {})
-    text = {b: _value(state, b) for b in ids.MEMO_BLOCKS}
+    text = {b: forms.value(view, b) for b in ids.MEMO_BLOCKS}
     return MemoInput(
         narrative=text["narrative"] or "",
         concerns=list(text["concerns"] or []),

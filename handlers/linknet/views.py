@@ -17,12 +17,12 @@ from handlers.common.texts import has, label, t
 from handlers.linknet.chart import Series, TrendChart, render_trend
 from handlers.notices.views import NotReady, Obsolete, Rendered, Upload, renders
 from models.base import offload
-from models.linknet.disclosure import TOTAL, Cell, Display, Shown
+from models.linknet.cells import TOTAL, Cell, Display, Shown
 from models.linknet.figures import TREND_SOURCE, Published, published
 from models.linknet.periods import Month, Period
 from models.linknet.posting import CHART_KIND, POST_KIND, post_key
 from models.linknet.sources import SOURCES
-from models.queues.outbox import Notice, NoticeState
+from models.queues.tables import Notice, NoticeState
 
 # Vocabulary labels reused for categories (linknet.category.<source>.<cat> overrides them).
 LABEL_GROUPS = {

@@ -86,7 +86,7 @@ def case_values(case) -> dict:
 def latest_figures(session: Session) -> dict | None:
     """The last monthly Link-net post, as published (k未満 and secondary suppression applied)."""
     from handlers.linknet.views import figure, period_label, source_label
-    from models.linknet.disclosure import TOTAL, Cell
+    from models.linknet.cells import TOTAL, Cell
     from models.linknet.figures import published
     from models.linknet.ledger import LinknetPublication
     from models.linknet.sources import SOURCES
@@ -113,7 +113,7 @@ def latest_figures(session: Session) -> dict | None:
 def lawful_agenda(session: Session, meeting) -> tuple[list, int]:
     """The cases the meeting may discuss now, and how many left its agenda: a たつのまるごと会議
     keeps only cases whose consent is still current (a withdrawn one goes back to さぽネット)."""
-    from models.cases.consent import has_consent
+    from models.cases.tables import has_consent
     from models.meetings.schedule import agenda_cases
     from models.meetings.tables import MeetingKind
 

@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from handlers.common import ids
+from handlers.common import forms, ids
 from handlers.common.blocks import notice_modal
 from handlers.common.commands import Reply, slow_subcommand
 from handlers.common.replies import (
@@ -50,10 +50,9 @@ from models.base.db import transaction
 from models.base.errors import DomainError
 from models.cases import casework
 from models.cases.access import Action, decide, steps_for
-from models.cases.consent import has_consent, with_consent
 from models.cases.lifecycle import CaseState
 from models.cases.records import case_by_id, detail
-from models.cases.tables import Case
+from models.cases.tables import Case, has_consent, with_consent
 from models.meetings import schedule as domain
 from models.meetings.minutes import minutes_of, store_minutes
 from models.meetings.rules import attendees, clean_lines
@@ -229,7 +228,7 @@ def case_options(ack: Ack, body: dict, context: dict) -> None:
     (the member, at most 100 cases, their consent in one query) in a read-only transaction."""
     svc = services(context)
     user = body["user"]["id"]
-    kind = views.read_meta((body.get("view") or {}).get("private_metadata")).get("kind")
+    kind = forms.read_metadata((body.get("view") or {}).get("private_metadata")).get("kind")
     query = _normalised_query(body.get("value", ""))
     with transaction(svc.engine, write=False) as session:
         member = member_by_slack_id(session, user)
@@ -281,10 +280,10 @@ def _schedule_errors(view: dict, exc: DomainError, chosen_ids: set[int]) -> dict
 
 
 def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    kind = views.read_meta(view.get("private_metadata")).get("kind")
+    kind = forms.read_metadata(view.get("private_metadata")).get("kind")
     if kind not in MeetingKind.__members__:
         kind = MeetingKind.saponet
-    day, at_time = views.read_date(view, "date"), views.read_time(view, "time")
+    day, at_time = forms.date_value(view, "date"), forms.time_value(view, "time")
     errors = {}
     if day is None:
         errors["date"] = t("meeting.error.date_required")
@@ -294,11 +293,11 @@ def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context
         ack(response_action="errors", errors=errors)
         return
     starts_at = datetime.combine(day, at_time, tzinfo=TOKYO)
-    slack_ids = views.read(view, "members") or []
-    remind = views.read_int(view, "remind")
-    length = views.read_int(view, "length") or 60
-    repeat = views.read(view, "repeat") or "none"
-    topics = (views.read(view, "topics") or "").splitlines()
+    slack_ids = forms.value(view, "members") or []
+    remind = forms.int_value(view, "remind")
+    length = forms.int_value(view, "length") or 60
+    repeat = forms.value(view, "repeat") or "none"
+    topics = (forms.value(view, "topics") or "").splitlines()
     member_ids: set[int] = set()  # for where a refusal naming members is shown
 
     def work(session, user, now):
@@ -312,10 +311,10 @@ def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context
             session,
             kind=MeetingKind(kind),
             starts_at=starts_at,
-            place=views.read(view, "place"),
+            place=forms.value(view, "place"),
             member_ids=sorted(member_ids),
-            agency_ids=views.read_ints(view, "agencies"),
-            case_ids=views.read_ints(view, "cases"),
+            agency_ids=forms.int_values(view, "agencies"),
+            case_ids=forms.int_values(view, "cases"),
             created_by=member,
             at=now,
             has_consent=has_consent,
@@ -330,7 +329,7 @@ def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context
                 on=day,
                 last_weekday=repeat == "last_week",
                 member_ids=sorted(member_ids),
-                agency_ids=views.read_ints(view, "agencies"),
+                agency_ids=forms.int_values(view, "agencies"),
             )
         meeting_reminders.after_scheduled(session, meeting, at=now)
         allowed(
@@ -492,7 +491,7 @@ def open_reschedule(ack: Ack, body: dict, client: WebClient, context: dict) -> N
 
 
 def _stale(meeting: Meeting, view: dict) -> bool:
-    return views.read_meta(view.get("private_metadata")).get("version") != meeting.version
+    return forms.read_metadata(view.get("private_metadata")).get("version") != meeting.version
 
 
 def _date_or_place(exc: DomainError) -> dict[str, str]:
@@ -501,8 +500,8 @@ def _date_or_place(exc: DomainError) -> dict[str, str]:
 
 
 def submit_reschedule(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
-    day, at_time = views.read_date(view, "date"), views.read_time(view, "time")
+    meeting_id = forms.read_metadata(view.get("private_metadata")).get("meeting_id")
+    day, at_time = forms.date_value(view, "date"), forms.time_value(view, "time")
     if day is None or at_time is None:
         ack(response_action="errors", errors={"date": t("meeting.error.date_required")})
         return
@@ -515,7 +514,7 @@ def submit_reschedule(ack: Ack, body: dict, client: WebClient, view: dict, conte
             session,
             meeting,
             starts_at=datetime.combine(day, at_time, tzinfo=TOKYO),
-            place=views.read(view, "place"),
+            place=forms.value(view, "place"),
             keep_place=False,
             at=now,
         )
@@ -560,9 +559,9 @@ def open_attendees(ack: Ack, body: dict, client: WebClient, context: dict) -> No
 def submit_attendees(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
     """The new attendee list, under the meeting's legal rules: those added are invited and
     reminded, those taken off are told and get no more reminders."""
-    meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
-    slack_ids = views.read(view, "members") or []
-    agency_ids = views.read_ints(view, "agencies")
+    meeting_id = forms.read_metadata(view.get("private_metadata")).get("meeting_id")
+    slack_ids = forms.value(view, "members") or []
+    agency_ids = forms.int_values(view, "agencies")
     member_ids: set[int] = set()
 
     def work(session, user, now):
@@ -627,8 +626,8 @@ def open_cancel(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
 
 
 def submit_cancel(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
-    stop = "stop" in (views.read(view, "series") or [])
+    meeting_id = forms.read_metadata(view.get("private_metadata")).get("meeting_id")
+    stop = "stop" in (forms.value(view, "series") or [])
 
     def work(session, user, now):
         member, meeting = _managed(session, at=now, user=user, meeting_id=meeting_id)
@@ -692,14 +691,14 @@ def open_linknet_record(ack: Ack, body: dict, client: WebClient, context: dict) 
 def submit_linknet_record(
     ack: Ack, body: dict, client: WebClient, view: dict, context: dict
 ) -> None:
-    meeting_id = views.read_meta(view.get("private_metadata")).get("meeting_id")
+    meeting_id = forms.read_metadata(view.get("private_metadata")).get("meeting_id")
     errors = {}
     try:
-        topics = clean_lines((views.read(view, "topics") or "").splitlines())
+        topics = clean_lines((forms.value(view, "topics") or "").splitlines())
     except DomainError as exc:
         errors["topics"] = message_for(exc)
     try:
-        notes = clean_lines((views.read(view, "notes") or "").splitlines(), field="notes")
+        notes = clean_lines((forms.value(view, "notes") or "").splitlines(), field="notes")
     except DomainError as exc:
         errors["notes"] = message_for(exc)
     if errors:

@@ -8,9 +8,8 @@ plain text in a modal opened on request by an attendee.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -31,7 +30,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from handlers.common import ids
+from handlers.common import forms, ids
 from handlers.common.blocks import context, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import t
@@ -50,8 +49,7 @@ from models.meetings.tables import (
     MeetingState,
 )
 from models.org.tables import Agency
-from models.queues.outbox import Notice
-from models.queues.reminders import Reminder
+from models.queues.tables import Notice, Reminder
 from reminders.meetings import MEETING_EVE, MEETING_SOON, meeting_of
 
 TEXT_CHUNK = 2900  # a section's text may hold 3000 characters
@@ -62,72 +60,6 @@ KINDS = tuple(MeetingKind)
 
 def kind_name(kind: str) -> str:
     return t(f"meeting.kind.{kind}")
-
-
-def meta(**values) -> str:
-    return json.dumps(values)
-
-
-def read_meta(raw: str | None) -> dict:
-    try:
-        data = json.loads(raw or "{}")
-        return data if isinstance(data, dict) else {}
-    except ValueError:
-        return {}
-
-
-def read(view: dict, block: str):
-    """The answer in input `block` of a submitted view, whatever its element (None if empty)."""
-    state = (view.get("state") or {}).get("values", {}).get(block) or {}
-    element = next(iter(state.values()), None) or {}
-    kind = element.get("type")
-    if kind in ("static_select", "radio_buttons", "external_select"):
-        selected = element.get("selected_option")
-        return selected["value"] if selected else None
-    if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
-        return [o["value"] for o in element.get("selected_options") or []]
-    if kind == "multi_users_select":
-        return list(element.get("selected_users") or [])
-    if kind == "datepicker":
-        return element.get("selected_date")
-    if kind == "timepicker":
-        return element.get("selected_time")
-    value = element.get("value")
-    return value if value not in ("",) else None
-
-
-def read_date(view: dict, block: str) -> date | None:
-    value = read(view, block)
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def read_time(view: dict, block: str) -> time | None:
-    value = read(view, block)
-    try:
-        return time.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def read_int(view: dict, block: str) -> int | None:
-    value = read(view, block)
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
-def read_ints(view: dict, block: str) -> list[int]:
-    found = []
-    for value in read(view, block) or []:
-        try:
-            found.append(int(value))
-        except (TypeError, ValueError):
-            continue
-    return found
 
 
 def chunks(text: str, size: int = TEXT_CHUNK) -> list[str]:
@@ -285,7 +217,7 @@ def schedule_modal(
     return View(
         type="modal",
         callback_id=ids.VIEW_MEETING_SCHEDULE,
-        private_metadata=meta(kind=kind.value),
+        private_metadata=forms.metadata(kind=kind.value),
         title=plain(t("meeting.title.schedule")),
         submit=plain(t("meeting.submit.schedule")),
         close=plain(t("step.cancel")),
@@ -438,7 +370,7 @@ def meeting_modal(info: MeetingInfo, *, manage: bool) -> View:
     return View(
         type="modal",
         callback_id=ids.VIEW_MEETING_SHOW,
-        private_metadata=meta(meeting_id=info.meeting_id),
+        private_metadata=forms.metadata(meeting_id=info.meeting_id),
         title=plain(t("meeting.title.meeting")),
         close=plain(t("detail.close")),
         blocks=blocks[:MODAL_BLOCKS],
@@ -476,7 +408,7 @@ def agenda_modal(
     return View(
         type="modal",
         callback_id=ids.VIEW_MEETING_SHOW,
-        private_metadata=meta(meeting_id=info.meeting_id),
+        private_metadata=forms.metadata(meeting_id=info.meeting_id),
         title=plain(t("meeting.title.agenda")),
         close=plain(t("detail.close")),
         blocks=blocks[:MODAL_BLOCKS],
@@ -487,7 +419,7 @@ def minutes_modal(meeting_id: int, text: str) -> View:
     return View(
         type="modal",
         callback_id=ids.VIEW_MEETING_SHOW,
-        private_metadata=meta(meeting_id=meeting_id),
+        private_metadata=forms.metadata(meeting_id=meeting_id),
         title=plain(t("meeting.title.minutes")),
         close=plain(t("detail.close")),
         blocks=[*document_blocks(text), context(t("meeting.minutes_note"))][:MODAL_BLOCKS],
@@ -499,7 +431,7 @@ def reschedule_modal(meeting: Meeting) -> View:
     return View(
         type="modal",
         callback_id=ids.VIEW_MEETING_RESCHEDULE,
-        private_metadata=meta(meeting_id=meeting.id, version=meeting.version),
+        private_metadata=forms.metadata(meeting_id=meeting.id, version=meeting.version),
         title=plain(t("meeting.title.reschedule")),
         submit=plain(t("meeting.submit.reschedule")),
         close=plain(t("step.cancel")),
@@ -551,7 +483,7 @@ def attendees_modal(meeting: Meeting, *, current: list[str], agencies: list[Agen
     return View(
         type="modal",
         callback_id=ids.VIEW_MEETING_ATTENDEES,
-        private_metadata=meta(meeting_id=meeting.id, version=meeting.version),
+        private_metadata=forms.metadata(meeting_id=meeting.id, version=meeting.version),
         title=plain(t("meeting.title.attendees")),
         submit=plain(t("meeting.submit.attendees")),
         close=plain(t("step.cancel")),
@@ -582,7 +514,7 @@ def cancel_modal(meeting: Meeting, *, series_active: bool) -> View:
     return View(
         type="modal",
         callback_id=ids.VIEW_MEETING_CANCEL,
-        private_metadata=meta(meeting_id=meeting.id, version=meeting.version),
+        private_metadata=forms.metadata(meeting_id=meeting.id, version=meeting.version),
         title=plain(t("meeting.title.cancel")),
         submit=plain(t("meeting.submit.cancel")),
         close=plain(t("meeting.back")),
@@ -594,7 +526,7 @@ def linknet_record_modal(meeting: Meeting, *, topics: list[str], notes: list[str
     return View(
         type="modal",
         callback_id=ids.VIEW_LINKNET_MINUTES,
-        private_metadata=meta(meeting_id=meeting.id),
+        private_metadata=forms.metadata(meeting_id=meeting.id),
         title=plain(t("meeting.title.record")),
         submit=plain(t("meeting.submit.record")),
         close=plain(t("step.cancel")),

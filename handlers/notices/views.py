@@ -16,7 +16,7 @@ from handlers.common.mrkdwn import escape
 from handlers.common.texts import t
 from handlers.desk.case_views import case_card
 from models.cases.records import case_by_id, summary
-from models.queues.outbox import Notice, NoticeState
+from models.queues.tables import Notice, NoticeState
 
 
 @dataclass(frozen=True)

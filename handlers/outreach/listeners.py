@@ -16,6 +16,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from handlers.common import forms
 from handlers.common.commands import Reply, slow_subcommand
 from handlers.common.replies import (
     Refused,
@@ -37,14 +38,23 @@ from handlers.outreach import views
 from models.base.db import transaction
 from models.base.errors import DomainError
 from models.cases.access import OutreachAction, decide_outreach
-from models.cases.consent import has_consent
-from models.cases.tables import Case
+from models.cases.tables import Case, has_consent
 from models.meetings.schedule import add_case_to_agenda, meeting_by_id
 from models.meetings.series import next_meeting_of
 from models.meetings.tables import MeetingKind
 from models.org.roster import districts, member_by_slack_id
 from models.org.tables import Agency, Member, Role
-from models.outreach import outreach as domain
+from models.outreach import listing as outreach_listing
+from models.outreach import targets as domain
+from models.outreach.contacts import log_contact
+from models.outreach.dates import propose_next, today
+from models.outreach.listing import detail, lines
+from models.outreach.tables import (
+    ASSIGNABLE_KINDS,
+    OPEN_TARGET_STATES,
+    ContactOutcome,
+    OutreachTarget,
+)
 from reminders.deadlines import calendar_for
 from reminders.outreach import schedule_for
 
@@ -88,7 +98,7 @@ def _allowed(session, *, at, member: Member, action: OutreachAction, target=None
 def _checked(session, *, at, user: str, action: OutreachAction, target_id=None, case=None):
     """(member, target): the target and the right, looked up in the database; else Refused."""
     member = member_by_slack_id(session, user)
-    target = session.get(domain.OutreachTarget, target_id) if target_id else None
+    target = session.get(OutreachTarget, target_id) if target_id else None
     about_target = action not in (OutreachAction.create, OutreachAction.from_case)
     if member is not None and target is None and about_target:
         raise DomainError("outreach.not_found")
@@ -124,12 +134,12 @@ def _initial_agencies(session, member: Member, case: Case | None) -> list[int]:
 
 def _assignable(session, agency_id: int) -> bool:
     agency = session.get(Agency, agency_id)
-    return agency is not None and agency.active and agency.kind in domain.ASSIGNABLE_KINDS
+    return agency is not None and agency.active and agency.kind in ASSIGNABLE_KINDS
 
 
 def _proposed(session, target, now) -> object:
     cal = calendar_for(session)
-    return domain.propose_next(domain.today(now), target.cadence_days, cal.is_business_day)
+    return propose_next(today(now), target.cadence_days, cal.is_business_day)
 
 
 # --- registering a target ------------------------------------------------------------------------
@@ -147,7 +157,7 @@ def _create_form(client, context, body, *, case_id: int | None) -> None:
         return views.create_modal(
             agencies=domain.assignable_agencies(session),
             districts=districts(session),
-            today_=domain.today(now),
+            today_=today(now),
             initial_agencies=_initial_agencies(session, member, case),
             case_id=case.id if case else None,
             case_number=case.number if case else None,
@@ -184,7 +194,7 @@ def _field_errors(view: dict, errors: dict[str, str]) -> dict[str, str]:
 
 
 def submit_create(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    case_id = int_or_none(views.read_metadata(view.get("private_metadata")).get("case_id"))
+    case_id = int_or_none(forms.read_metadata(view.get("private_metadata")).get("case_id"))
     data = views.read_target(view)
 
     def work(session, user, now):
@@ -231,7 +241,7 @@ def show_target(client: WebClient, context: dict, body: dict, target_id: int | N
             return bool(decide_outreach(session, member, action, target=target))
 
         view = views.detail_modal(
-            domain.detail(session, target, now=now),
+            detail(session, target, now=now),
             can_log=may(OutreachAction.log_contact),
             can_pause=may(OutreachAction.pause),
             can_close=may(OutreachAction.close),
@@ -262,7 +272,7 @@ def open_contact(ack: Ack, body: dict, client: WebClient, context: dict) -> None
 
 
 def _contact_view(session, target, now, *, consented: bool):
-    line = domain.lines(session, [target], day=domain.today(now))[0]
+    line = lines(session, [target], day=today(now))[0]
     return views.contact_modal(
         line,
         proposed=_proposed(session, target, now),
@@ -277,7 +287,7 @@ def show_contact_form(client: WebClient, context: dict, body: dict, target_id) -
         _, target = _checked(
             session, at=now, user=user, action=OutreachAction.log_contact, target_id=target_id
         )
-        if target.state not in domain.OPEN_TARGET_STATES:
+        if target.state not in OPEN_TARGET_STATES:
             raise DomainError(
                 "outreach.not_open",
                 label=target.label,
@@ -292,16 +302,16 @@ def change_outcome(ack: Ack, body: dict, client: WebClient, context: dict) -> No
     """同意が得られた chosen (or unchosen): the form shows the consent questions (or the date)."""
     ack()
     current = body.get("view") or {}
-    target_id = int_or_none(views.read_metadata(current.get("private_metadata")).get("target_id"))
+    target_id = int_or_none(forms.read_metadata(current.get("private_metadata")).get("target_id"))
     outcome = (body["actions"][0].get("selected_option") or {}).get("value")
-    consented = outcome == domain.ContactOutcome.consented
+    consented = outcome == ContactOutcome.consented
     shown = any(b.get("block_id") == "consent_method" for b in current.get("blocks", []))
 
     def build(session, user, now):
         _, target = _checked(
             session, at=now, user=user, action=OutreachAction.log_contact, target_id=target_id
         )
-        if target.state not in domain.OPEN_TARGET_STATES or consented == shown:
+        if target.state not in OPEN_TARGET_STATES or consented == shown:
             return None
         return _contact_view(session, target, now, consented=consented)
 
@@ -309,14 +319,14 @@ def change_outcome(ack: Ack, body: dict, client: WebClient, context: dict) -> No
 
 
 def submit_contact(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    target_id = int_or_none(views.read_metadata(view.get("private_metadata")).get("target_id"))
+    target_id = int_or_none(forms.read_metadata(view.get("private_metadata")).get("target_id"))
     data = views.read_contact(view)
 
     def work(session, user, now):
         member, target = _checked(
             session, at=now, user=user, action=OutreachAction.log_contact, target_id=target_id
         )
-        logged = domain.log_contact(
+        logged = log_contact(
             session,
             target=target,
             data=data,
@@ -366,17 +376,17 @@ def open_state(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
 
     def build(session, user, now):
         _, target = _checked(session, at=now, user=user, action=right, target_id=target_id)
-        line = domain.lines(session, [target], day=domain.today(now))[0]
+        line = lines(session, [target], day=today(now))[0]
         return views.state_modal(line, kind, proposed=_proposed(session, target, now))
 
     open_modal(client, context, body, build)
 
 
 def submit_state(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    meta = views.read_metadata(view.get("private_metadata"))
+    meta = forms.read_metadata(view.get("private_metadata"))
     kind = meta.get("kind") if meta.get("kind") in views.STATE_KINDS else None
     right = OutreachAction.close if kind == "close" else OutreachAction.pause
-    reason = views.read(view, "reason")
+    reason = forms.value(view, "reason")
 
     def work(session, user, now):
         member, target = _checked(
@@ -389,7 +399,7 @@ def submit_state(ack: Ack, body: dict, client: WebClient, view: dict, context: d
                 session,
                 target,
                 reason=reason,
-                next_contact_on=views.read_date(view, "next_contact_on"),
+                next_contact_on=forms.date_value(view, "next_contact_on"),
                 by=member,
                 at=now,
             )
@@ -496,10 +506,12 @@ def outreach_command(body: dict, client: WebClient, context: dict, args: list[st
                 reason=decision.reason,
             )
         else:
-            found = domain.lines(
+            found = lines(
                 session,
-                domain.targets_for(session, member, include_ended=member.has(Role.coordinator)),
-                day=domain.today(now),
+                outreach_listing.targets_for(
+                    session, member, include_ended=member.has(Role.coordinator)
+                ),
+                day=today(now),
             )
             text = views.list_text(found, everyone=member.has(Role.coordinator))
     return Reply(text)

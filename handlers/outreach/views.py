@@ -9,7 +9,6 @@ plain_text or escaped.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 
 from slack_sdk.models.blocks import (
@@ -30,7 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from sqlmodel import Session
 
-from handlers.common import ids
+from handlers.common import forms, ids
 from handlers.common.blocks import context, labelled_options, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
@@ -39,28 +38,22 @@ from handlers.notices.views import Obsolete, Rendered, renders
 from handlers.reminders.views import ReminderContent, reminder_view
 from models.cases.concerns import AGE_BANDS
 from models.cases.tables import Case
-from models.meetings.schedule import on_agenda
 from models.meetings.series import next_meeting_of
-from models.meetings.tables import MeetingKind
+from models.meetings.tables import MeetingKind, on_agenda
 from models.org.tables import Agency
-from models.outreach.outreach import (
+from models.outreach.dates import today
+from models.outreach.listing import DeskSection, Due, TargetDetail, TargetLine, lines
+from models.outreach.tables import (
     CADENCES,
     NOTE_LIMIT,
     PERSON_LIMITS,
     REASON_LIMIT,
     ContactOutcome,
-    DeskSection,
-    Due,
     Method,
     ReasonKind,
-    TargetDetail,
-    TargetLine,
-    lines,
-    target_by_id,
-    today,
 )
-from models.queues.outbox import Notice
-from models.queues.reminders import Reminder
+from models.outreach.targets import target_by_id
+from models.queues.tables import Notice, Reminder
 from reminders.outreach import OUTREACH_CONTACT, OUTREACH_OVERDUE, target_of
 
 # Action ids (handlers/outreach/listeners.py listens); values are target ids unless said otherwise.
@@ -81,51 +74,6 @@ VIEW_STATE = "outreach_state"  # pause / resume / close; the kind in private_met
 HOME_SECTION = "outreach"
 PERSON_FIELDS = ("name", "kana", "district", "whereabouts", "contact")
 SECTION_TEXT = 2800
-
-
-def metadata(**values) -> str:
-    return json.dumps(values)
-
-
-def read_metadata(raw: str | None) -> dict:
-    try:
-        data = json.loads(raw or "{}")
-        return data if isinstance(data, dict) else {}
-    except ValueError:
-        return {}
-
-
-def read(view: dict, block: str) -> object:
-    """The value of the input `block` of a submitted view, whatever its element's action id."""
-    elements = (view.get("state") or {}).get("values", {}).get(block) or {}
-    element = next(iter(elements.values()), None) or {}
-    kind = element.get("type")
-    if kind in ("static_select", "radio_buttons"):
-        selected = element.get("selected_option")
-        return selected["value"] if selected else None
-    if kind == "multi_static_select":
-        return [o["value"] for o in element.get("selected_options") or []]
-    if kind == "datepicker":
-        return element.get("selected_date")
-    return element.get("value")
-
-
-def read_date(view: dict, block: str) -> date | None:
-    value = read(view, block)
-    try:
-        return date.fromisoformat(value) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
-def read_ids(view: dict, block: str) -> list[int]:
-    found = []
-    for value in read(view, block) or []:
-        try:
-            found.append(int(value))
-        except (TypeError, ValueError):
-            found.append(-1)  # not an agency: validation says so
-    return found
 
 
 def day(d: date) -> str:
@@ -293,7 +241,7 @@ def create_modal(
     return View(
         type="modal",
         callback_id=VIEW_CREATE,
-        private_metadata=metadata(case_id=case_id),
+        private_metadata=forms.metadata(case_id=case_id),
         title=plain(t("outreach.create.title")),
         submit=plain(t("outreach.create.submit")),
         close=plain(t("outreach.cancel")),
@@ -302,17 +250,17 @@ def create_modal(
 
 
 def read_target(view: dict):
-    from models.outreach.outreach import TargetInput
+    from models.outreach.targets import TargetInput
 
-    cadence = read(view, "cadence")
+    cadence = forms.value(view, "cadence")
     return TargetInput(
-        person={k: read(view, k) for k in PERSON_FIELDS if read(view, k)},
-        age_band=read(view, "age_band") or "unknown",
-        reason_kind=read(view, "reason_kind"),
-        reason=read(view, "reason"),
-        agency_ids=read_ids(view, "agencies"),
+        person={k: forms.value(view, k) for k in PERSON_FIELDS if forms.value(view, k)},
+        age_band=forms.value(view, "age_band") or "unknown",
+        reason_kind=forms.value(view, "reason_kind"),
+        reason=forms.value(view, "reason"),
+        agency_ids=forms.int_values(view, "agencies", unknown=-1),
         cadence_days=int(cadence) if isinstance(cadence, str) and cadence.isdigit() else None,
-        first_contact_on=read_date(view, "first_contact_on"),
+        first_contact_on=forms.date_value(view, "first_contact_on"),
     )
 
 
@@ -397,7 +345,7 @@ def contact_modal(
     return View(
         type="modal",
         callback_id=VIEW_CONTACT,
-        private_metadata=metadata(target_id=x.target_id),
+        private_metadata=forms.metadata(target_id=x.target_id),
         title=plain(t("outreach.contact.title")),
         submit=plain(t("outreach.contact.submit")),
         close=plain(t("outreach.cancel")),
@@ -406,15 +354,15 @@ def contact_modal(
 
 
 def read_contact(view: dict):
-    from models.outreach.outreach import ContactInput
+    from models.outreach.contacts import ContactInput
 
     return ContactInput(
-        method=read(view, "method"),
-        outcome=read(view, "outcome"),
-        note=read(view, "note"),
-        next_contact_on=read_date(view, "next_contact_on"),
-        consent_method=read(view, "consent_method"),
-        consent_agency_ids=read_ids(view, "consent_agencies"),
+        method=forms.value(view, "method"),
+        outcome=forms.value(view, "outcome"),
+        note=forms.value(view, "note"),
+        next_contact_on=forms.date_value(view, "next_contact_on"),
+        consent_method=forms.value(view, "consent_method"),
+        consent_agency_ids=forms.int_values(view, "consent_agencies", unknown=-1),
     )
 
 
@@ -447,7 +395,7 @@ def state_modal(x: TargetLine, kind: str, *, proposed: date) -> View:
     return View(
         type="modal",
         callback_id=VIEW_STATE,
-        private_metadata=metadata(target_id=x.target_id, kind=kind),
+        private_metadata=forms.metadata(target_id=x.target_id, kind=kind),
         title=plain(t(f"outreach.state.{kind}.title")),
         submit=plain(t(f"outreach.state.{kind}.submit")),
         close=plain(t("outreach.cancel")),

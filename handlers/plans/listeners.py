@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
-from handlers.common import ids
+from handlers.common import forms, ids
 from handlers.common.blocks import notice_modal
 from handlers.common.commands import Reply, slow_subcommand
 from handlers.common.replies import (
@@ -37,7 +37,6 @@ from handlers.common.services import services
 from handlers.common.texts import t
 from handlers.meetings.documents import minutes_text, when_text
 from handlers.meetings.listeners import pair
-from handlers.meetings.views import read, read_date, read_int, read_meta
 from handlers.plans import views
 from models.base.db import transaction
 from models.base.errors import DomainError
@@ -47,7 +46,7 @@ from models.cases.records import case_by_id
 from models.cases.tables import Case
 from models.meetings import schedule as meetings
 from models.meetings.minutes import store_minutes
-from models.meetings.tables import CASE_MEETINGS
+from models.meetings.tables import CASE_MEETINGS, on_agenda
 from models.org.roster import windows
 from models.org.tables import Agency
 from models.plans import resources
@@ -101,7 +100,7 @@ def open_outcome(ack: Ack, body: dict, client: WebClient, context: dict) -> None
         if meeting.kind not in CASE_MEETINGS:
             raise DomainError("meeting.linknet_no_cases")
         meetings.require_started(meeting, at=now)
-        if not meetings.on_agenda(session, meeting.id, case.id):
+        if not on_agenda(session, meeting.id, case.id):
             raise DomainError("outcome.not_on_agenda", number=case.number)
         outcome = outcome_of(session, meeting.id, case.id)
         plan = plans.current_plan(session, case.id) if meeting.kind == "marugoto" else None
@@ -140,25 +139,25 @@ def open_outcome(ack: Ack, body: dict, client: WebClient, context: dict) -> None
 def read_outcome(view: dict) -> OutcomeInput:
     tasks = [
         TaskInput(
-            agency_id=read_int(view, f"task_agency_{i}"),
-            what=read(view, f"task_what_{i}"),
-            due_on=read_date(view, f"task_due_{i}"),
-            resource_id=read_int(view, f"task_resource_{i}"),
+            agency_id=forms.int_value(view, f"task_agency_{i}"),
+            what=forms.value(view, f"task_what_{i}"),
+            due_on=forms.date_value(view, f"task_due_{i}"),
+            resource_id=forms.int_value(view, f"task_resource_{i}"),
         )
         for i in range(TASKS_MAX)
     ]
     return OutcomeInput(
-        direction=read(view, "direction"),
-        lead_agency_id=read_int(view, "lead"),
-        next_step=read(view, "next_step"),
-        review_on=read_date(view, "review_on"),
-        goals=(read(view, "goals") or "").splitlines(),
+        direction=forms.value(view, "direction"),
+        lead_agency_id=forms.int_value(view, "lead"),
+        next_step=forms.value(view, "next_step"),
+        review_on=forms.date_value(view, "review_on"),
+        goals=(forms.value(view, "goals") or "").splitlines(),
         tasks=tasks,
     )
 
 
 def submit_outcome(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    meta = read_meta(view.get("private_metadata"))
+    meta = forms.read_metadata(view.get("private_metadata"))
     data = read_outcome(view)
     present = {b.get("block_id") for b in view.get("blocks", [])}
 
@@ -294,13 +293,15 @@ def open_progress(ack: Ack, body: dict, client: WebClient, context: dict) -> Non
 
 
 def submit_progress(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    task_id = read_meta(view.get("private_metadata")).get("task_id")
+    task_id = forms.read_metadata(view.get("private_metadata")).get("task_id")
 
     def work(session, user, now):
         member, task, case = _task(
             session, at=now, user=user, task_id=task_id, action=Action.update_task
         )
-        plans.add_progress(session, task, note=read(view, "note") or "", by_id=member.id, at=now)
+        plans.add_progress(
+            session, task, note=forms.value(view, "note") or "", by_id=member.id, at=now
+        )
         allowed(
             session,
             at=now,
@@ -341,7 +342,7 @@ def open_evaluation(ack: Ack, body: dict, client: WebClient, context: dict) -> N
 
 
 def submit_evaluation(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
-    plan_id = read_meta(view.get("private_metadata")).get("plan_id")
+    plan_id = forms.read_metadata(view.get("private_metadata")).get("plan_id")
 
     def work(session, user, now):
         member, plan, case = _plan(session, at=now, user=user, plan_id=plan_id)
@@ -350,10 +351,10 @@ def submit_evaluation(ack: Ack, body: dict, client: WebClient, view: dict, conte
             plan=plan,
             case=case,
             member=member,
-            result=read(view, "result"),
-            note=read(view, "note"),
-            decision=read(view, "decision"),
-            close_reason=read(view, "close_reason"),
+            result=forms.value(view, "result"),
+            note=forms.value(view, "note"),
+            decision=forms.value(view, "decision"),
+            close_reason=forms.value(view, "close_reason"),
             at=now,
         )
         plan_reminders.after_evaluation(session, plan, result, at=now)
@@ -410,9 +411,9 @@ def submit_resource_add(ack: Ack, body: dict, client: WebClient, view: dict, con
         member = require(session, at=now, user=user, action=Action.manage_resources)
         row = resources.add_from_slack(
             session,
-            name=read(view, "name"),
-            kind=read(view, "kind"),
-            description=read(view, "description"),
+            name=forms.value(view, "name"),
+            kind=forms.value(view, "kind"),
+            description=forms.value(view, "description"),
         )
         allowed(
             session,

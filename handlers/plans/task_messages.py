@@ -14,7 +14,7 @@ from handlers.notices.views import Obsolete, Rendered, posted, renders
 from handlers.plans.views import _task_values
 from models.base.clock import TOKYO
 from models.plans.tables import TASK_MESSAGE_REFRESH, PlanTask, TaskState
-from models.queues.outbox import Notice
+from models.queues.tables import Notice
 
 
 @renders(TASK_MESSAGE_REFRESH)

@@ -24,13 +24,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from handlers.common import ids
+from handlers.common import forms, ids
 from handlers.common.blocks import context, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
 from handlers.desk.case_views import when
 from handlers.meetings.documents import case_values, day_text, when_text
-from handlers.meetings.views import kind_name, meta
+from handlers.meetings.views import kind_name
 from handlers.notices.views import Obsolete, Rendered, renders
 from handlers.reminders.views import ReminderContent, reminder_view
 from models.cases.lifecycle import CloseReason
@@ -51,8 +51,7 @@ from models.plans.tables import (
     ResourceKind,
     TaskState,
 )
-from models.queues.outbox import Notice
-from models.queues.reminders import Reminder
+from models.queues.tables import Notice, Reminder
 from reminders.plans import (
     OUTCOME_REVIEW,
     PLAN_REVIEW,
@@ -215,7 +214,7 @@ def outcome_modal(form: OutcomeForm) -> View:
     return View(
         type="modal",
         callback_id=ids.VIEW_OUTCOME,
-        private_metadata=meta(meeting_id=form.meeting_id, case_id=form.case.id),
+        private_metadata=forms.metadata(meeting_id=form.meeting_id, case_id=form.case.id),
         title=plain(t("outcome.title")),
         submit=plain(t("outcome.submit")),
         close=plain(t("step.cancel")),
@@ -306,7 +305,7 @@ def task_modal(v: TaskView) -> View:
     return View(
         type="modal",
         callback_id=ids.VIEW_MEETING_SHOW,
-        private_metadata=meta(task_id=task.id),
+        private_metadata=forms.metadata(task_id=task.id),
         title=plain(t("plan.title.task")),
         close=plain(t("detail.close")),
         blocks=blocks[:MODAL_BLOCKS],
@@ -317,7 +316,7 @@ def progress_modal(task: PlanTask, case: Case) -> View:
     return View(
         type="modal",
         callback_id=ids.VIEW_TASK_PROGRESS,
-        private_metadata=meta(task_id=task.id),
+        private_metadata=forms.metadata(task_id=task.id),
         title=plain(t("plan.title.progress")),
         submit=plain(t("plan.submit.progress")),
         close=plain(t("step.cancel")),
@@ -372,7 +371,7 @@ def evaluation_modal(plan: Plan, case: Case, tasks: list[PlanTask]) -> View:
     return View(
         type="modal",
         callback_id=ids.VIEW_EVALUATION,
-        private_metadata=meta(plan_id=plan.id),
+        private_metadata=forms.metadata(plan_id=plan.id),
         title=plain(t("plan.title.evaluation")),
         submit=plain(t("plan.submit.evaluation")),
         close=plain(t("step.cancel")),

@@ -18,6 +18,7 @@ from handlers.reminders.views import CHOICE_OF_ACTION, REMINDER_ACTIONS
 from models.base.errors import DomainError
 from models.cases.access import Action
 from models.queues import reminders as store
+from models.queues.tables import Reminder
 from reminders.rules import DONE, case_of, rule_for
 from reminders.schedule import snooze_reminder
 
@@ -41,7 +42,7 @@ def answer_reminder(ack: Ack, body: dict, client: WebClient, context: dict) -> N
     reminder_id = _reminder_id(body)
 
     def work(session, user, now) -> tuple[str, int]:
-        reminder = session.get(store.Reminder, reminder_id) if reminder_id else None
+        reminder = session.get(Reminder, reminder_id) if reminder_id else None
         case = case_of(session, reminder) if reminder is not None else None
         member = require(session, at=now, user=user, action=action, case=case, reminder=reminder)
         rule = rule_for(reminder.rule)

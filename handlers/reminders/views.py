@@ -24,8 +24,8 @@ from handlers.notices.views import NotReady, Obsolete, Rendered, renders
 from models.cases.records import summary
 from models.org.tables import Member
 from models.plans.tables import TaskState
-from models.queues.outbox import Notice, NoticeState
-from models.queues.reminders import Reminder, ReminderState, follow_up_of
+from models.queues.reminders import follow_up_of
+from models.queues.tables import Notice, NoticeState, Reminder, ReminderState
 from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
 from reminders.dispatcher import LATE_AFTER
 from reminders.memo import MEMO_ACK, MEMO_ACK_ESCALATION

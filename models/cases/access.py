@@ -67,10 +67,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from models.cases.lifecycle import CaseState, Step, steps_from
-from models.cases.tables import Case
-from models.meetings.rules import bound_by_confidentiality
-from models.meetings.tables import MeetingKind
+from models.cases.tables import Case, covers, has_consent
+from models.meetings.tables import MeetingKind, bound_by_confidentiality, is_attendee, on_agenda
 from models.org.tables import Member, Role
+from models.outreach.targets import (
+    may_see,  # builds on the org only; imported late like consent
+)
+from models.plans.holders import agencies_with_open_tasks, cases_with_open_tasks
 
 
 class Action(StrEnum):
@@ -145,14 +148,12 @@ AT_WINDOW_STATES = frozenset({CaseState.received, CaseState.window})
 
 def agencies_with_tasks(session: Session, case_id: int) -> frozenset[int]:
     """Ids of the agencies holding an open task (PlanTask) in this case."""
-    from models.plans.holders import agencies_with_open_tasks
 
     return frozenset(agencies_with_open_tasks(session, case_id))
 
 
 def cases_with_tasks(session: Session, agency_id: int) -> frozenset[int]:
     """Ids of the cases where this agency holds an open task — the list form of the above."""
-    from models.plans.holders import cases_with_open_tasks
 
     return frozenset(cases_with_open_tasks(session, agency_id))
 
@@ -195,7 +196,6 @@ def relations(session: Session, member: Member, case: Case) -> frozenset[Relatio
 
 
 def _task_entitled(session: Session, member: Member, case: Case) -> bool:
-    from models.cases.consent import covers
 
     if covers(session, case.id, member.agency_id):
         return True
@@ -231,7 +231,6 @@ MEETING_ACTIONS = frozenset(
 
 def _meeting_right(session: Session, member: Member, action: Action, case, meeting, task):
     """Meetings and plan tasks (the member is active). See the module's docstring."""
-    from models.meetings import schedule as meetings
 
     if member.has(Role.coordinator):
         return ALLOW
@@ -245,18 +244,17 @@ def _meeting_right(session: Session, member: Member, action: Action, case, meeti
         return Decision(False, "access.coordinator_only")
     if meeting is None:
         return Decision(False, "meeting.not_found")
-    if not meetings.is_attendee(session, meeting.id, member):
+    if not is_attendee(session, meeting.id, member):
         return Decision(False, "meeting.not_attendee")
     kind = MeetingKind(meeting.kind)
     if kind is MeetingKind.saponet and not bound_by_confidentiality(member):
         return Decision(False, "meeting.not_bound")
     if action is Action.view_meeting:
         return ALLOW
-    if case is None or not meetings.on_agenda(session, meeting.id, case.id):
+    if case is None or not on_agenda(session, meeting.id, case.id):
         return Decision(False, "meeting.case_not_on_agenda")
     if kind is MeetingKind.saponet:
         return ALLOW
-    from models.cases.consent import covers, has_consent
 
     if not has_consent(session, case.id):  # withdrawn since: the case left this meeting
         return Decision(False, "meeting.no_consent_now")
@@ -347,9 +345,6 @@ def decide_outreach(
     target=None,  # a models.outreach.OutreachTarget
     case: Case | None = None,  # for from_case
 ) -> Decision:
-    from models.outreach.outreach import (
-        may_see,  # builds on the org only; imported late like consent
-    )
 
     if member is None or not member.active:
         return Decision(False, "access.not_registered")

@@ -18,6 +18,8 @@ from sqlmodel import Session, select
 
 from models.base.errors import DomainError, NotAllowed
 from models.cases.access import Action, decide
+from models.cases.assessment import latest
+from models.cases.consent import history
 from models.cases.lifecycle import (
     STEP_FROM,
     CaseState,
@@ -341,7 +343,6 @@ class CaseRecord:
 
 
 def consent_lines(session: Session, case_id: int, *, limit: int | None = None) -> list[ConsentLine]:
-    from models.cases.consent import history
 
     names = {a.id: a.name for a in session.exec(select(Agency))}
     lines = []
@@ -362,7 +363,6 @@ def consent_lines(session: Session, case_id: int, *, limit: int | None = None) -
 
 
 def case_record(session: Session, case: Case, *, history_limit: int = 10) -> CaseRecord:
-    from models.cases.assessment import latest
 
     names = {a.id: a.name for a in session.exec(select(Agency))}
     slack_ids = {m.id: m.slack_id for m in session.exec(select(Member))}

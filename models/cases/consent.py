@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
@@ -28,7 +27,7 @@ from models.base.errors import DomainError
 from models.cases.lifecycle import CONSENT_STATES, STEP_FROM, CaseState, Step
 from models.cases.memo import refresh_case_messages
 from models.cases.records import move, record_event
-from models.cases.tables import Case, ConsentMethod, ConsentRecord, ConsentStatus
+from models.cases.tables import Case, ConsentMethod, ConsentRecord, ConsentStatus, current_consent
 from models.org.tables import Agency, AgencyKind, Member
 
 NOTE_LIMIT = 500
@@ -64,53 +63,6 @@ def history(session: Session, case_id: int) -> list[ConsentRecord]:
         .order_by(ConsentRecord.id.desc())
     )
     return list(rows)
-
-
-def current_consent(session: Session, case_id: int) -> ConsentRecord | None:
-    """The latest record, or None when nothing has been recorded yet."""
-    return session.exec(
-        select(ConsentRecord)
-        .where(ConsentRecord.case_id == case_id)
-        .order_by(ConsentRecord.id.desc())
-        .limit(1)
-    ).first()
-
-
-def has_consent(session: Session, case_id: int) -> bool:
-    return case_id in with_consent(session, [case_id])
-
-
-def with_consent(session: Session, case_ids: list[int]) -> set[int]:
-    """Of `case_ids`, those whose current consent is given — in one query (a select's options)."""
-    if not case_ids:
-        return set()
-    latest = (
-        select(func.max(ConsentRecord.id))
-        .where(ConsentRecord.case_id.in_(case_ids))
-        .group_by(ConsentRecord.case_id)
-    )
-    rows = session.exec(
-        select(ConsentRecord.case_id).where(
-            ConsentRecord.id.in_(latest), ConsentRecord.status == ConsentStatus.given
-        )
-    )
-    return set(rows)
-
-
-def covers(session: Session, case_id: int, agency_id: int) -> bool:
-    """Current consent is given and names this agency."""
-    current = current_consent(session, case_id)
-    return (
-        current is not None
-        and current.status == ConsentStatus.given
-        and agency_id in (current.agency_ids or [])
-    )
-
-
-def require_consent(session: Session, case: Case) -> None:
-    """The rule for the たつのまるごと会議; the message offers the さぽネット会議 instead."""
-    if not has_consent(session, case.id):
-        raise DomainError("consent.required_for_marugoto", number=case.number)
 
 
 def coverable_agencies(session: Session) -> list[Agency]:

@@ -24,6 +24,7 @@ from models.org.roster import active_members_of, channel_for, coordinator_agency
 from models.org.roster import districts as town_districts
 from models.org.tables import Agency, Domain, Member, Role
 from models.queues import outbox, reminders
+from models.queues.tables import Notice, ReminderState, Subject, SubjectKind
 
 INVALID = "memo.invalid"  # DomainError code; params["fields"]: field -> message code
 KANA = re.compile(r"^[\u3041-\u309F\u30A0-\u30FF\s\u3000・ー]*$")
@@ -281,10 +282,8 @@ def _retire_ack_reminders(session: Session, case: Case, at: datetime) -> None:
 
     Before it is taken a case has no reminders but those asking to take it.
     """
-    subject = reminders.Subject(reminders.SubjectKind.case, case.id)
-    for reminder in reminders.reminders_of(
-        session, subject, states=[reminders.ReminderState.sent.value]
-    ):
+    subject = Subject(SubjectKind.case, case.id)
+    for reminder in reminders.reminders_of(session, subject, states=[ReminderState.sent.value]):
         reminder.version += 1  # a new version: its message is refreshed even if shown before
         reminder.updated_at = at
         session.add(reminder)
@@ -294,8 +293,8 @@ def _retire_ack_reminders(session: Session, case: Case, at: datetime) -> None:
 def refresh_case_messages(session: Session, case: Case, at: datetime) -> None:
     """Queue a chat.update of every card of this case, so channels show the current state."""
     cards = session.exec(
-        select(outbox.Notice).where(
-            outbox.Notice.kind == "case_card", outbox.Notice.key.startswith(f"case:{case.id}:card:")
+        select(Notice).where(
+            Notice.kind == "case_card", Notice.key.startswith(f"case:{case.id}:card:")
         )
     )
     for card in cards:

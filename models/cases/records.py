@@ -11,7 +11,14 @@ from sqlmodel import Session, select
 
 from models.base.errors import DomainError
 from models.cases.lifecycle import CaseState, can_move, referrer_status
-from models.cases.tables import Case, CaseEvent, Referral
+from models.cases.tables import (  # builds on this module
+    Case,
+    CaseEvent,
+    Referral,
+    current_consent,
+    require_consent,
+)
+from models.org.tables import Agency, Member
 
 
 def case_by_id(session: Session, case_id: int) -> Case:
@@ -66,7 +73,6 @@ def move(
         raise DomainError("case.transition_refused", frm=current.value, to=target.value)
     if target is CaseState.marugoto:
         # Imported here: models.consent builds on this module.
-        from models.cases.consent import require_consent
 
         require_consent(session, case)
     if target is CaseState.suspended:
@@ -181,12 +187,10 @@ class CaseDetail:
 
 
 def summary(session: Session, case: Case) -> CaseSummary:
-    from models.org.tables import Agency, Member
 
     referral = referral_of(session, case.id)
     acknowledger = session.get(Member, case.acknowledged_by_id) if case.acknowledged_by_id else None
     lead = session.get(Agency, case.lead_agency_id) if case.lead_agency_id else None
-    from models.cases.consent import current_consent  # builds on this module
 
     consent = current_consent(session, case.id)
     last = session.exec(

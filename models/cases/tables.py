@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, UniqueConstraint, func
+from sqlmodel import Field, Session, SQLModel, select
 
 from models.base.crypto import EncryptedJSON, EncryptedText
 from models.base.db import UTCDateTime
+from models.base.errors import DomainError
 from models.cases.lifecycle import (
     CaseState,
 )
@@ -113,3 +114,50 @@ class Assessment(SQLModel, table=True):
     risks: str | None = Field(default=None, sa_type=EncryptedText)
     recorded_by_id: int = Field(foreign_key="member.id")
     recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+def current_consent(session: Session, case_id: int) -> ConsentRecord | None:
+    """The latest record, or None when nothing has been recorded yet."""
+    return session.exec(
+        select(ConsentRecord)
+        .where(ConsentRecord.case_id == case_id)
+        .order_by(ConsentRecord.id.desc())
+        .limit(1)
+    ).first()
+
+
+def has_consent(session: Session, case_id: int) -> bool:
+    return case_id in with_consent(session, [case_id])
+
+
+def with_consent(session: Session, case_ids: list[int]) -> set[int]:
+    """Of `case_ids`, those whose current consent is given — in one query (a select's options)."""
+    if not case_ids:
+        return set()
+    latest = (
+        select(func.max(ConsentRecord.id))
+        .where(ConsentRecord.case_id.in_(case_ids))
+        .group_by(ConsentRecord.case_id)
+    )
+    rows = session.exec(
+        select(ConsentRecord.case_id).where(
+            ConsentRecord.id.in_(latest), ConsentRecord.status == ConsentStatus.given
+        )
+    )
+    return set(rows)
+
+
+def covers(session: Session, case_id: int, agency_id: int) -> bool:
+    """Current consent is given and names this agency."""
+    current = current_consent(session, case_id)
+    return (
+        current is not None
+        and current.status == ConsentStatus.given
+        and agency_id in (current.agency_ids or [])
+    )
+
+
+def require_consent(session: Session, case: Case) -> None:
+    """The rule for the たつのまるごと会議; the message offers the さぽネット会議 instead."""
+    if not has_consent(session, case.id):
+        raise DomainError("consent.required_for_marugoto", number=case.number)

@@ -23,12 +23,8 @@ from sqlmodel import Session, select
 from models.linknet.sources import Counts, Source, count_by_month, register
 from models.linknet.sql import in_month, month_table
 from models.meetings.tables import Meeting, MeetingKind, MeetingState
-from models.outreach.outreach import (
-    OPEN_TARGET_STATES,
-    Contact,
-    ContactOutcome,
-    targets_at_month_ends,
-)
+from models.outreach.figures import targets_at_month_ends
+from models.outreach.tables import OPEN_TARGET_STATES, Contact, ContactOutcome
 from models.plans.tables import Evaluation, Plan, PlanTask
 
 OPEN_TARGETS = tuple(s.value for s in OPEN_TARGET_STATES)

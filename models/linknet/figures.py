@@ -20,22 +20,24 @@ from sqlmodel import Session
 
 from models.base import offload
 from models.base.errors import DomainError
-from models.linknet import ledger
-from models.linknet.disclosure import (
+from models.linknet import (
+    activity,  # noqa: F401  (registers the sources after intake)
+    ledger,
+)
+from models.linknet.cells import (
     DEFAULT_K,
     MIN_K,
     TOTAL,
     Atom,
     Cell,
-    Decision,
     Display,
     Schema,
     Shown,
-    suppress,
     value_of,
 )
 from models.linknet.periods import Month, Period, last_complete_month, require_complete
 from models.linknet.sources import SOURCES, first_month, median_ack_hours, relations
+from models.linknet.suppression import Decision, suppress
 from models.org.roster import setting
 
 TREND_MONTHS = 12

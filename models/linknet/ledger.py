@@ -19,7 +19,7 @@ from sqlalchemy import Index, UniqueConstraint, func, insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.base.db import UTCDateTime
-from models.linknet.disclosure import Atom, Cell, Display, Shown
+from models.linknet.cells import Atom, Cell, Display, Shown
 
 
 class LinknetPublication(SQLModel, table=True):

@@ -18,7 +18,9 @@ from sqlmodel import Session
 
 from models.base.errors import DomainError
 from models.linknet import acks, ledger
+from models.linknet.figures import linknet_k, make_draft, post_layout, publish, report_layout
 from models.linknet.periods import Month
+from models.org.roster import channel_for
 from models.queues import outbox
 
 if TYPE_CHECKING:
@@ -51,7 +53,6 @@ class PostResult:
 
 
 def linknet_channel(session: Session) -> str:
-    from models.org.roster import channel_for
 
     channel = channel_for(session, "linknet")
     if not channel:
@@ -72,7 +73,6 @@ def post(
     """Publish the month's figures and queue the post. `draft`: made beforehand (prepare_post,
     in a read-only transaction, so writers do not wait for the disclosure audit); used if the
     ledger has not changed since, else the figures are decided again here."""
-    from models.linknet.figures import linknet_k, make_draft, post_layout, publish
 
     channel = linknet_channel(session)
     key = publication_key(month)
@@ -113,7 +113,6 @@ def post(
 
 def prepare_post(session: Session, *, month: Month, now: datetime) -> Draft:
     """The month's figures, decided without writing (the slow part of post)."""
-    from models.linknet.figures import linknet_k, make_draft, post_layout
 
     return make_draft(session, post_layout(month), k=linknet_k(session), now=now)
 
@@ -134,7 +133,6 @@ def report(
 ) -> int:
     """The yearly report under disclosure control, recorded in the ledger (same cells again for
     the same period: the report for a period is made once and then read back)."""
-    from models.linknet.figures import linknet_k, make_draft, publish, report_layout
 
     layout = report_layout(fy, now=now)
     key = f"report:{fy}:{layout.period.last}"

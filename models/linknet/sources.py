@@ -36,9 +36,9 @@ from models.cases.concerns import AGE_BANDS, Urgency
 from models.cases.lifecycle import CaseState, CloseReason
 from models.cases.tables import Case, CaseEvent
 from models.linknet.acks import CaseAckDeadline
-from models.linknet.disclosure import Relation, Shape
+from models.linknet.cells import Relation, Shape
 from models.linknet.periods import Month
-from models.linknet.sql import in_month, month_table, value_table
+from models.linknet.sql import hours_between, in_month, month_table, value_table
 from models.org.tables import Agency, AgencyKind, Domain
 
 Counts = dict[tuple[str, int], int]
@@ -313,13 +313,8 @@ def median_ack_hours(session: Session, first: int, last: int) -> tuple[int, floa
     n = session.exec(select(func.count()).select_from(Case).where(*where)).one()
     if not n:
         return 0, None
-    from models.linknet.sql import hours_between
 
     hours = hours_between(Case.created_at, Case.acknowledged_at)
     query = select(hours).where(*where).order_by(hours).limit(2 - n % 2).offset((n - 1) // 2)
     values = [float(v) for v in session.exec(query)]
     return int(n), sum(values) / len(values)
-
-
-# Sources from the work after intake (meetings, plans, outreach …) register themselves there.
-from models.linknet import activity  # noqa: E402, F401

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterable
 from sqlmodel import Session, select
 
 from models.base.errors import DomainError
+from models.cases.access import HANDLER, relations
 from models.cases.lifecycle import CaseState
-from models.cases.tables import Case
+from models.cases.tables import Case, covers
 from models.meetings.tables import (
     NOT_YET_FOR_MEETINGS,
     PLACE_LIMIT,
@@ -18,15 +19,12 @@ from models.meetings.tables import (
     TOPICS_MAX,
     MeetingAttendee,
     MeetingKind,
+    bound_by_confidentiality,
 )
 from models.org.roster import active_members_of
-from models.org.tables import Agency, Member
+from models.org.tables import Agency, Member, Role
 
 ConsentCheck = Callable[[Session, int], bool]
-
-
-def bound_by_confidentiality(member: Member) -> bool:
-    return member.active and member.confidentiality_ack is not None
 
 
 def expand_attendees(
@@ -112,9 +110,6 @@ def entitled_to_case(session: Session, member: Member, case: Case) -> bool:
     the person's current consent, or the member already handles the case (routed window, lead),
     or is the coordinator — the same people models/cases/access.py lets open the case from the
     agenda, so nobody is invited to hear what they could not read."""
-    from models.cases.access import HANDLER, relations
-    from models.cases.consent import covers
-    from models.org.tables import Role
 
     return (
         member.has(Role.coordinator)

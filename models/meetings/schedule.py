@@ -41,6 +41,7 @@ from models.meetings.tables import (
     MeetingAttendee,
     MeetingKind,
     MeetingState,
+    on_agenda,
 )
 from models.org.tables import Member
 
@@ -139,22 +140,6 @@ def replace_topics(session: Session, meeting: Meeting, topics: list[str]) -> Non
     for i, text in enumerate(topics):
         session.add(AgendaTopic(meeting_id=meeting.id, text=text, position=i))
     session.flush()
-
-
-def is_attendee(session: Session, meeting_id: int, member: Member) -> bool:
-    row = session.exec(
-        select(MeetingAttendee).where(
-            MeetingAttendee.meeting_id == meeting_id, MeetingAttendee.member_id == member.id
-        )
-    ).first()
-    return row is not None
-
-
-def on_agenda(session: Session, meeting_id: int, case_id: int) -> bool:
-    row = session.exec(
-        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id, AgendaItem.case_id == case_id)
-    ).first()
-    return row is not None
 
 
 def reschedule(

@@ -6,11 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from models.base.crypto import EncryptedJSON, EncryptedText
 from models.base.db import UTCDateTime
 from models.cases.lifecycle import CaseState
+from models.org.tables import Member
 
 PLACE_LIMIT = 200
 
@@ -125,3 +126,23 @@ class MeetingMinutes(SQLModel, table=True):
     shared_version: int | None = None
     recorded_by_id: int = Field(foreign_key="member.id")
     recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+def is_attendee(session: Session, meeting_id: int, member: Member) -> bool:
+    row = session.exec(
+        select(MeetingAttendee).where(
+            MeetingAttendee.meeting_id == meeting_id, MeetingAttendee.member_id == member.id
+        )
+    ).first()
+    return row is not None
+
+
+def on_agenda(session: Session, meeting_id: int, case_id: int) -> bool:
+    row = session.exec(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id, AgendaItem.case_id == case_id)
+    ).first()
+    return row is not None
+
+
+def bound_by_confidentiality(member: Member) -> bool:
+    return member.active and member.confidentiality_ack is not None

@@ -25,40 +25,16 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session
 
-from models.base.db import UTCDateTime, transaction
+from models.base.db import transaction
 from models.base.upsert import insert_if_absent
+from models.cases.tables import Case
+from models.ops.tables import GENESIS, AuditChainHead, AuditEntry
+from models.org.tables import Member
 
-GENESIS = "0" * 64  # the "previous hash" of the first entry
 FORMAT = 1  # part of every hashed content, so a later format can coexist with this one
 SYSTEM_ACTOR = "system"  # actor_slack_id of what the bot does by itself (retention, rotation)
-
-
-class AuditEntry(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    seq: int | None = Field(default=None, unique=True, nullable=False)  # position in the chain
-    at: datetime = Field(sa_type=UTCDateTime, index=True)
-    actor_slack_id: str = Field(max_length=32)
-    actor_member_id: int | None = Field(default=None, foreign_key="member.id")
-    action: str = Field(max_length=64)
-    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
-    allowed: bool
-    detail: str | None = Field(default=None, max_length=200)  # a code, never personal data
-    prev_hash: str | None = Field(default=None, max_length=64, nullable=False)
-    hash: str | None = Field(default=None, max_length=64, nullable=False)
-
-
-class AuditChainHead(SQLModel, table=True):
-    """The end of the chain: lock target for writers, and proof that no tail was cut off."""
-
-    id: int = Field(default=1, primary_key=True)
-    seq: int = 0
-    hash: str = Field(default=GENESIS, max_length=64)
-
-
-class AppendOnly(RuntimeError):
-    """Audit entries are never updated or deleted."""
 
 
 _PENDING = "tsunagi_audit_pending"  # session.info key: entries recorded, not yet chained
@@ -145,16 +121,6 @@ def _chain_pending(session: OrmSession) -> None:
 @event.listens_for(OrmSession, "after_soft_rollback")
 def _forget_pending(session: OrmSession, _previous) -> None:
     session.info.pop(_PENDING, None)
-
-
-@event.listens_for(AuditEntry, "before_update")
-def _no_update(_mapper, _connection, _target) -> None:
-    raise AppendOnly("audit entries cannot be changed")
-
-
-@event.listens_for(AuditEntry, "before_delete")
-def _no_delete(_mapper, _connection, _target) -> None:
-    raise AppendOnly("audit entries cannot be deleted")
 
 
 # --------------------------------------------------------------------------- verification
@@ -268,8 +234,6 @@ def export_rows(
     session: Session, *, since: datetime, until: datetime | None = None, batch: int = 1000
 ) -> Iterator[ExportRow]:
     """Entries from `since` (inclusive) to `until` (exclusive) in chain order, with names."""
-    from models.cases.tables import Case
-    from models.org.tables import Member
 
     names_by_id: dict[int, str] = {}
     names_by_slack: dict[str, str] = {}

@@ -35,6 +35,7 @@ from models.base import crypto
 from models.base.clock import TOKYO
 from models.base.db import normalise_url
 from models.ops import migrate
+from models.ops.keys import CANARY
 from models.queues import outbox
 from models.queues import reminders as reminder_rows
 
@@ -104,7 +105,7 @@ def check_key_proof(summary: Summary) -> None:
     if summary.key_proof is None:
         return
     try:
-        opened = crypto.decrypt(summary.key_proof) == crypto.CANARY
+        opened = crypto.decrypt(summary.key_proof) == CANARY
     except crypto.KeyProblem:
         opened = False
     if not opened:

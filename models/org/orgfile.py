@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 
 from models.org.roster import put_setting
 from models.org.tables import Agency, AgencyKind, Domain, Member, Role
-from models.queues.reminders import settings_problems as reminder_settings_problems
+from models.outreach.dates import settings_problems as outreach_settings_problems
+from models.queues.reminder_settings import settings_problems as reminder_settings_problems
 
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -132,7 +133,6 @@ def _validate(data: dict, lines: _Lines) -> list[Problem]:
         out.append(Problem(lines.table("channels"), "coordinator_channel_missing", {}))
     for key, code in reminder_settings_problems(data.get("reminders")):
         out.append(Problem(lines.table("reminders", key or None), code, {"key": key}))
-    from models.outreach.outreach import settings_problems as outreach_settings_problems
 
     for key, code in outreach_settings_problems(data.get("outreach")):
         out.append(Problem(lines.table("outreach", key or None), code, {"key": key}))

@@ -9,7 +9,8 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from models.base.errors import DomainError
-from models.cases.lifecycle import CaseState
+from models.cases import casework
+from models.cases.lifecycle import CaseState, can_move
 from models.cases.tables import Case
 from models.plans.outcomes import InputInvalid
 from models.plans.tables import (
@@ -57,8 +58,6 @@ def evaluate_and_decide(
     at: datetime,
 ) -> EvaluationResult:
     """評価 at the review date, then: re-plan (まるごと会議), close (終結) or suspend (中断)."""
-    from models.cases import casework
-    from models.cases.lifecycle import can_move
 
     errors = {}
     if result not in Evaluation.__members__:

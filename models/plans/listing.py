@@ -9,6 +9,8 @@ from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
 from models.cases.tables import Case
+from models.desk.lines import OverdueItem
+from models.org.tables import Role
 from models.plans.evaluation import reviews_due
 from models.plans.tables import (
     DUE_TIME,
@@ -63,8 +65,6 @@ def due_at(day: date, at: time = DUE_TIME) -> datetime:
 def overdue_items(session: Session, member, now: datetime, deadline_of) -> list:
     """Overdue tasks (the member's agency's; all for the coordinator) and reviews that are due
     (the coordinator's), as the desk's OverdueItem rows."""
-    from models.desk.desk import OverdueItem
-    from models.org.tables import Role
 
     del deadline_of
     today = now.astimezone(TOKYO).date()

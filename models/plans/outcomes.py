@@ -9,8 +9,13 @@ from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
 from models.base.errors import DomainError
-from models.cases.lifecycle import CaseState
-from models.cases.tables import Case
+from models.cases import casework
+from models.cases.consent import COVERABLE_KINDS
+from models.cases.lifecycle import CaseState, can_move
+from models.cases.tables import Case, has_consent
+from models.meetings.schedule import require_started
+from models.meetings.tables import CASE_MEETINGS, MeetingKind, on_agenda
+from models.org.tables import Agency, AgencyKind
 from models.plans.tables import (
     DIRECTION_LIMIT,
     GOALS_MAX,
@@ -112,8 +117,6 @@ class InputInvalid(DomainError):
 
 
 def _task_agency_ok(session: Session, agency_id: int) -> bool:
-    from models.cases.consent import COVERABLE_KINDS
-    from models.org.tables import Agency
 
     agency = session.get(Agency, agency_id)
     return agency is not None and agency.active and agency.kind in COVERABLE_KINDS
@@ -140,8 +143,6 @@ def validate_outcome(session: Session, *, kind: str, data: OutcomeInput, today: 
         elif len(goals) > GOALS_MAX or any(len(g) > WHAT_LIMIT for g in goals):
             errors["goals"] = "plan.goals_too_many"
     if data.lead_agency_id is not None:
-        from models.org.tables import Agency, AgencyKind
-
         lead = session.get(Agency, data.lead_agency_id)
         if lead is None or not lead.active or lead.kind != AgencyKind.window:
             errors["lead"] = "desk.error.choose_window"
@@ -178,8 +179,6 @@ class OutcomeResult:
 
 def _walk(session: Session, case: Case, member, targets: list[CaseState], at: datetime):
     """Advance the case through `targets` (those it is not in yet), via the case desk."""
-    from models.cases import casework
-    from models.cases.lifecycle import can_move
 
     moved = None
     if case.state == CaseState.coordination:  # the meeting is the assessment's outcome
@@ -216,10 +215,6 @@ def record_case_outcome(
 
     Raises InputInvalid (form fields) or DomainError; the caller's transaction then rolls back.
     """
-    from models.cases import casework
-    from models.cases.consent import has_consent
-    from models.meetings.schedule import on_agenda, require_started
-    from models.meetings.tables import CASE_MEETINGS, MeetingKind
 
     kind = MeetingKind(meeting.kind)
     if kind not in CASE_MEETINGS:

@@ -25,6 +25,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models.base.errors import DomainError
+from models.plans.outcomes import InputInvalid
 from models.plans.tables import (
     PlanTask,
     Resource,
@@ -186,8 +187,6 @@ def add_from_slack(
     if description and len(description) > DESCRIPTION_LIMIT:
         errors["description"] = "outcome.too_long"
     if errors:
-        from models.plans.outcomes import InputInvalid
-
         raise InputInvalid(errors)
     row = Resource(
         key=f"slack-new-{uuid.uuid4().hex[:16]}",

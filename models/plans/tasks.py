@@ -8,7 +8,9 @@ from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
 from models.base.errors import DomainError
+from models.cases.memo import card_targets
 from models.cases.tables import Case
+from models.org.tables import Agency
 from models.plans.tables import (
     NOTE_LIMIT,
     TASK_MESSAGE,
@@ -20,6 +22,7 @@ from models.plans.tables import (
 )
 from models.queues import outbox
 from models.queues import reminders as reminder_store
+from models.queues.tables import Notice, Reminder, ReminderState, SubjectKind
 
 # --- outcomes ------------------------------------------------------------------------------------
 
@@ -211,8 +214,6 @@ def add_progress(session: Session, task: PlanTask, *, note: str, by_id: int, at:
 
 def tell_task_owner(session: Session, task: PlanTask, *, event: str, at: datetime) -> int:
     """A message to the agency that holds the task: its channel, else each active member."""
-    from models.cases.memo import card_targets
-    from models.org.tables import Agency
 
     agency = session.get(Agency, task.agency_id)
     if agency is None or not agency.active:
@@ -234,9 +235,7 @@ def refresh_task_messages(session: Session, task: PlanTask, *, at: datetime) -> 
     """Queue a chat.update of every message that told the agency of this task, so a task no
     longer open (done, or ended by a new plan) says so and stops offering its buttons."""
     messages = session.exec(
-        select(outbox.Notice).where(
-            outbox.Notice.kind == TASK_MESSAGE, outbox.Notice.key.startswith(f"task:{task.id}:")
-        )
+        select(Notice).where(Notice.kind == TASK_MESSAGE, Notice.key.startswith(f"task:{task.id}:"))
     )
     queued = 0
     for message in messages:
@@ -258,10 +257,10 @@ def retire_task_reminders(session: Session, tasks: list[PlanTask], *, at: dateti
     if not tasks:
         return 0
     posted = session.exec(
-        select(reminder_store.Reminder).where(
-            reminder_store.Reminder.subject_kind == reminder_store.SubjectKind.task.value,
-            reminder_store.Reminder.subject_id.in_([str(t.id) for t in tasks]),
-            reminder_store.Reminder.state == reminder_store.ReminderState.sent.value,
+        select(Reminder).where(
+            Reminder.subject_kind == SubjectKind.task.value,
+            Reminder.subject_id.in_([str(t.id) for t in tasks]),
+            Reminder.state == ReminderState.sent.value,
         )
     ).all()
     queued = 0

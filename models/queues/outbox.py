@@ -8,47 +8,18 @@ and marks them sent. The idempotency `key` makes enqueueing the same notice twic
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Engine, Index, and_, func, literal, or_, update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import Engine, and_, func, literal, or_, update
+from sqlmodel import Session, select
 
 from models.base.db import UTCDateTime, transaction
 from models.base.upsert import insert_all_if_absent, insert_if_absent
+from models.org.roster import channel_for, members_with_role
+from models.org.tables import Role
 from models.queues import lease
+from models.queues.tables import Notice, NoticeState
 
 MAX_ATTEMPTS = 8
-
-
-class NoticeState(StrEnum):
-    pending = "pending"
-    sending = "sending"
-    sent = "sent"
-    failed = "failed"
-    cancelled = "cancelled"
-
-
-class Notice(SQLModel, table=True):
-    __table_args__ = (Index("ix_notice_due", "state", "next_attempt_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True, max_length=200)  # idempotency key; ids only, never personal
-    kind: str = Field(max_length=40)
-    target: str = Field(max_length=32)  # channel id, or a user id for a direct message
-    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    state: str = Field(default=NoticeState.pending, max_length=12)
-    due_at: datetime = Field(sa_type=UTCDateTime)
-    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
-    attempts: int = 0
-    claimed_by: str | None = Field(default=None, max_length=64)
-    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # wall clock
-    first_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # wall clock
-    verify: bool = False  # a previous attempt may have reached Slack: look before posting again
-    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    last_error: str | None = Field(default=None, max_length=200)
-    result_channel: str | None = Field(default=None, max_length=32)
-    result_ts: str | None = Field(default=None, max_length=32)
-    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 def enqueue(
@@ -302,8 +273,6 @@ def sent_notices_for(session: Session, *, kind: str, key_prefix: str) -> list[No
 
 def queue_failure_alert(session: Session, failed: Notice, *, error: str, at: datetime) -> None:
     """Tell the admins a message could not be delivered (never about an alert itself)."""
-    from models.org.roster import channel_for, members_with_role
-    from models.org.tables import Role
 
     if failed.kind == "delivery_failed":
         return

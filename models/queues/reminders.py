@@ -20,121 +20,31 @@ Other features use this module's API with their own subject kinds and rules:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Engine, Index, update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import Engine, update
+from sqlmodel import Session, select
 
-from models.base.db import UTCDateTime, transaction
+from models.base.db import transaction
 from models.base.errors import DomainError
 from models.base.upsert import as_loaded, insert_all_if_absent, inserted_id
-from models.cases.concerns import Urgency
 from models.queues import lease, outbox
+from models.queues.tables import (
+    OPEN_REMINDER_STATES,
+    Notice,
+    Recipient,
+    RecipientKind,
+    Reminder,
+    ReminderState,
+    Subject,
+    SubjectKind,
+)
 
 MAX_ATTEMPTS = 5  # dispatching a reminder is local work: a few tries, then admins are told
 LEASE = lease.LEASE  # one lease for every queue (models/queues/lease.py), by the real clock
 BATCH = 20  # rows per claim, so several processes share a large backlog
-
-
-class ReminderState(StrEnum):
-    pending = "pending"
-    claimed = "claimed"
-    sent = "sent"  # handed to the outbox (which delivers, retries and never doubles)
-    cancelled = "cancelled"
-    failed = "failed"
-
-
-OPEN_REMINDER_STATES = (ReminderState.pending, ReminderState.claimed)
-
-
-class SubjectKind(StrEnum):
-    """What a reminder is about. Later features add their kinds here."""
-
-    case = "case"
-    meeting = "meeting"
-    plan = "plan"
-    task = "task"  # a PlanTask (役割分担)
-    outreach = "outreach"
-    linknet = "linknet"
-
-
-class RecipientKind(StrEnum):
-    member = "member"  # Member.id: a direct message
-    agency = "agency"  # Agency.id: its channel, else a DM to each active member
-    channel = "channel"  # a Slack channel id
-
-
-@dataclass(frozen=True)
-class Subject:
-    kind: SubjectKind
-    id: int | str
-
-    @property
-    def ref(self) -> str:
-        return str(self.id)
-
-    def __str__(self) -> str:
-        return f"{self.kind.value}:{self.id}"
-
-
-@dataclass(frozen=True)
-class Recipient:
-    kind: RecipientKind
-    ref: str
-
-    @classmethod
-    def member(cls, member_id: int) -> Recipient:
-        return cls(RecipientKind.member, str(member_id))
-
-    @classmethod
-    def agency(cls, agency_id: int) -> Recipient:
-        return cls(RecipientKind.agency, str(agency_id))
-
-    @classmethod
-    def channel(cls, channel_id: str) -> Recipient:
-        return cls(RecipientKind.channel, channel_id)
-
-
-class Reminder(SQLModel, table=True):
-    __table_args__ = (
-        Index("ix_reminder_due", "state", "next_attempt_at"),
-        Index("ix_reminder_subject", "subject_kind", "subject_id", "state"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True, max_length=200)  # idempotency key of scheduling; ids only
-    subject_kind: str = Field(max_length=20)
-    subject_id: str = Field(max_length=64)
-    rule: str = Field(max_length=40)  # the rule that decides whether it applies and renders it
-    recipient_kind: str = Field(max_length=12)
-    recipient: str = Field(max_length=32)  # Member.id, Agency.id or a channel id (see kind)
-    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # ids
-    urgent: bool = False  # urgent ones go out outside office hours too
-    state: str = Field(default=ReminderState.pending, max_length=12)
-    due_at: datetime = Field(sa_type=UTCDateTime)  # when it falls due
-    deliver_at: datetime = Field(sa_type=UTCDateTime)  # due_at moved into office hours
-    next_attempt_at: datetime = Field(sa_type=UTCDateTime)  # when the dispatcher may take it
-    attempts: int = 0
-    claimed_by: str | None = Field(default=None, max_length=64)
-    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    late: bool = False  # sent well after deliver_at (the bot was down): the message says so
-    last_error: str | None = Field(default=None, max_length=200)  # a code, never personal data
-    snoozed_from_id: int | None = Field(default=None, foreign_key="reminder.id", index=True)
-    created_by_id: int | None = Field(default=None, foreign_key="member.id")
-    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    done_by_id: int | None = Field(default=None, foreign_key="member.id")
-    version: int = 1  # bumped when its message must be refreshed (done, snoozed)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-
-    @property
-    def subject(self) -> Subject:
-        return Subject(SubjectKind(self.subject_kind), self.subject_id)
 
 
 def _aware(at: datetime, name: str) -> datetime:
@@ -367,9 +277,9 @@ def mark_done(session: Session, *, reminder: Reminder, by_member_id: int, at: da
 def refresh_messages(session: Session, *, reminder: Reminder, at: datetime) -> int:
     """Queue a chat.update of every message of this reminder, so they show its current state."""
     posted = session.exec(
-        select(outbox.Notice).where(
-            outbox.Notice.kind == "reminder",
-            outbox.Notice.key.startswith(f"reminder:{reminder.id}:"),
+        select(Notice).where(
+            Notice.kind == "reminder",
+            Notice.key.startswith(f"reminder:{reminder.id}:"),
         )
     )
     queued = 0
@@ -461,67 +371,3 @@ def held(session: Session, reminder_id: int, worker: str) -> Reminder | None:
 
 
 # --- configuration: the acknowledgement deadlines (org file [reminders]) -----------------------
-
-ACK_KEYS = {
-    "ack_urgent": Urgency.urgent,
-    "ack_three_days": Urgency.three_days,
-    "ack_normal": Urgency.normal,
-}
-DEFAULT_ACK_DEADLINES: dict[Urgency, tuple[str, int]] = {
-    Urgency.urgent: ("hours", 1),  # 緊急: within 1 office hour
-    Urgency.three_days: ("days", 1),  # 3日以内: within 1 business day
-    Urgency.normal: ("days", 2),  # 通常: within 2 business days
-}
-SETTING_KEYS = (*ACK_KEYS, "escalate", "repeat_escalation")
-_SPAN = re.compile(r"^\s*(\d{1,3})\s*([hd])\s*$")
-
-
-@dataclass(frozen=True)
-class ReminderSettings:
-    ack: dict  # Urgency -> ("hours" | "days", amount)
-    escalate: bool = True  # remind the coordinator when still waiting after the next deadline
-    repeat_escalation: bool = True  # …and again every deadline until someone takes it
-
-
-def settings_problems(section: object) -> list[tuple[str, str]]:
-    """(key, problem code) for each bad value of the org file's [reminders] section."""
-    if section is None:
-        return []
-    if not isinstance(section, dict):
-        return [("", "orgfile.reminders_not_table")]
-    problems = []
-    for key, value in section.items():
-        if key in ACK_KEYS:
-            match = _SPAN.match(value) if isinstance(value, str) else None
-            if match is None or int(match.group(1)) == 0:
-                problems.append((key, "orgfile.reminders_span_invalid"))
-        elif key in ("escalate", "repeat_escalation"):
-            if not isinstance(value, bool):
-                problems.append((key, "orgfile.reminders_bool_invalid"))
-        else:
-            problems.append((key, "orgfile.reminders_key_unknown"))
-    return problems
-
-
-def parse_settings(section: object) -> ReminderSettings:
-    """The [reminders] section as settings (defaults for what is missing).
-
-    ack_urgent = "1h"      # 緊急: office hours ("h") or business days ("d")
-    ack_three_days = "1d"
-    ack_normal = "2d"
-    escalate = true
-    repeat_escalation = true
-    """
-    section = section if isinstance(section, dict) else {}
-    if problems := settings_problems(section):
-        raise ValueError(f"[reminders] {problems[0][0]}: {problems[0][1]}")
-    ack = dict(DEFAULT_ACK_DEADLINES)
-    for key, urgency in ACK_KEYS.items():
-        if key in section:
-            amount, unit = _SPAN.match(section[key]).groups()
-            ack[urgency] = ("hours" if unit == "h" else "days", int(amount))
-    return ReminderSettings(
-        ack=ack,
-        escalate=section.get("escalate", True),
-        repeat_escalation=section.get("repeat_escalation", True),
-    )

@@ -28,6 +28,7 @@ import sqlalchemy
 from models.base import crypto
 from models.base.db import make_engine, normalise_url, transaction
 from models.ops import migrate
+from models.ops.keys import check_key
 from models.org.orgfile import load, parse
 from sandbox.standin.signed import SignedSlack
 
@@ -215,7 +216,7 @@ def database(kind: str, folder: Path, postgres_url: str | None) -> Iterator[str]
     engine = make_engine(url)
     with transaction(engine) as session:
         load(session, parse(ORG))
-        crypto.check_key(session)
+        check_key(session)
     engine.dispose()
     try:
         yield url

@@ -116,7 +116,8 @@ def linknet_year(engine: Engine) -> float:
 
 def claim_reminders(engine: Engine, count: int) -> float:
     """Insert `count` due reminders, then time claiming them all (the dispatcher's first step)."""
-    from models.queues.reminders import Reminder, claim_due
+    from models.queues.reminders import claim_due
+    from models.queues.tables import Reminder
 
     rows = [
         {

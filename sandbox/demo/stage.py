@@ -33,9 +33,9 @@ from models.base import crypto
 from models.base.clock import TOKYO, FrozenClock
 from models.base.db import transaction
 from models.ops import migrate
+from models.ops.keys import check_key
 from models.org.orgfile import load, parse
-from models.queues.outbox import Notice
-from models.queues.reminders import Reminder
+from models.queues.tables import Notice, Reminder
 from reminders.jobs import PeriodicJob
 from sandbox.demo import org as demo_org
 from sandbox.demo.record import Entry, Kind, Recording, Scene, Upload, dm_of
@@ -250,7 +250,7 @@ class Stage:
         engine = runtime.prepare_database(settings)
         with transaction(engine) as session:
             load(session, parse(demo_org.ORG_TOML))
-            crypto.check_key(session)
+            check_key(session)
             self.channels = demo_org.channels(session)
             self.people = demo_org.people(session, self.channels)
         engine.dispose()

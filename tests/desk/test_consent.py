@@ -12,9 +12,9 @@ from models.base.db import transaction
 from models.base.errors import DomainError
 from models.cases import casework
 from models.cases import consent as consents
-from models.cases.consent import ConsentInput, current_consent, has_consent
+from models.cases.consent import ConsentInput
 from models.cases.lifecycle import CaseState
-from models.cases.tables import Case
+from models.cases.tables import Case, current_consent, has_consent
 from tests.conftest import START
 from tests.support.desk import (
     agency,

@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from models.base.db import transaction
 from models.cases.tables import Case
-from models.desk import desk
-from models.desk.desk import URGENCY_RANK
+from models.desk import sections as desk
+from models.desk.lines import URGENCY_RANK
 from models.linknet import acks
 from models.org.tables import Member
 from sandbox.synthetic import generate_cases

@@ -15,7 +15,7 @@ from handlers.desk import listeners as case_desk
 from handlers.linknet import listeners as linknet
 from handlers.plans import listeners as plans_handlers
 from models.cases.lifecycle import CaseState
-from models.outreach import outreach as outreach_domain
+from models.outreach import listing as outreach_domain
 from sandbox.standin.server import Hold
 from tests.conftest import START
 from tests.e2e.test_socket_mode import memo_card, sbot, socket  # noqa: F401  (fixtures)

@@ -14,7 +14,7 @@ from models.cases import memo as intake
 from models.cases.tables import Case
 from models.org.roster import member_by_slack_id
 from models.queues import lease, outbox
-from models.queues.outbox import Notice
+from models.queues.tables import Notice
 
 
 def notices(bot) -> list[Notice]:

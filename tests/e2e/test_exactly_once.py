@@ -22,11 +22,11 @@ from slack_sdk import WebClient
 
 from bot.delivery import Delivery
 from bot.slack import make_client
-from models.base import crypto
 from models.base.clock import system_clock
 from models.base.db import transaction
+from models.ops.keys import check_key
 from models.queues import lease
-from models.queues.reminders import Recipient, Subject, SubjectKind
+from models.queues.tables import Recipient, Subject, SubjectKind
 from reminders.dispatcher import dispatch_due
 from reminders.schedule import schedule_reminder
 from tests.conftest import START, TEST_KEY
@@ -40,7 +40,7 @@ CHANNELS = ["C0COORD", "C0HOUKATSU"]
 def seed(engine, count: int, *, channels=CHANNELS, start: int = 0) -> list[str]:
     """`count` reminder notices in the outbox, due now; returns their outbox keys."""
     with transaction(engine) as session:
-        crypto.check_key(session)  # as if the bot had run here (it plants the key's proof)
+        check_key(session)  # as if the bot had run here (it plants the key's proof)
         for i in range(start, start + count):
             schedule_reminder(
                 session,

@@ -22,7 +22,7 @@ from bot.cli.main import main
 from bot.settings import Settings
 from bot.socket_mode import health_port_from_env, start_socket_mode
 from models.cases.tables import Case, Referral
-from models.queues.outbox import Notice
+from models.queues.tables import Notice
 from sandbox.standin.socket_mode import SocketModeStandin
 from tests.conftest import SIGNING_SECRET, TEST_KEY, memo_values
 

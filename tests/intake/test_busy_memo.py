@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 
 from models.base.db import normalise_url
 from models.cases.tables import Case, Referral
-from models.queues.outbox import Notice
+from models.queues.tables import Notice
 from tests.conftest import memo_values
 
 BUSY_FORM = (

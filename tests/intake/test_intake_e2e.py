@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import Session, func, select
 
 from models.cases.tables import Case, Referral
-from models.ops.audit import AuditEntry
-from models.queues.outbox import Notice
+from models.ops.tables import AuditEntry
+from models.queues.tables import Notice
 from tests.conftest import memo_values
 
 PERSONAL = [

@@ -18,7 +18,7 @@ from models.linknet.periods import Month
 from models.linknet.posting import post
 from models.linknet.sources import SOURCES
 from models.meetings.tables import Meeting
-from models.outreach.outreach import Contact, OutreachEvent
+from models.outreach.tables import Contact, OutreachEvent
 from models.plans.tables import Plan, PlanTask
 from sandbox.synthetic import generate_cases
 from tests.conftest import START

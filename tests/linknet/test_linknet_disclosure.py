@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.linknet.disclosure import (
+from models.linknet.cells import (
     MIN_K,
     TOTAL,
     Atom,
@@ -26,11 +26,11 @@ from models.linknet.disclosure import (
     Shown,
     check_k,
     display_of,
-    suppress,
 )
 from models.linknet.figures import Layout
 from models.linknet.periods import Month, Period
 from models.linknet.sources import Source, relations
+from models.linknet.suppression import suppress
 
 # A small copy of the production structure: two breakdowns of new memos sharing their total,
 # acknowledgements, closures, and a stock of open cases by state at each month's end.
@@ -337,7 +337,7 @@ def test_k_below_three_is_refused(k):
 
 
 def test_a_stock_cell_covers_one_month_only():
-    from models.linknet.disclosure import atoms_of
+    from models.linknet.cells import atoms_of
 
     with pytest.raises(ValueError):
         atoms_of({"s": Shape(("x",), stock=True)}, Cell("s", "x", 1, 2))

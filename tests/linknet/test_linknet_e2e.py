@@ -15,9 +15,9 @@ from sqlmodel import select
 from bot.cli.main import main
 from models.base.db import transaction
 from models.linknet.ledger import LinknetPublication
-from models.ops.audit import AuditEntry
+from models.ops.tables import AuditEntry
 from models.org.tables import OrgSetting
-from models.queues.outbox import Notice
+from models.queues.tables import Notice
 from reminders.jobs import JobContext
 from reminders.linknet_job import due_month, post_linknet_figures
 from tests.conftest import START, TEST_KEY

@@ -22,7 +22,7 @@ from models.cases.concerns import AGE_BANDS, Urgency
 from models.cases.memo import MemoInput
 from models.cases.tables import Case, CaseEvent
 from models.linknet import acks, figures, ledger
-from models.linknet.disclosure import TOTAL, Cell, Display
+from models.linknet.cells import TOTAL, Cell, Display
 from models.linknet.periods import Month, Period, last_complete_month
 from models.linknet.posting import post, report
 from models.linknet.sources import SOURCES, STOCK_STATES
@@ -328,7 +328,7 @@ def test_meetings_plans_reviews_and_outreach_are_counted_by_month(org):
     from datetime import date
 
     from models.meetings.tables import Meeting
-    from models.outreach.outreach import Contact, OutreachTarget
+    from models.outreach.tables import Contact, OutreachTarget
     from models.plans.tables import Plan
 
     cases = october(org, n=2)

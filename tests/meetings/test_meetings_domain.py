@@ -359,7 +359,7 @@ def test_an_outcome_needs_a_started_case_meeting_with_the_case_on_its_agenda(wor
 
 
 def test_overdue_tasks_and_due_reviews_reach_the_desk(world):
-    from models.desk.desk import overdue
+    from models.desk.sections import overdue
     from models.plans.tasks import make_plan
 
     with Session(world) as s:
@@ -436,9 +436,10 @@ def test_a_memo_still_at_a_window_is_not_for_the_meetings(world):
 
 
 def test_a_case_added_to_a_marugoto_agenda_needs_consent_covering_every_attendee(world):
-    from models.cases.consent import ConsentInput, has_consent, record
-    from models.cases.tables import Case
-    from models.meetings.schedule import add_case_to_agenda, on_agenda
+    from models.cases.consent import ConsentInput, record
+    from models.cases.tables import Case, has_consent
+    from models.meetings.schedule import add_case_to_agenda
+    from models.meetings.tables import on_agenda
 
     with Session(world) as s:
         coord = member(s, "U0COORD")

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from models.cases.lifecycle import CaseState
 from models.meetings.tables import AgendaItem, Meeting, MeetingAttendee
-from models.queues.outbox import Notice
+from models.queues.tables import Notice
 from tests.conftest import START
 from tests.intake.test_intake_e2e import PERSONAL
 from tests.support.desk import agency, bring_to, new_case

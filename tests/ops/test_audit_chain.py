@@ -16,7 +16,7 @@ from sqlmodel import select
 from bot.cli.main import main
 from models.base.db import transaction
 from models.ops import audit
-from models.ops.audit import GENESIS, AppendOnly, AuditChainHead, AuditEntry
+from models.ops.tables import GENESIS, AppendOnly, AuditChainHead, AuditEntry
 from tests.conftest import START
 from tests.support.ops import cli_env, make_case, refuse
 

@@ -19,10 +19,11 @@ import models.tables  # noqa: F401
 from bot import runtime
 from bot.cli.main import main
 from bot.settings import Settings
-from models.base import crypto
 from models.base.db import make_engine, transaction
 from models.cases.tables import Referral
 from models.ops import audit, backup, migrate
+from models.ops.keys import check_key
+from models.ops.tables import AuditEntry
 from reminders.memo import schedule_ack_reminders
 from tests.conftest import START
 from tests.support.ops import PERSON, cli_env, close_case, make_case, refuse
@@ -72,7 +73,7 @@ def stocked(org):
     close_case(org, case.id, at=START + timedelta(hours=1))
     refuse(org, at=START + timedelta(hours=2), case_id=case.id)
     with transaction(org) as session:
-        crypto.check_key(session)
+        check_key(session)
     return org
 
 
@@ -121,8 +122,8 @@ def test_backup_restore_finds_everything(
         assert after[name] == rows, name
     assert after["auditentry"][: len(before["auditentry"])] == before["auditentry"]
     with transaction(stocked) as session:
-        order = audit.AuditEntry.seq.desc()
-        last = session.execute(select(audit.AuditEntry).order_by(order)).scalars().first()
+        order = AuditEntry.seq.desc()
+        last = session.execute(select(AuditEntry).order_by(order)).scalars().first()
         names = sorted(r.person_name for r in session.execute(select(Referral)).scalars())
     assert last.action == "backup.restore"
     assert names == ["辰野 試験子0", "辰野 試験子1", "辰野 試験子2"]

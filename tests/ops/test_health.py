@@ -13,8 +13,8 @@ from bot import health
 from bot.cli.main import main
 from bot.server import make_server
 from bot.settings import Settings
-from models.base import crypto
 from models.base.db import make_engine, transaction
+from models.ops.keys import check_key
 from models.org.orgfile import load, parse
 from tests.conftest import ORG_FILE, START
 from tests.support.ops import make_case
@@ -75,7 +75,7 @@ def test_healthz_without_a_check_still_says_the_process_is_up(bot):
 def ready(org, slack, encryption_key):
     """A database the bot has started on once, and a workspace where all is in order."""
     with transaction(org) as session:
-        crypto.check_key(session)
+        check_key(session)
     for channel, members in STAFF.items():
         slack.add_channel(channel, members=members)
     return org

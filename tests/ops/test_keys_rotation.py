@@ -17,6 +17,7 @@ from models.base import crypto
 from models.base.crypto import EncryptedJSON, EncryptedText
 from models.base.db import transaction
 from models.cases.tables import Referral
+from models.ops.keys import check_key, encrypted_columns, not_current, raw_view
 from tests.conftest import START
 from tests.support.ops import PERSON, cli_env, close_case, make_case
 
@@ -30,7 +31,7 @@ def stocked(org):
         case = make_case(org, at=START + timedelta(minutes=i), person_name=f"辰野 試験子{i}")
     close_case(org, case.id, at=START + timedelta(hours=1))
     with transaction(org) as session:
-        crypto.check_key(session)  # what the bot does at its first start
+        check_key(session)  # what the bot does at its first start
     return org
 
 
@@ -38,8 +39,8 @@ def all_tokens(engine) -> list[tuple[str, str, str]]:
     """(table, column, token) of every stored encrypted value."""
     found = []
     with engine.connect() as conn:
-        for tbl, cols in crypto.encrypted_columns().items():
-            raw = crypto.raw_view(tbl, cols)
+        for tbl, cols in encrypted_columns().items():
+            raw = raw_view(tbl, cols)
             for col in cols:
                 for (token,) in conn.execute(select(raw.c[col.name])):
                     if token is not None:
@@ -69,7 +70,7 @@ def settings(db_url: str, *keys: str) -> Settings:
 
 
 def test_encrypted_columns_are_found_from_the_table_definitions():
-    found = {(t.name, c.name) for t, cols in crypto.encrypted_columns().items() for c in cols}
+    found = {(t.name, c.name) for t, cols in encrypted_columns().items() for c in cols}
     assert {
         ("referral", "person_name"),
         ("referral", "narrative"),
@@ -84,7 +85,7 @@ def test_encrypted_columns_are_found_from_the_table_definitions():
         Column("people", EncryptedJSON),
         Column("code", String(10)),
     )
-    (table, cols), *_ = crypto.encrypted_columns(extra).items()
+    (table, cols), *_ = encrypted_columns(extra).items()
     assert table.name == "newfeature" and [c.name for c in cols] == ["note", "people"]
 
 
@@ -144,10 +145,10 @@ def test_an_interrupted_rotation_resumes_and_keeps_the_old_key_needed(
     with pytest.raises(crypto.KeyProblem):
         runtime.prepare_database(settings(db_url, NEW_KEY))
     engine = runtime.prepare_database(settings(db_url, NEW_KEY, encryption_key))
-    assert crypto.not_current(engine) > 0
+    assert not_current(engine) > 0
     code, out = rotate(monkeypatch, capsys, db_url, old=[encryption_key])
     assert code == 0, out
-    assert crypto.not_current(engine) == 0
+    assert not_current(engine) == 0
     engine.dispose()
     assert all(opens(NEW_KEY, tok) for *_, tok in all_tokens(stocked))
     runtime.prepare_database(settings(db_url, NEW_KEY)).dispose()
@@ -186,7 +187,8 @@ def test_rotate_with_only_one_key_checks_and_changes_nothing(
 
 
 def test_rotate_is_audited(stocked, db_url, encryption_key, monkeypatch, capsys):
-    from models.ops.audit import AuditEntry, verify
+    from models.ops.audit import verify
+    from models.ops.tables import AuditEntry
 
     assert rotate(monkeypatch, capsys, db_url, old=[encryption_key])[0] == 0
     with transaction(stocked) as session:

@@ -15,9 +15,11 @@ from bot.cli.main import main
 from models.base.db import transaction
 from models.cases.tables import Case, CaseEvent, Referral
 from models.ops import retention
-from models.ops.audit import AuditEntry, verify
+from models.ops.audit import verify
+from models.ops.erasure import erasure_of
+from models.ops.tables import AuditEntry, Erasure
 from models.org.orgfile import OrgFileError, load, parse
-from models.outreach.outreach import Contact, OutreachTarget
+from models.outreach.tables import Contact, OutreachTarget
 from reminders.jobs import JobContext, registered_jobs
 from tests.conftest import ORG_FILE, START
 from tests.support.ops import PERSON, cli_env, close_case, make_case, member
@@ -166,7 +168,7 @@ def test_run_erases_personal_data_of_due_cases_and_keeps_the_figures(
         ).all()
         target = session.exec(select(OutreachTarget)).one()
         contact = session.exec(select(Contact)).one()
-        erasure = retention.erasure_of(session, cases["old"].id)
+        erasure = erasure_of(session, cases["old"].id)
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "retention.erase")).one()
     assert set(reasons) == {None}
     assert target.person == {} and target.reason is None
@@ -185,7 +187,7 @@ def test_run_is_idempotent(org, cases, db_url, encryption_key, monkeypatch, caps
     code, out = run_cli(monkeypatch, capsys, db_url, encryption_key, "retention", "run")
     assert code == 0 and "ありません" in out
     with transaction(org) as session:
-        assert len(session.exec(select(retention.Erasure)).all()) == 1
+        assert len(session.exec(select(Erasure)).all()) == 1
 
 
 def test_a_longer_period_keeps_the_data(org, cases):

@@ -9,35 +9,28 @@ import pytest
 from sqlmodel import Session, select
 
 from models.base.errors import DomainError
-from models.cases.consent import current_consent, has_consent
 from models.cases.lifecycle import CaseState
 from models.cases.records import events_of
-from models.cases.tables import Case
+from models.cases.tables import Case, current_consent, has_consent
 from models.meetings.schedule import add_case_to_agenda, agenda_cases, schedule
 from models.meetings.series import next_meeting_of
 from models.meetings.tables import MeetingKind
 from models.org.tables import Agency, Member
-from models.outreach.outreach import (
-    ContactInput,
-    Method,
-    OutreachEvent,
-    OutreachInvalid,
-    ReasonKind,
+from models.outreach.contacts import ContactInput, log_contact
+from models.outreach.dates import propose_next
+from models.outreach.figures import figures, targets_at_month_ends
+from models.outreach.listing import contacts_of, targets_for
+from models.outreach.tables import Method, OutreachEvent, OutreachInvalid, ReasonKind
+from models.outreach.targets import (
     TargetInput,
     close,
-    contacts_of,
     create,
     create_target,
-    figures,
-    log_contact,
     may_see,
     pause,
-    propose_next,
     resume,
-    targets_at_month_ends,
-    targets_for,
 )
-from models.queues.outbox import Notice
+from models.queues.tables import Notice
 from reminders.calendar import BusinessCalendar
 from tests.conftest import START
 from tests.support.desk import bring_to, new_case

@@ -10,14 +10,14 @@ import pytest
 from sqlmodel import Session, select
 
 from models.base.db import transaction
-from models.cases.consent import current_consent, has_consent
-from models.cases.tables import Case
+from models.cases.tables import Case, current_consent, has_consent
 from models.meetings.schedule import schedule
 from models.meetings.tables import AgendaItem, MeetingKind
-from models.ops.audit import AuditEntry
+from models.ops.tables import AuditEntry
 from models.org.tables import Agency, Member, OrgSetting
-from models.outreach.outreach import Contact, OutreachTarget, TargetInput, create
-from models.queues.reminders import Reminder
+from models.outreach.tables import Contact, OutreachTarget
+from models.outreach.targets import TargetInput, create
+from models.queues.tables import Reminder
 from reminders.calendar import TOKYO
 from reminders.outreach import schedule_for
 from sandbox.standin.signed import Answer
@@ -777,7 +777,7 @@ def test_the_cli_list_has_no_personal_data(bot, monkeypatch, capsys, db_url):
     make_target(engine, agencies=("kodomo", "minsei"), first=date(2026, 12, 2))
     coordinator = member_id(engine, "U0COORD")
     with transaction(engine) as s:
-        from models.outreach.outreach import pause
+        from models.outreach.targets import pause
 
         pause(
             s,

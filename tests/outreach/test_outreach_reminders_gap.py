@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from models.base.db import transaction
 from models.org.tables import Agency, Member
-from models.outreach.outreach import TargetInput, create
-from models.queues.reminders import Reminder
+from models.outreach.targets import TargetInput, create
+from models.queues.tables import Reminder
 from reminders.calendar import TOKYO
 from reminders.outreach import OUTREACH_CONTACT, OUTREACH_OVERDUE, schedule_for
 from tests.conftest import START

@@ -18,21 +18,14 @@ from models.meetings.rules import clean_lines, looks_personal
 from models.meetings.schedule import schedule
 from models.meetings.tables import AgendaTopic, MeetingKind
 from models.ops import retention
-from models.ops.audit import AuditEntry, verify
+from models.ops.audit import verify
+from models.ops.erasure import TARGET_ERASED, personal_places
+from models.ops.tables import AuditEntry
 from models.org.tables import Agency
-from models.outreach.outreach import (
-    Contact,
-    ContactInput,
-    OutreachEvent,
-    OutreachTarget,
-    TargetInput,
-    close,
-    create,
-    log_contact,
-    pause,
-    resume,
-    targets_at_month_ends,
-)
+from models.outreach.contacts import ContactInput, log_contact
+from models.outreach.figures import targets_at_month_ends
+from models.outreach.tables import Contact, OutreachEvent, OutreachTarget
+from models.outreach.targets import TargetInput, close, create, pause, resume
 from reminders.jobs import JobContext, registered_jobs
 from tests.conftest import START
 from tests.ops.test_retention import run_cli
@@ -199,7 +192,7 @@ def test_run_erases_a_closed_caseless_target_and_keeps_the_stock(
             select(AuditEntry).where(AuditEntry.action == "retention.erase_outreach")
         ).all()
         outcome = s.exec(select(Contact.outcome).where(Contact.target_id == targets["old"])).one()
-    assert kinds[-1] == retention.TARGET_ERASED and outcome == "absent"
+    assert kinds[-1] == TARGET_ERASED and outcome == "absent"
     assert (entry.actor_slack_id, entry.case_id, entry.allowed) == ("system", None, True)
     assert entry.detail == f"outreach:{targets['old']}:years=5"
     assert stock(org) == before_stock  # the Link-net figures do not move
@@ -409,5 +402,5 @@ def test_linknet_topics_hold_no_pointer_to_a_person_and_are_not_erased(org, targ
     with transaction(org) as s:
         topics = s.exec(select(AgendaTopic.text).where(AgendaTopic.meeting_id == meeting_id))
         assert list(topics) == ["事業の実施状況（匿名の集計）"]
-    places = {tbl.name: path for tbl, _, path in retention.personal_places()}
+    places = {tbl.name: path for tbl, _, path in personal_places()}
     assert places["agendatopic"] is None  # belongs to no case: never erased by design

@@ -14,7 +14,7 @@ from models.org.tables import Agency
 from models.plans import resources
 from models.plans.tables import Plan, PlanTask
 from models.plans.tasks import complete_task
-from models.queues.outbox import Notice
+from models.queues.tables import Notice
 from tests.conftest import START, TEST_KEY
 from tests.intake.test_intake_e2e import PERSONAL
 from tests.support.desk import agency, bring_to, give_consent, member, new_case

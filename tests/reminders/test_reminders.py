@@ -16,15 +16,8 @@ from models.org.orgfile import OrgFileError, parse
 from models.org.tables import Agency
 from models.queues import lease
 from models.queues import reminders as store
-from models.queues.outbox import Notice
-from models.queues.reminders import (
-    Recipient,
-    Reminder,
-    ReminderState,
-    Subject,
-    SubjectKind,
-    parse_settings,
-)
+from models.queues.reminder_settings import parse_settings
+from models.queues.tables import Notice, Recipient, Reminder, ReminderState, Subject, SubjectKind
 from reminders import dispatcher
 from reminders.calendar import TOKYO
 from reminders.dispatcher import dispatch_due

@@ -12,12 +12,11 @@ from sqlmodel import Session, select
 
 from models.base.db import transaction
 from models.cases.tables import Case
-from models.ops.audit import AuditEntry
+from models.ops.tables import AuditEntry
 from models.org.tables import Agency
 from models.queues import lease
 from models.queues import reminders as store
-from models.queues.outbox import Notice
-from models.queues.reminders import Recipient, Reminder, Subject, SubjectKind
+from models.queues.tables import Notice, Recipient, Reminder, Subject, SubjectKind
 from reminders.calendar import TOKYO
 from reminders.schedule import schedule_reminder
 from tests.conftest import make_bot

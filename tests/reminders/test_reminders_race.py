@@ -13,9 +13,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from models.base import crypto
 from models.base.db import transaction
-from models.queues.reminders import Recipient, Subject, SubjectKind
+from models.ops.keys import check_key
+from models.queues.tables import Recipient, Subject, SubjectKind
 from reminders.schedule import schedule_reminder
 from tests.conftest import START, TEST_KEY
 
@@ -46,7 +46,7 @@ def send_due(db_url: str, slack, at: str) -> subprocess.Popen:
 
 def test_two_processes_racing_send_due_send_each_reminder_exactly_once(org, db_url, slack):
     with transaction(org) as session:
-        crypto.check_key(session)  # the bot has run here before (it plants the key's proof)
+        check_key(session)  # the bot has run here before (it plants the key's proof)
         for i in range(COUNT):
             schedule_reminder(
                 session,

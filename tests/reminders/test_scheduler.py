@@ -11,7 +11,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 
 from bot.scheduler import TICK, TICK_JOB, Scheduler
 from models.base.db import transaction
-from models.queues.reminders import Recipient, Subject, SubjectKind
+from models.queues.tables import Recipient, Subject, SubjectKind
 from reminders.jobs import JobContext, PeriodicJob, periodic, registered_jobs
 from reminders.schedule import schedule_reminder
 

@@ -9,9 +9,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from models.base import crypto
 from models.base.db import transaction
-from models.queues.reminders import Recipient, Subject, SubjectKind
+from models.ops.keys import check_key
+from models.queues.tables import Recipient, Subject, SubjectKind
 from reminders.schedule import schedule_reminder
 from tests.conftest import SIGNING_SECRET, TEST_KEY
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).parents[2]
 def test_the_running_bot_sends_overdue_reminders_at_start_and_stops_on_sigterm(org, db_url, slack):
     now = datetime.now(UTC)  # the real process uses the real clock
     with transaction(org) as session:
-        crypto.check_key(session)
+        check_key(session)
         schedule_reminder(
             session,
             key="run:1",

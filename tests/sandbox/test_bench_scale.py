@@ -8,8 +8,7 @@ from sqlmodel import select
 from models.base.db import transaction
 from models.linknet.acks import CaseAckDeadline
 from models.linknet.ledger import LinknetAtom, LinknetPublication
-from models.queues.outbox import Notice
-from models.queues.reminders import Reminder
+from models.queues.tables import Notice, Reminder
 from sandbox.bench import scale
 from sandbox.bench.run import Sizes
 

@@ -14,7 +14,7 @@ from models.base.numbering import ReceiptCounter
 from models.cases.lifecycle import CaseState, CloseReason, can_move
 from models.cases.tables import Case, CaseEvent, Referral
 from models.meetings.tables import Meeting
-from models.outreach.outreach import Contact, OutreachEvent, OutreachTarget
+from models.outreach.tables import Contact, OutreachEvent, OutreachTarget
 from models.plans.tables import Plan, PlanTask
 from sandbox.synthetic import SYNTHETIC_TEXT, generate_cases
 

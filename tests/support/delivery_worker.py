@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot import runtime
 from bot.settings import Settings
 from models.base.db import transaction
-from models.queues.outbox import Notice, NoticeState
+from models.queues.tables import Notice, NoticeState
 
 OPEN = [NoticeState.pending.value, NoticeState.sending.value]
 

@@ -16,7 +16,7 @@ from models.cases.consent import record as record_consent
 from models.cases.lifecycle import CaseState
 from models.cases.memo import MemoInput
 from models.cases.tables import Case
-from models.ops.audit import AuditEntry
+from models.ops.tables import AuditEntry
 from models.org.tables import Agency, Member
 from sandbox.standin.signed import TEAM
 

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
 from models.meetings.tables import Meeting
-from models.ops.audit import AuditEntry
-from models.queues.reminders import Reminder
+from models.ops.tables import AuditEntry
+from models.queues.tables import Reminder
 from sandbox.standin.signed import TEAM
 
 COORD = "U0COORD"

@@ -8,156 +8,48 @@
 
 Receipt numbers and coarse facts only — never a person. Lists are paged (PAGE_SIZE).
 
-Extension points, filled by later issues without changing the desk:
-- `OVERDUE_SOURCES`: functions adding overdue items (reminders: plan reviews, outreach …);
-- `SECTION_SOURCES`: whole sections of another feature (outreach: the worker's contacts);
-- `upcoming_meetings`: the next meetings (issue 4 adds the meetings table);
-- `tasks_of`: a support agency's tasks (issue 5 adds PlanTask).
+Other features' parts: `OVERDUE_SOURCES` (what is late: memos, tasks, reviews, contacts),
+`SECTION_SOURCES` (whole sections: outreach), `upcoming_meetings`, `tasks_of`. The desk builds
+on those features; none of them imports the desk (its lines are in models/desk/lines.py).
 This module never imports reminders/: the caller passes `deadline_of` (layers point down).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
+from models.base.clock import TOKYO
 from models.cases.access import Action, case_scope
-from models.cases.concerns import Urgency
-from models.cases.lifecycle import STATE_ORDER, CaseState, referrer_status
+from models.cases.lifecycle import STATE_ORDER, CaseState
 from models.cases.tables import Case
+from models.desk.lines import (
+    PAGE_SIZE,
+    STATE_RANK,
+    URGENCY_RANK,
+    CaseLine,
+    DeadlineOf,
+    Desk,
+    MeetingItem,
+    OverdueItem,
+    Page,
+    TaskItem,
+    Waiting,
+    _lines,
+    paginate,
+    paginate_query,
+)
 from models.linknet.acks import CaseAckDeadline
+from models.meetings import schedule as meetings
+from models.meetings.minutes import awaiting_record
 from models.org.roster import channel_for
 from models.org.tables import Agency, Member, Role
-
-PAGE_SIZE = 8
-URGENCY_RANK = {Urgency.urgent: 0, Urgency.three_days: 1, Urgency.normal: 2}
-STATE_RANK = {s.value: i for i, s in enumerate(STATE_ORDER)}
-DeadlineOf = Callable[[datetime, str], datetime]  # (memo sent at, urgency) -> ack deadline
-
-
-@dataclass(frozen=True)
-class CaseLine:
-    case_id: int
-    number: str
-    state: str
-    urgency: str
-    domains: tuple[str, ...]
-    age_band: str
-    created_at: datetime
-    since: datetime  # in this state since
-    routed_agency: str
-    lead_agency: str | None
-
-    @property
-    def referrer_status(self) -> str:
-        return referrer_status(self.state).value
-
-
-@dataclass(frozen=True)
-class Waiting:
-    line: CaseLine
-    waited: timedelta
-    due: datetime
-    overdue: bool
-
-
-@dataclass(frozen=True)
-class Page:
-    items: tuple
-    page: int  # from 0
-    pages: int
-    total: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.page + 1 < self.pages
-
-
-@dataclass(frozen=True)
-class OverdueItem:
-    kind: str  # a text key: desk.overdue.<kind>
-    case_id: int
-    number: str
-    due: datetime
-
-
-@dataclass(frozen=True)
-class MeetingItem:
-    kind: str  # saponet / marugoto / linknet
-    at: datetime
-    cases: int
-    meeting_id: int | None = None
-    awaiting: bool = False  # begun, its outcomes or minutes not recorded yet
-
-
-@dataclass(frozen=True)
-class TaskItem:
-    case_id: int
-    number: str
-    title_code: str
-    due: datetime | None
-    task_id: int | None = None
-    overdue: bool = False
-    agency: str | None = None
-    notes: int = 0  # progress notes recorded
-
-
-@dataclass(frozen=True)
-class Desk:
-    member_id: int
-    roles: tuple[str, ...]
-    waiting: Page | None = None
-    overdue: tuple[OverdueItem, ...] | None = None
-    by_state: dict[str, int] | None = None
-    cases: Page | None = None
-    meetings: tuple[MeetingItem, ...] | None = None
-    sent: Page | None = None
-    tasks: tuple[TaskItem, ...] | None = None
-    linknet_channel: str | None = None
-    sections: tuple[str, ...] = field(default=())
-    extra: dict = field(default_factory=dict)  # SECTION_SOURCES' data, by section name
-
-
-def paginate_query(session: Session, query, *, order_by: tuple, page: int, size: int) -> Page:
-    """One page of cases counted and cut in SQL: a desk over years of cases loads one page."""
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    pages = max(1, -(-total // size))
-    page = min(max(page, 0), pages - 1)
-    rows = list(session.exec(query.order_by(*order_by).offset(page * size).limit(size)))
-    return Page(tuple(_lines(session, rows)), page, pages, total)
-
-
-def paginate(items: list, page: int, size: int = PAGE_SIZE) -> Page:
-    pages = max(1, -(-len(items) // size))
-    page = min(max(page, 0), pages - 1)
-    return Page(tuple(items[page * size : (page + 1) * size]), page, pages, len(items))
-
-
-def _lines(session: Session, cases: list[Case]) -> list[CaseLine]:
-    names = {a.id: a.name for a in session.exec(select(Agency))}
-    return [
-        CaseLine(
-            case_id=c.id,
-            number=c.number,
-            state=c.state,
-            urgency=c.urgency,
-            domains=tuple(c.domains),
-            age_band=c.age_band,
-            created_at=c.created_at,
-            since=c.state_since or c.created_at,
-            routed_agency=names.get(c.routed_agency_id, ""),
-            lead_agency=names.get(c.lead_agency_id) if c.lead_agency_id else None,
-        )
-        for c in cases
-    ]
+from models.outreach import listing as outreach_listing
+from models.plans import listing as plan_listing
+from models.plans.listing import due_at, open_task_lines
 
 
 def _takes_memos(member: Member) -> bool:
@@ -244,8 +136,11 @@ def _ack_overdue(
 
 
 OverdueSource = Callable[[Session, Member, datetime, DeadlineOf], list[OverdueItem]]
-# Later issues append their sources (plan review dates, outreach follow-ups …).
-OVERDUE_SOURCES: list[OverdueSource] = [_ack_overdue]
+OVERDUE_SOURCES: list[OverdueSource] = [
+    _ack_overdue,
+    plan_listing.overdue_items,  # tasks past their date, plans past their review
+    outreach_listing.overdue_items,  # contacts past their date
+]
 
 
 def overdue(
@@ -258,7 +153,6 @@ def overdue(
 def upcoming_meetings(session: Session, member: Member, *, now: datetime) -> list[MeetingItem]:
     """Meetings whose outcomes wait to be recorded, then the next さぽネット / たつのまるごと /
     リンクネット meetings (models/meetings/meetings.py)."""
-    from models.meetings import schedule as meetings
 
     del member
     found = [(m, True) for m in awaiting_record(session, now=now)]
@@ -281,9 +175,7 @@ TASKS_LISTED = 50  # the soonest due; the Home tab shows the first few
 def tasks_of(session: Session, member: Member, *, now: datetime) -> list[TaskItem]:
     """The open tasks (役割分担) of the member's agency; for the coordinator, every open task
     (how the plans progress). Soonest due first (models/plans/plans.py)."""
-    from models.plans import tasks as plans
-
-    today = now.astimezone(plans.TOKYO).date()
+    today = now.astimezone(TOKYO).date()
     agency = None if member.has(Role.coordinator) else member.agency_id
     names = {a.id: a.name for a in session.exec(select(Agency))}
     return [
@@ -430,14 +322,4 @@ def build(
 # name -> fn(session, member, *, now, page, page_size): the section's data, or None when the
 # member has no such section. handlers/home/views.py draws it (BUILDERS[name], Desk.extra[name]).
 SectionSource = Callable[..., object | None]
-SECTION_SOURCES: dict[str, SectionSource] = {}
-
-from models.outreach import outreach as _outreach  # noqa: E402  (builds on the org only, not on the desk)
-
-OVERDUE_SOURCES.append(_outreach.overdue_items)
-SECTION_SOURCES["outreach"] = _outreach.desk_section
-
-from models.meetings.minutes import awaiting_record  # noqa: E402
-from models.plans.listing import due_at, open_task_lines, overdue_items
-
-OVERDUE_SOURCES.append(overdue_items)
+SECTION_SOURCES: dict[str, SectionSource] = {"outreach": outreach_listing.desk_section}
