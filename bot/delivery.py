@@ -20,7 +20,7 @@ from handlers.notices.views import NotReady, Obsolete, Rendered, render
 from models.base.clock import Clock
 from models.base.db import transaction
 from models.queues import lease, outbox
-from models.queues.outbox import Notice
+from models.queues.tables import Notice
 
 log = logging.getLogger("tsunagi.delivery")
 

@@ -21,8 +21,9 @@ from handlers.common.texts import t
 from models.base import crypto
 from models.base.db import make_engine, transaction
 from models.ops import migrate
-from models.org.roster import Agency, Member, OrgSetting, Role
-from models.queues.outbox import Notice, NoticeState
+from models.ops.keys import key_opens, not_current
+from models.org.tables import Agency, Member, OrgSetting, Role
+from models.queues.tables import Notice, NoticeState
 
 # --------------------------------------------------------------------------- /healthz
 
@@ -142,7 +143,7 @@ def _database_checks(report: Report, engine: Engine, settings: Settings, now: da
     opens = None
     with transaction(engine, write=False) as session:
         if settings.encryption_keys and _keys_configured():
-            opens = crypto.key_opens(session)
+            opens = key_opens(session)
             if opens is None:
                 report.add(Level.warn, "key_not_planted")
             elif opens:
@@ -153,7 +154,7 @@ def _database_checks(report: Report, engine: Engine, settings: Settings, now: da
             report.add(Level.problem, "org_not_loaded")
         _outbox_checks(report, session, now)
     if opens and len(settings.encryption_keys) > 1:
-        left = crypto.not_current(engine)
+        left = not_current(engine)
         if left:
             report.add(Level.warn, "old_key_needed", count=left)
         else:

@@ -20,6 +20,7 @@ from models.base import crypto
 from models.base.clock import Clock, system_clock
 from models.base.db import make_engine, transaction
 from models.ops import migrate
+from models.ops.keys import check_key
 
 
 class NotReady(RuntimeError):
@@ -44,7 +45,7 @@ def prepare_database(settings: Settings) -> Engine:
     if not migrate.is_current(engine):
         raise NotReady("cli.db_not_current")
     with transaction(engine) as session:
-        crypto.check_key(session)
+        check_key(session)
     return engine
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from models.cases.concerns import Urgency
 from models.org.roster import setting
-from models.queues.reminders import DEFAULT_ACK_DEADLINES, ReminderSettings, parse_settings
+from models.queues.reminder_settings import DEFAULT_ACK_DEADLINES, ReminderSettings, parse_settings
 from reminders.calendar import BusinessCalendar, calendar_from_org
 
 __all__ = [

@@ -27,17 +27,11 @@ from sqlmodel import Session
 
 from models.base.db import transaction
 from models.cases.memo import card_targets
-from models.org.roster import (
-    Agency,
-    Member,
-    Role,
-    channel_for,
-    coordinator_agency,
-    members_with_role,
-)
+from models.org.roster import channel_for, coordinator_agency, members_with_role
+from models.org.tables import Agency, Member, Role
 from models.queues import lease, outbox
 from models.queues import reminders as store
-from models.queues.reminders import RecipientKind, Reminder, ReminderState
+from models.queues.tables import RecipientKind, Reminder, ReminderState
 from reminders.deadlines import calendar_for
 from reminders.rules import rule_for
 

@@ -25,12 +25,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from models.base.db import transaction
-from models.meetings import meetings
-from models.meetings.meetings import Meeting, MeetingKind, MeetingSeries, MeetingState
-from models.org.roster import Agency, Member, Role, members_with_role
+from models.meetings import schedule as meetings
+from models.meetings.rules import attendees
+from models.meetings.series import active_series, occurrence_of, series_start
+from models.meetings.tables import Meeting, MeetingKind, MeetingSeries, MeetingState, is_attendee
+from models.org.roster import members_with_role
+from models.org.tables import Agency, Member, Role
 from models.queues import outbox
-from models.queues.reminders import Recipient, ReminderState, Subject, SubjectKind, reminders_of
 from models.queues.reminders import cancel as cancel_subject
+from models.queues.reminders import reminders_of
+from models.queues.tables import Recipient, ReminderState, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
 from reminders.jobs import JobContext, periodic
@@ -60,9 +64,7 @@ def meeting_ahead(session: Session, reminder) -> bool:
     if meeting is None or meeting.state != MeetingState.scheduled:
         return False
     member = session.get(Member, int(reminder.recipient)) if reminder.recipient.isdigit() else None
-    return (
-        member is not None and member.active and meetings.is_attendee(session, meeting.id, member)
-    )
+    return member is not None and member.active and is_attendee(session, meeting.id, member)
 
 
 # No 対応しました / snooze: the message carries 次第を見る (handlers/meetings/views.py).
@@ -101,7 +103,7 @@ def _schedule_one(session, meeting, member_id: int, rule: str, due: datetime, at
 def _tell(session: Session, meeting: Meeting, event: str, at: datetime) -> int:
     """A DM to every attendee: an invitation, or the news that the meeting moved or is off."""
     queued = 0
-    for member in meetings.attendees(session, meeting.id):
+    for member in attendees(session, meeting.id):
         if not member.active:
             continue
         key = f"meeting:{meeting.id}:{event}:{member.id}"
@@ -122,7 +124,7 @@ def after_scheduled(session: Session, meeting: Meeting, *, at: datetime) -> None
     """Invitations and reminders, in the transaction that scheduled the meeting."""
     _tell(session, meeting, "invite", at)
     times = reminder_times(calendar_for(session), meeting)
-    for member in meetings.attendees(session, meeting.id):
+    for member in attendees(session, meeting.id):
         for rule, due in times.items():
             if due is not None and due > at:
                 _schedule_one(session, meeting, member.id, rule, due, at)
@@ -139,7 +141,7 @@ def after_rescheduled(session: Session, meeting: Meeting, *, at: datetime) -> No
             continue
         moved = move_reminders(session, subject=subject, rule=rule, to=due, at=at)
         have = {r.recipient for r in moved}
-        for member in meetings.attendees(session, meeting.id):
+        for member in attendees(session, meeting.id):
             if str(member.id) not in have:
                 _schedule_one(session, meeting, member.id, rule, due, at)
 
@@ -217,11 +219,8 @@ def next_occurrences(
     for month in range(first, first + 4):
         year, m = divmod(month, 12)
         day = cal.monthly_meeting_day(year, m + 1, series.weekday, series.nth)
-        start = meetings.series_start(series, day)
-        if (
-            now < start <= now + SERIES_AHEAD
-            and meetings.occurrence_of(session, series.id, month) is None
-        ):
+        start = series_start(series, day)
+        if now < start <= now + SERIES_AHEAD and occurrence_of(session, series.id, month) is None:
             found.append((month, start))
     return found
 
@@ -263,7 +262,7 @@ def ensure_series(session: Session, series: MeetingSeries, *, now: datetime) -> 
 def ensure_all_series(engine, *, now: datetime) -> int:
     """Each series in its own transaction: one that cannot be made does not stop the others."""
     with transaction(engine, write=False) as session:
-        ids = [s.id for s in meetings.active_series(session)]
+        ids = [s.id for s in active_series(session)]
     made = 0
     for series_id in ids:
         try:

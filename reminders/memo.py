@@ -22,18 +22,11 @@ from sqlmodel import Session, select
 from models.base.db import transaction
 from models.cases.concerns import Urgency
 from models.cases.lifecycle import CaseState
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.org.roster import coordinator_agency
-from models.queues.reminders import (
-    OPEN_REMINDER_STATES,
-    Recipient,
-    Reminder,
-    ReminderSettings,
-    Subject,
-    SubjectKind,
-    reminders_of,
-    schedule_planned,
-)
+from models.queues.reminder_settings import ReminderSettings
+from models.queues.reminders import reminders_of, schedule_planned
+from models.queues.tables import OPEN_REMINDER_STATES, Recipient, Reminder, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
 from reminders.jobs import JobContext, periodic

@@ -22,14 +22,11 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from models.org.roster import coordinator_agency
-from models.outreach.outreach import (
-    OutreachTarget,
-    TargetState,
-    escalate_after_days,
-    worker_agencies,
-)
+from models.outreach.dates import escalate_after_days
+from models.outreach.tables import OutreachTarget, TargetState
+from models.outreach.targets import worker_agencies
 from models.queues import reminders as store
-from models.queues.reminders import Recipient, Reminder, ReminderState, Subject, SubjectKind
+from models.queues.tables import Recipient, Reminder, ReminderState, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
 from reminders.rules import SNOOZE_TOMORROW, Rule, register
@@ -123,7 +120,6 @@ def schedule_for(
     _handled(session, target, by_member_id=by_member_id, at=at)
     if target.state != TargetState.active:
         return []
-
     cal = calendar_for(session)
     payload = {"version": target.version}
     base = f"outreach:{target.id}:v{target.version}"

@@ -16,10 +16,12 @@ from datetime import datetime
 from sqlmodel import Session
 
 from models.cases.lifecycle import OPEN_STATES, CaseState
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.org.roster import coordinator_agency
-from models.plans.plans import EvaluationResult, Outcome, OutcomeResult, Plan, PlanTask, TaskState
-from models.queues.reminders import Recipient, Subject, SubjectKind
+from models.plans.evaluation import EvaluationResult
+from models.plans.outcomes import OutcomeResult
+from models.plans.tables import Outcome, Plan, PlanTask, TaskState
+from models.queues.tables import Recipient, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
 from reminders.rules import DETAIL, SNOOZE_TOMORROW, Rule, register

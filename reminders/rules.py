@@ -22,8 +22,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from models.cases.lifecycle import OPEN_STATES, CaseState
-from models.cases.records import Case
-from models.queues.reminders import Recipient, Reminder, SubjectKind
+from models.cases.tables import Case
+from models.queues.tables import Recipient, Reminder, SubjectKind
 
 # What the person who gets a reminder may answer with (buttons, in this order).
 DONE = "done"  # 対応しました

@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from models.queues import reminders as store
-from models.queues.reminders import Planned, Recipient, Reminder, Subject
+from models.queues.reminders import Planned
+from models.queues.tables import Recipient, Reminder, Subject
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
 from reminders.rules import SNOOZE_TOMORROW, SNOOZE_WEEK, rule_for

@@ -49,7 +49,6 @@ def register(sub) -> None:
 
     keys = sub.add_parser("keys", help="暗号鍵").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("generate", help="新しい暗号鍵を表示する").set_defaults(func=cmd_keys_generate)
-
     register_rotate(keys)
 
 

@@ -35,8 +35,9 @@ from models.linknet.figures import exact, published, report_layout
 from models.linknet.periods import Month, Period, last_complete_month
 from models.linknet.posting import chart_key, post, post_key, report
 from models.ops import audit
-from models.org.roster import Role, member_by_slack_id
-from models.queues.outbox import Notice, NoticeState
+from models.org.roster import member_by_slack_id
+from models.org.tables import Role
+from models.queues.tables import Notice, NoticeState
 from reminders.linknet_job import ack_deadline_function
 
 

@@ -23,7 +23,8 @@ from handlers.meetings.documents import minutes_now
 from models.base import crypto
 from models.base.clock import system_clock
 from models.base.db import make_engine, transaction
-from models.meetings.meetings import Meeting, minutes_of
+from models.meetings.minutes import minutes_of
+from models.meetings.tables import Meeting
 from models.ops import audit, migrate
 from models.plans.resources import ResourceFileError, load_file
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from bot.cli.common import OK, PROBLEM, Stop, command, configure_keys, open_database
 from bot.settings import Settings
 from handlers.common.texts import t
-from models.base import crypto
 from models.base.clock import system_clock
 from models.base.db import transaction
 from models.ops import audit
+from models.ops.keys import TableRotation, UnreadableValue, key_opens, rotate_all
 
 
 def register_rotate(keys) -> None:
@@ -29,20 +29,20 @@ def cmd_rotate(args, settings: Settings) -> int:
     engine = open_database(settings)
     try:
         with transaction(engine) as session:
-            opens = crypto.key_opens(session)
+            opens = key_opens(session)
         if opens is False:
             raise Stop(t("ops.keys.keys_do_not_open"))
         if len(settings.encryption_keys) == 1:
             print(t("ops.keys.no_old_keys"))
 
-        def progress(done: crypto.TableRotation) -> None:
+        def progress(done: TableRotation) -> None:
             print(
                 t("ops.keys.table_done", table=done.table, values=done.values, rotated=done.rotated)
             )
 
         try:
-            result = crypto.rotate_all(engine, batch=args.batch_size, progress=progress)
-        except crypto.UnreadableValue as exc:
+            result = rotate_all(engine, batch=args.batch_size, progress=progress)
+        except UnreadableValue as exc:
             raise Stop(
                 t(
                     "ops.keys.unreadable",

@@ -11,10 +11,20 @@ from handlers.common.texts import t
 from models.base.clock import TOKYO, system_clock
 from models.base.db import transaction
 from models.base.errors import DomainError
-from models.cases.records import Case, case_by_number
+from models.cases.records import case_by_number
+from models.cases.tables import Case
 from models.ops import audit, retention
+from models.ops.erasure import (
+    erase,
+    erase_target,
+    is_target_label,
+    may_erase,
+    may_erase_target,
+    target_by_label,
+)
+from models.ops.tables import ERASE_REASONS
 from models.org.roster import member_by_slack_id
-from models.outreach.outreach import OutreachTarget
+from models.outreach.tables import OutreachTarget
 
 
 def register(sub) -> None:
@@ -39,7 +49,7 @@ def register(sub) -> None:
     erase.add_argument(
         "--reason",
         required=True,
-        choices=retention.ERASE_REASONS,
+        choices=ERASE_REASONS,
         help="request=本人の請求、withdrawn=同意の撤回、mistake=誤登録、duplicate=重複、other=その他",
     )
     erase.add_argument(
@@ -111,7 +121,7 @@ def _confirm(args, number: str, *, code: str = "ops.erase.confirm") -> None:
 
 @command
 def cmd_erase(args, settings: Settings) -> int:
-    if retention.is_target_label(args.number):
+    if is_target_label(args.number):
         return _erase_target(args, settings)
     configure_keys(settings)
     engine = open_database(settings)
@@ -123,7 +133,7 @@ def cmd_erase(args, settings: Settings) -> int:
             except DomainError as exc:
                 raise Stop(t("ops.erase.case_not_found", number=args.number), PROBLEM) from exc
             member = member_by_slack_id(session, args.actor.strip())
-            refusal = retention.may_erase(session, case=case, member=member, force=args.force)
+            refusal = may_erase(session, case=case, member=member, force=args.force)
             if refusal is not None:
                 audit.record(
                     session,
@@ -141,7 +151,7 @@ def cmd_erase(args, settings: Settings) -> int:
         _confirm(args, number)
         with transaction(engine) as session:
             try:
-                done = retention.erase(
+                done = erase(
                     session,
                     case=case_by_number(session, number),
                     member=member_by_slack_id(session, args.actor.strip()),
@@ -169,13 +179,11 @@ def _erase_target(args, settings: Settings) -> int:
     try:
         with transaction(engine) as session:
             try:
-                target = retention.target_by_label(session, args.number)
+                target = target_by_label(session, args.number)
             except DomainError as exc:
                 raise Stop(t(exc.code, **exc.params), PROBLEM) from exc
             member = member_by_slack_id(session, actor)
-            refusal = retention.may_erase_target(
-                session, target=target, member=member, force=args.force
-            )
+            refusal = may_erase_target(session, target=target, member=member, force=args.force)
             if refusal is not None:
                 audit.record(
                     session,
@@ -193,7 +201,7 @@ def _erase_target(args, settings: Settings) -> int:
         _confirm(args, label, code="ops.erase.confirm_target")
         with transaction(engine) as session:
             try:
-                values = retention.erase_target(
+                values = erase_target(
                     session,
                     target=session.get(OutreachTarget, target_id),
                     member=member_by_slack_id(session, actor),

@@ -18,8 +18,8 @@ from handlers.common.texts import label, t
 from models.base.clock import TOKYO
 from models.base.db import make_engine, transaction
 from models.ops import migrate
-from models.org.roster import Agency
-from models.outreach.outreach import (
+from models.org.tables import Agency
+from models.outreach.tables import (
     OPEN_TARGET_STATES,
     STATE_ORDER,
     Contact,

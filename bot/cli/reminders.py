@@ -20,10 +20,11 @@ from handlers.common.texts import t
 from models.base import crypto
 from models.base.clock import TOKYO, FrozenClock, system_clock
 from models.base.db import make_engine, transaction
-from models.cases.records import Case
+from models.cases.tables import Case
 from models.ops import migrate
-from models.org.roster import Agency, Member
-from models.queues.reminders import RecipientKind, SubjectKind, listing
+from models.org.tables import Agency, Member
+from models.queues.reminders import listing
+from models.queues.tables import RecipientKind, SubjectKind
 from reminders.dispatcher import dispatch_due
 
 
