@@ -1,8 +1,8 @@
-"""`/tsunagi [subcommand]`: one entry; each feature registers its subcommands here.
+"""`/tsunagi [subcommand]`: one entry; each feature adds its subcommands in its register(app).
 
-Acknowledge first: a subcommand registered with `subcommand` answers in its acknowledgement and
+Acknowledge first: a subcommand added with `add` answers in its acknowledgement and
 may do nothing else (no database, no Slack call: `help`, a usage line). Anything that reads the
-database, checks a right or calls Slack is registered with `slow_subcommand`: the acknowledgement
+database, checks a right or calls Slack is added with `add_slow`: the acknowledgement
 goes back at once — saying 「作成しています…」 where an answer in words follows, empty where a
 form opens — and the work runs after it in the same listener (Bolt runs listeners in its worker
 threads and answers Slack as soon as ack() is called, in HTTP and Socket Mode alike; no lazy
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -36,48 +37,63 @@ class Reply:
 Subcommand = Callable[[Ack, dict, WebClient, dict, list[str]], None]
 SlowWork = Callable[[dict, WebClient, dict, list[str]], Reply | None]
 Placeholder = bool | Callable[[list[str]], bool]
-SUBCOMMANDS: dict[str, Subcommand] = {}
+
+# Each app's subcommands, added by the features' register(app); /tsunagi is registered with the
+# first one. Per app, so every app built in one process (the tests build many) has its own.
+_TABLES: WeakKeyDictionary[App, dict[str, Subcommand]] = WeakKeyDictionary()
 
 
-def subcommand(*names: str) -> Callable[[Subcommand], Subcommand]:
-    """Register a `/tsunagi NAME …` handler: fn(ack, body, client, context, args)."""
+def _table(app: App) -> dict[str, Subcommand]:
+    table = _TABLES.get(app)
+    if table is None:
+        table = _TABLES[app] = {}
 
-    def add(fn: Subcommand) -> Subcommand:
-        for name in names:
-            if name in SUBCOMMANDS:
-                raise ValueError(f"/tsunagi {name} is registered twice")
-            SUBCOMMANDS[name] = fn
-        return fn
+        def on_command(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+            dispatch(table, ack, body, client, context)
 
-    return add
+        app.command(ids.COMMAND)(on_command)
+    return table
 
 
-def slow_subcommand(*names: str, placeholder: Placeholder = True) -> Callable[[SlowWork], SlowWork]:
-    """Register a `/tsunagi NAME …` whose work runs after the ack: fn(body, client, context,
-    args) -> the Reply to send, or None when it answered itself (a form it opened).
+def subcommands_of(app: App) -> dict[str, Subcommand]:
+    """The app's subcommands by name (what /tsunagi dispatches on)."""
+    return _table(app)
+
+
+def add(app: App, names: tuple[str, ...], fn: Subcommand) -> None:
+    """`/tsunagi NAME …` answered in its acknowledgement: fn(ack, body, client, context, args).
+    Such a subcommand may do nothing else (no database, no Slack call: help, a usage line)."""
+    table = _table(app)
+    for name in names:
+        if name in table:
+            raise ValueError(f"/tsunagi {name} is registered twice")
+        table[name] = fn
+
+
+def add_slow(
+    app: App, names: tuple[str, ...], work: SlowWork, *, placeholder: Placeholder = True
+) -> None:
+    """`/tsunagi NAME …` whose work runs after the ack: work(body, client, context, args) ->
+    the Reply to send, or None when it answered itself (a form it opened).
 
     `placeholder` (or placeholder(args)): whether the ack says 「作成しています…」 — yes where an
     answer in words follows, no where a form opens (the form is the answer)."""
 
-    def add(fn: SlowWork) -> SlowWork:
-        def after_ack(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
-            working = placeholder(args) if callable(placeholder) else placeholder
-            if working:
-                ack(text=t("command.working"))
-            else:
-                ack()
-            reply = fn(body, client, context, args)  # Slack has its answer already
-            if reply is not None:
-                deliver(client, body, reply)
+    def after_ack(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
+        working = placeholder(args) if callable(placeholder) else placeholder
+        if working:
+            ack(text=t("command.working"))
+        else:
+            ack()
+        reply = work(body, client, context, args)  # Slack has its answer already
+        if reply is not None:
+            deliver(client, body, reply)
 
-        subcommand(*names)(after_ack)
-        return fn
-
-    return add
+    add(app, names, after_ack)
 
 
 def register(app: App) -> None:
-    app.command(ids.COMMAND)(on_command)
+    add(app, ("help", "ヘルプ"), _help)
 
 
 def _words(body: dict) -> tuple[str, list[str]]:
@@ -101,15 +117,16 @@ def deliver(client: WebClient, body: dict, reply: Reply) -> None:
         log.warning("could not answer the command: %s", exc.response.get("error"))
 
 
-def on_command(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+def dispatch(
+    table: dict[str, Subcommand], ack: Ack, body: dict, client: WebClient, context: dict
+) -> None:
     sub, args = _words(body)
-    handler = SUBCOMMANDS.get(sub)
+    handler = table.get(sub)
     if handler is None:
         ack(text=t("help.unknown_command", command=sub[:30]))
         return
     handler(ack, body, client, context, args)
 
 
-@subcommand("help", "ヘルプ")
 def _help(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]) -> None:
     ack(text=t("help.text"))

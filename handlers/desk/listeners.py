@@ -14,9 +14,9 @@ import re
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers.common import forms, ids
+from handlers.common import commands, forms, ids
 from handlers.common.blocks import notice_modal
-from handlers.common.commands import Reply, slow_subcommand
+from handlers.common.commands import Reply
 from handlers.common.mrkdwn import escape
 from handlers.common.replies import (
     act,
@@ -73,6 +73,8 @@ def register(app: App) -> None:
     app.action(ids.ACTION_CASE_MENU)(choose_step)
     app.action(re.compile(f"^{ids.ACTION_CASE_STEP}"))(click_step)
     app.view(ids.VIEW_CASE_STEP)(submit_step)
+    commands.add_slow(app, ("status", "状況"), status_command)
+    commands.add_slow(app, ("mine", "自分"), mine_command)
 
 
 def _case(session, case_id: int | None) -> Case:
@@ -300,7 +302,6 @@ def submit_step(ack: Ack, body: dict, client: WebClient, view: dict, context: di
 # --- /tsunagi status, /tsunagi mine ------------------------------------------------------------
 
 
-@slow_subcommand("status", "状況")
 def status_command(body: dict, client: WebClient, context: dict, args: list[str]) -> Reply:
     """`/tsunagi status R8-0001`: the case as far as the user may see it, only to them; looked
     up after the ack (a refusal's audit entry may wait for the write lock).
@@ -350,7 +351,6 @@ def status_command(body: dict, client: WebClient, context: dict, args: list[str]
     return Reply(text)
 
 
-@slow_subcommand("mine", "自分")
 def mine_command(body: dict, client: WebClient, context: dict, args: list[str]) -> Reply:
     """`/tsunagi mine`: what waits for me, the cases I work on, the memos my agency sent
     (many rows: gathered after the ack)."""

@@ -6,9 +6,8 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from handlers.common import ids
+from handlers.common import commands, ids
 from handlers.common.blocks import notice_modal
-from handlers.common.commands import subcommand
 from handlers.common.replies import busy_errors, refuse
 from handlers.common.services import services
 from handlers.common.texts import t
@@ -28,6 +27,7 @@ def register(app: App) -> None:
     app.shortcut(ids.SHORTCUT_MEMO_FROM_MESSAGE)(open_memo_from_message)
     app.view(ids.VIEW_MEMO)(submit_memo)
     # 受付する / 詳細を見る on the case's message: handlers/desk/listeners.py
+    commands.add(app, ("", "memo", "メモ"), memo_command)
 
 
 def open_memo(client: WebClient, context: dict, *, user: str, trigger_id: str, prefill=None):
@@ -68,7 +68,6 @@ def _refusal(svc, user: str) -> str | None:
         )
 
 
-@subcommand("", "memo", "メモ")
 def memo_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]) -> None:
     """`/tsunagi`: strangers are answered in the command's own reply, members get the form."""
     svc = services(context)

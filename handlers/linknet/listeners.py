@@ -10,7 +10,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from handlers.common.commands import Reply, slow_subcommand
+from handlers.common import commands
+from handlers.common.commands import Reply
 from handlers.common.replies import message_for, refuse
 from handlers.common.services import services
 from handlers.common.texts import t
@@ -33,7 +34,8 @@ from reminders.linknet_job import ack_deadline_function
 
 
 def register(app: App) -> None:
-    """Nothing but the subcommand (registered on import); kept for the usual wiring."""
+    """`/tsunagi summary`: the month's figures before they are posted (coordinator only)."""
+    commands.add_slow(app, ("summary", "集計"), summary_command)
 
 
 def preview(session: Session, month: Month, *, now) -> tuple[list[dict], str]:
@@ -51,7 +53,6 @@ def preview(session: Session, month: Month, *, now) -> tuple[list[dict], str]:
     return blocks, t("linknet.text", period=f"{month.year}年{month.month}月")
 
 
-@slow_subcommand("summary", "集計")
 def summary_command(body: dict, client: WebClient, context: dict, args: list[str]) -> Reply:
     """`/tsunagi summary [YYYY-MM]`: only the coordinator, only to them; computed after the ack."""
     svc = services(context)

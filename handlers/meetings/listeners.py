@@ -21,9 +21,9 @@ from slack_sdk import WebClient
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from handlers.common import forms, ids
+from handlers.common import commands, forms, ids
 from handlers.common.blocks import notice_modal
-from handlers.common.commands import Reply, slow_subcommand
+from handlers.common.commands import Reply
 from handlers.common.replies import (
     Refused,
     acting,
@@ -123,6 +123,7 @@ def register(app: App) -> None:
     app.action(ids.ACTION_MEETING_RECORD)(open_linknet_record)
     app.view(ids.VIEW_LINKNET_MINUTES)(submit_linknet_record)
     app.action(ids.ACTION_MEETING_SHARE)(share_minutes)
+    commands.add_slow(app, ("meeting", "meetings", "会議"), meeting_command, placeholder=False)
 
 
 # --- small pieces --------------------------------------------------------------------------------
@@ -147,7 +148,6 @@ def schedule_view(session: Session, kind: str, *, organiser: str, now: datetime)
 # --- /tsunagi meeting and 会議を登録する (Home) ------------------------------------------
 
 
-@slow_subcommand("meeting", "meetings", "会議", placeholder=False)
 def meeting_command(body: dict, client: WebClient, context: dict, args: list[str]):
     """The coordinator gets the scheduling form (`/tsunagi meeting さぽネット` chooses the kind);
     `/tsunagi meeting 12` opens meeting #12; anyone else sees the meetings they are invited to.

@@ -16,8 +16,8 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers.common import forms
-from handlers.common.commands import Reply, slow_subcommand
+from handlers.common import commands, forms
+from handlers.common.commands import Reply
 from handlers.common.replies import (
     Refused,
     acting,
@@ -78,6 +78,7 @@ def register(app: App) -> None:
         app.action(action_id)(open_state)
     app.view(views.VIEW_STATE)(submit_state)
     app.action(views.ACTION_AGENDA)(add_to_agenda)
+    commands.add_slow(app, ("outreach", "アウトリーチ"), outreach_command, placeholder=_lists)
 
 
 def _ref(target) -> str:
@@ -475,7 +476,6 @@ def _lists(args: list[str]) -> bool:
     return bool(args) and args[0].lower() in LIST_WORDS
 
 
-@slow_subcommand("outreach", "アウトリーチ", placeholder=_lists)
 def outreach_command(body: dict, client: WebClient, context: dict, args: list[str]):
     """`/tsunagi outreach`: register a target; `/tsunagi outreach list`: my targets (labels).
     Both after the ack: the form opens, or the list follows 「作成しています…」."""

@@ -16,9 +16,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
-from handlers.common import forms, ids
+from handlers.common import commands, forms, ids
 from handlers.common.blocks import notice_modal
-from handlers.common.commands import Reply, slow_subcommand
+from handlers.common.commands import Reply
 from handlers.common.replies import (
     Refused,
     act,
@@ -73,6 +73,7 @@ def register(app: App) -> None:
     app.view(ids.VIEW_RESOURCE_ADD)(submit_resource_add)
     app.action(ids.ACTION_RESOURCE_TOGGLE)(toggle_resource)
     app.view(ids.VIEW_MEETING_SHOW)(lambda ack: ack())  # informational modals: nothing to submit
+    commands.add_slow(app, ("resources", "資源"), resources_command, placeholder=False)
 
 
 # --- the outcome of a case at a meeting ----------------------------------------------------------
@@ -379,7 +380,6 @@ def resources_view(session):
     return views.resources_modal(all_resources(session), use_by_resource(session))
 
 
-@slow_subcommand("resources", "資源", placeholder=False)
 def resources_command(body: dict, client: WebClient, context: dict, args: list[str]):
     """`/tsunagi resources`: the coordinator's list of participation resources (参加支援),
     gathered and opened after the ack."""

@@ -65,7 +65,7 @@ def test_a_failing_command_in_a_channel_answers_with_an_ephemeral(bot, monkeypat
     def crash(ack, body, client, context, args):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(commands.SUBCOMMANDS, "help", crash)
+    monkeypatch.setitem(commands.subcommands_of(bot.rt.app), "help", crash)
     answer = bot.signed.command(
         "U0COORD", "help", trigger_id=bot.slack.issue_trigger_id(), channel="C0COORD"
     )
@@ -79,7 +79,7 @@ def test_a_failing_command_where_the_bot_cannot_post_answers_by_dm(bot, monkeypa
     def crash(ack, body, client, context, args):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(commands.SUBCOMMANDS, "help", crash)
+    monkeypatch.setitem(commands.subcommands_of(bot.rt.app), "help", crash)
     answer = bot.signed.command("U0COORD", "help", trigger_id=bot.slack.issue_trigger_id())
     assert answer.status == 200
     (dm,) = bot.slack.wait_for(lambda: bot.slack.messages("DU0COORD"))
@@ -92,7 +92,7 @@ def test_a_failure_after_the_acknowledgement_is_told_by_dm(bot, monkeypatch, cap
         ack()
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(commands.SUBCOMMANDS, "help", crash)
+    monkeypatch.setitem(commands.subcommands_of(bot.rt.app), "help", crash)
     answer = bot.signed.command("U0COORD", "help", trigger_id=bot.slack.issue_trigger_id())
     assert answer.status == 200
     (dm,) = bot.slack.wait_for(lambda: bot.slack.messages("DU0COORD"))
