@@ -15,8 +15,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 
-import handlers.notices.kinds  # noqa: F401  (registers every notice renderer)
-from handlers.notices.views import NotReady, Obsolete, Rendered, render
+from handlers.notices.kinds import render  # every notice kind's renderer
+from handlers.notices.views import NotReady, Obsolete, Rendered
 from models.base.clock import Clock
 from models.base.db import transaction
 from models.queues import lease, outbox

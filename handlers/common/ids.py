@@ -70,3 +70,36 @@ ACTION_TASK_PROGRESS = "task_progress"
 ACTION_PLAN_EVALUATE = "plan_evaluate"  # value: plan id
 ACTION_RESOURCE_ADD = "resource_add"
 ACTION_RESOURCE_TOGGLE = "resource_toggle"  # value: resource id
+
+# Block ids of the case desk and the Home tab (prefixes take an id: "case:12").
+BLOCK_CASE = "case:"  # + case id: the buttons on a case's message
+BLOCK_CASE_STEPS = "steps:"  # + row: the step buttons of the detail modal (5 to a row)
+BLOCK_ASSESSMENT = "assessment"  # the version select and 編集する of the assessment view
+BLOCK_HOME_PAGE = "page:"  # + section: a list's 前へ / 次へ
+
+# Outreach (handlers/outreach/): values are target ids unless said otherwise.
+ACTION_OUTREACH_NEW = "outreach_new"  # App Home: register a target on its own
+ACTION_OUTREACH_FROM_CASE = "outreach_from_case"  # case detail modal; value: case id
+ACTION_OUTREACH_OPEN = "outreach_open"  # the target's modal (personal details; audited)
+ACTION_OUTREACH_LOG = "outreach_log"  # 接触を記録する
+ACTION_OUTREACH_MENU = "outreach_menu"  # App Home overflow; option value "<log|open>:<target id>"
+ACTION_OUTREACH_OUTCOME = "outreach_outcome"  # the contact form's outcome radio (redraws it)
+ACTION_OUTREACH_PAUSE = "outreach_pause"
+ACTION_OUTREACH_RESUME = "outreach_resume"
+ACTION_OUTREACH_CLOSE = "outreach_close"
+ACTION_OUTREACH_AGENDA = "outreach_agenda"  # value: "<target id>:<meeting id>"
+VIEW_OUTREACH_CREATE = "outreach_create"
+VIEW_OUTREACH_CONTACT = "outreach_contact"
+VIEW_OUTREACH_STATE = "outreach_state"  # pause / resume / close; the kind in private_metadata
+BLOCK_OUTREACH_TARGET = "outreach:"  # + target id: the buttons of the target's modal
+BLOCK_OUTREACH_LINE = "outreach_target:"  # + target id: a target's line on the Home tab
+BLOCK_OUTREACH_HOME = "outreach_home"  # 登録する on the Home tab
+BLOCK_OUTREACH_AGENDA = "outreach_agenda"  # the agenda offer after a contact brought consent
+BLOCK_OUTREACH_CONSENT = "outreach_consent:"  # + target id: the coordinator's consent notice
+BLOCK_OUTREACH_CASE = "outreach_case:"  # + case id: the button in a case's detail modal
+
+# Reminder messages (handlers/reminders/): value = reminder id.
+ACTION_REMINDER_DONE = "reminder_done"  # 対応しました
+ACTION_REMINDER_SNOOZE_TOMORROW = "reminder_snooze_tomorrow"  # 明日また
+ACTION_REMINDER_SNOOZE_WEEK = "reminder_snooze_week"  # 1週間後
+BLOCK_REMINDER = "reminder:"  # + reminder id: the buttons of a reminder message

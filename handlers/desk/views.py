@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 
 from slack_sdk.models.blocks import (
     InputBlock,
@@ -14,20 +13,18 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
-from sqlmodel import Session
 
 from handlers.common import ids
 from handlers.common.blocks import context, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
 from handlers.desk.case_views import consent_text, domains_text, event_text, when
-from handlers.notices.views import Rendered, renders
+from handlers.notices.views import Rendered
 from models.cases.casework import REASON_LIMIT
 from models.cases.lifecycle import CaseState, CloseReason, Step, resume_target
-from models.cases.records import CaseSummary, case_by_id, summary
+from models.cases.records import CaseSummary
 from models.desk.lines import CaseLine, Desk, Waiting
 from models.org.tables import Agency
-from models.queues.tables import Notice
 
 MINE_LINES = 15  # /tsunagi mine lists at most this many per part; the Home tab has the rest
 
@@ -254,10 +251,15 @@ def mine_text(desk: Desk) -> str:
 # --- the closed loop: the referrer hears receipt number and status ------------------------------
 
 
-@renders("referrer_status")
-def _referrer_status(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
-    s = summary(session, case_by_id(session, notice.payload["case_id"]))
-    event = notice.payload["event"]
+def referrer_update(s: CaseSummary, event: str) -> Rendered:
+    """To the referrer: where the memo went (receipt number and the window, nothing more)."""
+    body = t(f"referrer.{event}", number=s.number, agency=escape(s.routed_agency))
+    return Rendered(
+        text=t(f"referrer.{event}_text", number=s.number), blocks=[section(body).to_dict()]
+    )
+
+
+def referrer_status(s: CaseSummary, event: str) -> Rendered:
     status = label("referrer_status", s.referrer_status)
     body = t(f"referrer_status.{event}", number=s.number, status=status)
     text = t(f"referrer_status.{event}_text", number=s.number, status=status)

@@ -1,4 +1,4 @@
-"""The つなぎメモ modal, and reading its submitted state back into a MemoInput."""
+"""The つなぎメモ modal, reading its submitted state back into a MemoInput, and the receipt."""
 
 from __future__ import annotations
 
@@ -18,9 +18,12 @@ from slack_sdk.models.views import View
 
 from handlers.common import forms, ids
 from handlers.common.blocks import context, labelled_options, option, plain, section
+from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
+from handlers.notices.views import Rendered
 from models.cases.concerns import AGE_BANDS, CONCERN_GROUPS, CONCERNS, ConsentToShare, Urgency
 from models.cases.memo import LIMITS, MemoInput
+from models.cases.records import CaseSummary
 from models.cases.routing import UNKNOWN_DESTINATION
 from models.org.tables import Agency
 
@@ -179,8 +182,6 @@ def read_memo(view: dict) -> MemoInput:
 
 
 def sent_modal(*, number: str, agency_name: str) -> View:
-    from handlers.common.mrkdwn import escape
-
     return View(
         type="modal",
         callback_id=ids.VIEW_NOTICE,
@@ -191,3 +192,9 @@ def sent_modal(*, number: str, agency_name: str) -> View:
             context(t("detail.notice")),
         ],
     )
+
+
+def receipt(s: CaseSummary) -> Rendered:
+    """To the referrer, once the memo is stored: its receipt number and where it went."""
+    body = t("receipt.body", number=s.number, agency=escape(s.routed_agency))
+    return Rendered(text=t("receipt.text", number=s.number), blocks=[section(body).to_dict()])

@@ -8,21 +8,13 @@ receipt numbers, nothing finer than a month.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlmodel import Session, select
-
 from handlers.common.blocks import context, section
 from handlers.common.texts import has, label, t
-from handlers.linknet.chart import Series, TrendChart, render_trend
-from handlers.notices.views import NotReady, Obsolete, Rendered, Upload, renders
-from models.base import offload
+from handlers.linknet.chart import Series, TrendChart
 from models.linknet.cells import TOTAL, Cell, Display, Shown
-from models.linknet.figures import TREND_SOURCE, Published, published
+from models.linknet.figures import TREND_SOURCE, Published
 from models.linknet.periods import Month, Period
-from models.linknet.posting import CHART_KIND, POST_KIND, post_key
 from models.linknet.sources import SOURCES
-from models.queues.tables import Notice, NoticeState
 
 # Vocabulary labels reused for categories (linknet.category.<source>.<cat> overrides them).
 LABEL_GROUPS = {
@@ -249,16 +241,6 @@ def alt_text(pub: Published) -> str:
     return text[:1000]
 
 
-def chart_upload(pub: Published) -> Upload:
-    last = pub.period.last
-    return Upload(
-        content=offload.run(render_trend, trend_chart(pub)),  # matplotlib stays out of the bot
-        filename=t("linknet.chart.filename", period=str(last)),
-        title=t("linknet.chart.file_title", period=month_label(last)),
-        alt_text=alt_text(pub),
-    )
-
-
 # --- the preview (ephemeral) ----------------------------------------------------------------
 
 
@@ -276,27 +258,6 @@ def preview_blocks(pub: Published, *, channel: str | None, already: bool) -> lis
     if TREND_SOURCE in SOURCES:
         blocks.append(context(alt_text(pub)).to_dict())
     return blocks
-
-
-# --- outbox renderers -----------------------------------------------------------------------
-
-
-@renders(POST_KIND)
-def _render_post(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
-    text, blocks = post_message(published(session, notice.payload["publication_id"]))
-    return Rendered(text=text, blocks=blocks)
-
-
-@renders(CHART_KIND)
-def _render_chart(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
-    publication_id = notice.payload["publication_id"]
-    post = session.exec(select(Notice).where(Notice.key == post_key(publication_id))).first()
-    if post is None or post.state in (NoticeState.failed, NoticeState.cancelled):
-        raise Obsolete("the post was not sent, so its chart is not either")
-    if post.state != NoticeState.sent:
-        raise NotReady("the chart follows its post")
-    pub = published(session, publication_id)
-    return Rendered(text="", blocks=[], file=chart_upload(pub))
 
 
 # --- the yearly report ----------------------------------------------------------------------

@@ -1,22 +1,19 @@
-"""Turning an outbox notice into a Slack message, from the current state of the database.
+"""What an outbox notice becomes: a Slack message, the update of one, or a file — and the words of
+the delivery failure alert.
 
-Rendering at send time means a message that waited (outage, 429) still tells the truth.
+Notices are rendered at send time, from the database as it is then, so a message that waited
+(outage, 429) still tells the truth: each feature's reader (handlers/<feature>/notices.py) reads
+and hands plain data to its pure view; handlers/notices/kinds.py is the table of every kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-
-from sqlmodel import Session
 
 from handlers.common.blocks import section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import t
-from handlers.desk.case_views import case_card
-from models.cases.records import case_by_id, summary
-from models.queues.tables import Notice, NoticeState
 
 
 @dataclass(frozen=True)
@@ -46,74 +43,27 @@ class Obsolete(Exception):
     """Nothing to send any more (e.g. the message to update was never posted)."""
 
 
-Renderer = Callable[[Session, Notice, datetime | None], Rendered]
-RENDERERS: dict[str, Renderer] = {}
+def delivery_failed(*, kind: str, target: str, error: str) -> Rendered:
+    """To the coordinator: a notice could not be delivered (kind, where, Slack's error)."""
+    body = t("alert.delivery_failed", kind=kind, target=target, error=escape(error))
+    return Rendered(
+        text=t("alert.delivery_failed_text", kind=kind), blocks=[section(body).to_dict()]
+    )
 
 
-def renders(kind: str) -> Callable[[Renderer], Renderer]:
-    """Register the renderer of a notice kind (feature modules are listed in notice_kinds.py)."""
+# --- until meetings and plans list their readers in a table (handlers/notices/kinds.py) ---------
 
-    def register(fn: Renderer) -> Renderer:
-        if kind in RENDERERS:
+LEGACY_RENDERERS: dict[str, Callable[..., Rendered]] = {}
+
+
+def renders(kind: str) -> Callable:
+    """Transitional: a renderer that registers itself when its module is imported (kinds.py
+    imports the modules that still do). A feature lists its renderers in NOTICES instead."""
+
+    def register(fn: Callable[..., Rendered]) -> Callable[..., Rendered]:
+        if kind in LEGACY_RENDERERS:
             raise ValueError(f"two renderers for notice kind {kind}")
-        RENDERERS[kind] = fn
+        LEGACY_RENDERERS[kind] = fn
         return fn
 
     return register
-
-
-def render(session: Session, notice: Notice, *, late_due: datetime | None) -> Rendered:
-    renderer = RENDERERS.get(notice.kind)
-    if renderer is None:
-        raise Obsolete(f"unknown notice kind {notice.kind}")
-    return renderer(session, notice, late_due)
-
-
-@renders("case_card")
-def _case_card(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
-    case = case_by_id(session, notice.payload["case_id"])
-    text, blocks = case_card(summary(session, case), late_due=late_due)
-    return Rendered(text=text, blocks=blocks)
-
-
-def posted(session: Session, notice_id: int) -> Notice:
-    """The sent notice whose message an update is for (NotReady / Obsolete until it is)."""
-    message = session.get(Notice, notice_id)
-    if message is None or message.state in (NoticeState.failed, NoticeState.cancelled):
-        raise Obsolete("the message to update was never posted")
-    if message.state != NoticeState.sent:
-        raise NotReady("the message to update is not posted yet")
-    return message
-
-
-@renders("case_card_refresh")
-def _case_card_refresh(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
-    card = posted(session, notice.payload["card_notice_id"])
-    case = case_by_id(session, notice.payload["case_id"])
-    text, blocks = case_card(summary(session, case))
-    return Rendered(text=text, blocks=blocks, update_ts=card.result_ts, channel=card.result_channel)
-
-
-@renders("memo_receipt")
-def _memo_receipt(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
-    s = summary(session, case_by_id(session, notice.payload["case_id"]))
-    body = t("receipt.body", number=s.number, agency=escape(s.routed_agency))
-    return Rendered(text=t("receipt.text", number=s.number), blocks=[section(body).to_dict()])
-
-
-@renders("referrer_update")
-def _referrer_update(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
-    s = summary(session, case_by_id(session, notice.payload["case_id"]))
-    event = notice.payload["event"]
-    body = t(f"referrer.{event}", number=s.number, agency=escape(s.routed_agency))
-    text = t(f"referrer.{event}_text", number=s.number)
-    return Rendered(text=text, blocks=[section(body).to_dict()])
-
-
-@renders("delivery_failed")
-def _delivery_failed(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
-    p = notice.payload
-    body = t("alert.delivery_failed", kind=p["kind"], target=p["target"], error=escape(p["error"]))
-    return Rendered(
-        text=t("alert.delivery_failed_text", kind=p["kind"]), blocks=[section(body).to_dict()]
-    )

@@ -9,7 +9,7 @@ plain_text or escaped.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -27,22 +27,18 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
-from sqlmodel import Session
 
 from handlers.common import forms, ids
 from handlers.common.blocks import context, labelled_options, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
 from handlers.desk.case_views import when
-from handlers.notices.views import Obsolete, Rendered, renders
-from handlers.reminders.views import ReminderContent, reminder_view
+from handlers.notices.views import Rendered
+from handlers.reminders.views import ReminderContent
 from models.cases.concerns import AGE_BANDS
-from models.cases.tables import Case
-from models.meetings.series import next_meeting_of
-from models.meetings.tables import MeetingKind, on_agenda
+from models.meetings.tables import Meeting
 from models.org.tables import Agency
-from models.outreach.dates import today
-from models.outreach.listing import DeskSection, Due, TargetDetail, TargetLine, lines
+from models.outreach.listing import DeskSection, Due, TargetDetail, TargetLine
 from models.outreach.tables import (
     CADENCES,
     NOTE_LIMIT,
@@ -52,9 +48,6 @@ from models.outreach.tables import (
     Method,
     ReasonKind,
 )
-from models.outreach.targets import target_by_id
-from models.queues.tables import Notice, Reminder
-from reminders.outreach import OUTREACH_CONTACT, OUTREACH_OVERDUE, target_of
 
 # Action ids (handlers/outreach/listeners.py listens); values are target ids unless said otherwise.
 ACTION_NEW = "outreach_new"  # App Home: register a target on its own
@@ -608,21 +601,17 @@ def home_section(desk) -> list:
 # --- messages (outbox notices and reminders): labels and coarse facts only -----------------------
 
 
-def _reminder_content(session: Session, reminder: Reminder, key: str) -> ReminderContent:
-    target = target_of(session, reminder)
-    if target is None:
-        raise Obsolete("the target is gone")
-    now = reminder.sent_at or reminder.deliver_at
-    x = lines(session, [target], day=today(now))[0]
+def reminder_content(x: TargetLine, key: str) -> ReminderContent:
+    """A contact due ("contact") or overdue ("overdue"): label, date, cadence, agencies."""
     params = dict(
         label=x.label,
-        day=day(target.next_contact_on),
+        day=day(x.next_contact_on),
         cadence=cadence_text(x.cadence_days),
         agencies=escape("、".join(x.agencies)),
     )
     facts = None
-    if target.state != "active":
-        facts = t("outreach.reminder.state_now", state=label("outreach_state", target.state))
+    if x.state != "active":
+        facts = t("outreach.reminder.state_now", state=label("outreach_state", x.state))
     elif x.last_contact_on:
         facts = t(
             "outreach.last_contact",
@@ -637,50 +626,40 @@ def _reminder_content(session: Session, reminder: Reminder, key: str) -> Reminde
             ButtonElement(
                 text=plain(t("outreach.button.log")),
                 action_id=ACTION_LOG,
-                value=str(target.id),
+                value=str(x.target_id),
                 style="primary",
             ),
         ),
     )
 
 
-@reminder_view(OUTREACH_CONTACT)
-def _contact_reminder(session: Session, reminder: Reminder) -> ReminderContent:
-    return _reminder_content(session, reminder, "contact")
-
-
-@reminder_view(OUTREACH_OVERDUE)
-def _overdue_reminder(session: Session, reminder: Reminder) -> ReminderContent:
-    return _reminder_content(session, reminder, "overdue")
-
-
-def consent_message(session: Session, target_id: int, *, now: datetime) -> tuple[str, list]:
+def consent_message(
+    *,
+    target_id: int,
+    target_label: str,
+    case_id: int,
+    number: str,
+    state: str,
+    meeting: Meeting | None,
+    on_agenda: bool,
+) -> Rendered:
     """To the coordinator: consent was obtained; where the case went; the agenda offer."""
-    target = target_by_id(session, target_id)
-    case = session.get(Case, target.case_id) if target.case_id else None
-    if case is None:
-        raise Obsolete("the target has no case")
-    params = dict(label=target.label, number=case.number, state=label("state", case.state))
+    params = dict(label=target_label, number=number, state=label("state", state))
     blocks: list = [section(t("outreach.consent_notice.body", **params))]
-    meeting = next_meeting_of(session, MeetingKind.marugoto, now=now)
     elements: list = [
         ButtonElement(
             text=plain(t("card.detail_button")),
             action_id=ids.ACTION_CASE_DETAIL,
-            value=str(case.id),
+            value=str(case_id),
         )
     ]
     if meeting is None:
         blocks.append(context(t("outreach.agenda.no_meeting")))
-    elif on_agenda(session, meeting.id, case.id):
+    elif on_agenda:
         blocks.append(context(t("outreach.agenda.already", when=when(meeting.starts_at))))
     else:
-        elements.insert(0, agenda_button(target.id, meeting))
-    blocks.append(ActionsBlock(block_id=f"outreach_consent:{target.id}", elements=elements))
-    return t("outreach.consent_notice.text", **params), [b.to_dict() for b in blocks]
-
-
-@renders("outreach_consent")
-def _consent_notice(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
-    text, blocks = consent_message(session, notice.payload["target_id"], now=notice.created_at)
-    return Rendered(text=text, blocks=blocks)
+        elements.insert(0, agenda_button(target_id, meeting))
+    blocks.append(ActionsBlock(block_id=f"outreach_consent:{target_id}", elements=elements))
+    return Rendered(
+        text=t("outreach.consent_notice.text", **params), blocks=[b.to_dict() for b in blocks]
+    )

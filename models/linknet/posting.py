@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models.base.errors import DomainError
 from models.linknet import acks, ledger
@@ -22,13 +22,14 @@ from models.linknet.figures import linknet_k, make_draft, post_layout, publish, 
 from models.linknet.periods import Month
 from models.org.roster import channel_for
 from models.queues import outbox
+from models.queues.tables import Notice
 
 if TYPE_CHECKING:
     from models.linknet.figures import Draft
 
 log = logging.getLogger("tsunagi.linknet")
 
-POST_KIND = "linknet_post"  # rendered by handlers/linknet/views.py
+POST_KIND = "linknet_post"  # rendered by handlers/linknet/notices.py
 CHART_KIND = "linknet_chart"
 
 
@@ -42,6 +43,11 @@ def chart_key(publication_id: int) -> str:
 
 def publication_key(month: Month) -> str:
     return f"post:{month}"
+
+
+def post_notice(session: Session, publication_id: int) -> Notice | None:
+    """The outbox notice of a publication's message (its chart goes out only after it)."""
+    return session.exec(select(Notice).where(Notice.key == post_key(publication_id))).first()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,33 @@
+"""What every notice reader shares: the signature of a renderer, `posted` (the sent message an
+update is for), and this package's own notice, the delivery failure alert."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import Session
+
+from handlers.notices.views import NotReady, Obsolete, Rendered, delivery_failed
+from models.queues.tables import Notice, NoticeState
+
+# A notice kind's reader: (session, notice, late_due) -> what to send, read at send time.
+Renderer = Callable[[Session, Notice, datetime | None], Rendered]
+
+
+def posted(session: Session, notice_id: int) -> Notice:
+    """The sent notice whose message an update is for (NotReady / Obsolete until it is)."""
+    message = session.get(Notice, notice_id)
+    if message is None or message.state in (NoticeState.failed, NoticeState.cancelled):
+        raise Obsolete("the message to update was never posted")
+    if message.state != NoticeState.sent:
+        raise NotReady("the message to update is not posted yet")
+    return message
+
+
+def _delivery_failed(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
+    p = notice.payload
+    return delivery_failed(kind=p["kind"], target=p["target"], error=p["error"])
+
+
+NOTICES: dict[str, Renderer] = {"delivery_failed": _delivery_failed}
