@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from models.base.errors import DomainError
+from models.cases import tables as case_tables
 from models.cases.records import case_by_id
 from models.cases.tables import Case
 from models.meetings.rules import (
@@ -121,6 +122,18 @@ def agenda_cases(session: Session, meeting_id: int) -> list[Case]:
         .order_by(AgendaItem.position)
     )
     return list(rows)
+
+
+def lawful_agenda(session: Session, meeting: Meeting) -> tuple[list[Case], int]:
+    """The cases the meeting may discuss now, and how many left its agenda: a たつのまるごと会議
+    keeps only cases whose consent is still current (a withdrawn one goes back to さぽネット)."""
+    cases = agenda_cases(session, meeting.id)
+    if meeting.kind == MeetingKind.marugoto:
+        kept = [c for c in cases if case_tables.has_consent(session, c.id)]
+        return kept, len(cases) - len(kept)
+    if meeting.kind == MeetingKind.linknet:
+        return [], 0
+    return cases, 0
 
 
 def topics_of(session: Session, meeting_id: int) -> list[str]:

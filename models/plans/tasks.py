@@ -173,12 +173,17 @@ def tasks_of_outcome(session: Session, outcome: Outcome) -> list[PlanTask]:
     )
     if own:
         return own
-    plan = session.exec(
+    plan = plan_of_outcome(session, outcome)
+    return plan_tasks(session, plan.id) if plan else []
+
+
+def plan_of_outcome(session: Session, outcome: Outcome) -> Plan | None:
+    """The plan an outcome made (its latest version made at that meeting), if any."""
+    return session.exec(
         select(Plan)
         .where(Plan.case_id == outcome.case_id, Plan.meeting_id == outcome.meeting_id)
         .order_by(Plan.version.desc())
     ).first()
-    return plan_tasks(session, plan.id) if plan else []
 
 
 def task_by_id(session: Session, task_id: int | None) -> PlanTask:
