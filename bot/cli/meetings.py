@@ -19,7 +19,7 @@ from bot.cli.common import fail
 from bot.cli.files import OutputExists, add_force, check_free, write_private
 from bot.settings import Settings
 from handlers.common.texts import t
-from handlers.meetings.documents import minutes_now
+from handlers.meetings.papers import minutes_now
 from models.base import crypto
 from models.base.clock import system_clock
 from models.base.db import make_engine, transaction

@@ -4,6 +4,7 @@ The town may edit the templates without touching code. Values passed in are plai
 receipt number and coarse facts for agendas; the recorded outcomes for minutes), so a template
 cannot reach anything it was not given. A Link-net meeting's agenda and minutes are given no
 case at all — only its topics, its notes and the figures already published to the departments.
+What goes in is read by handlers/meetings/papers.py; nothing here reads the database.
 
 Values a template may use:
 - agenda_*.md.j2:   meeting.{title, when, place, attendee_count}, cases[].{number, domains,
@@ -11,7 +12,7 @@ Values a template may use:
                     (リンクネット; may be empty)
 - minutes_case_meeting.md.j2: meeting.*, recorded_by, outcomes[].{number, domains, direction,
                     lead, next_step, review_on, goals[], plan_version, tasks[].{agency, what,
-                    due_on, resource}, erased} — an erased case's outcome (models.retention)
+                    due_on, resource}, erased} — an erased case's outcome (models/ops/erasure)
                     keeps its receipt number and coarse facts; its direction says it was
                     erased, its goals and tasks are empty
 - minutes_linknet.md.j2: meeting.*, topics[], notes[], figures
@@ -22,10 +23,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from sqlmodel import Session, select
 
 from handlers.common.texts import label, t
+from handlers.linknet.views import figure, period_label, source_label
 from models.base.clock import TOKYO
+from models.linknet.cells import TOTAL, Cell
+from models.linknet.figures import Published
+from models.linknet.sources import SOURCES
+from models.meetings.tables import Meeting, MeetingKind
+from models.plans.minutes import OutcomeEntry
 
 _env = Environment(
     loader=PackageLoader("handlers.meetings", "templates"),
@@ -63,14 +69,16 @@ def when_text(start: datetime, minutes_long: int | None = None) -> str:
     return text
 
 
-def meeting_values(session: Session, meeting) -> dict:
-    from models.meetings.rules import attendees
+def meeting_when(meeting: Meeting) -> str:
+    return when_text(meeting.starts_at, meeting.minutes_long)
 
+
+def meeting_values(meeting: Meeting, *, attendee_count: int) -> dict:
     return {
         "title": t(f"meeting.kind.{meeting.kind}"),
-        "when": when_text(meeting.starts_at, meeting.minutes_long),
+        "when": meeting_when(meeting),
         "place": meeting.place,
-        "attendee_count": len(attendees(session, meeting.id)),
+        "attendee_count": attendee_count,
     }
 
 
@@ -83,22 +91,16 @@ def case_values(case) -> dict:
     }
 
 
-def latest_figures(session: Session) -> dict | None:
-    """The last monthly Link-net post, as published (k未満 and secondary suppression applied)."""
-    from handlers.linknet.views import figure, period_label, source_label
-    from models.linknet.cells import TOTAL, Cell
-    from models.linknet.figures import published
-    from models.linknet.ledger import LinknetPublication
-    from models.linknet.sources import SOURCES
+def case_facts(case) -> str:
+    """`高齢・75歳以上・アセスメント中`: a case's coarse facts, after its receipt number."""
+    v = case_values(case)
+    return f"{v['domains']}・{v['age_band']}・{v['state']}"
 
-    row = session.exec(
-        select(LinknetPublication)
-        .where(LinknetPublication.kind == "post")
-        .order_by(LinknetPublication.last.desc(), LinknetPublication.id.desc())
-    ).first()
-    if row is None:
+
+def figures_values(pub: Published | None) -> dict | None:
+    """The last monthly Link-net post, as published (k未満 and secondary suppression applied)."""
+    if pub is None:
         return None
-    pub = published(session, row.id)
     period = pub.layout.columns[0]
     lines = []
     for source in SOURCES:
@@ -110,124 +112,77 @@ def latest_figures(session: Session) -> dict | None:
     return {"period": period_label(period), "lines": lines}
 
 
-def lawful_agenda(session: Session, meeting) -> tuple[list, int]:
-    """The cases the meeting may discuss now, and how many left its agenda: a たつのまるごと会議
-    keeps only cases whose consent is still current (a withdrawn one goes back to さぽネット)."""
-    from models.cases.tables import has_consent
-    from models.meetings.schedule import agenda_cases
-    from models.meetings.tables import MeetingKind
+def outcome_values(entry: OutcomeEntry) -> dict:
+    values = {
+        **case_values(entry.case),
+        "direction": entry.direction,
+        "lead": entry.lead,
+        "next_step": t(f"outcome.next_step.{entry.next_step}"),
+        "review_on": day_text(entry.review_on) if entry.review_on else None,
+        "goals": list(entry.goals),
+        "plan_version": entry.plan_version,
+        "tasks": [
+            {
+                "agency": role.agency,
+                "what": role.what,
+                "due_on": day_text(role.due_on),
+                "resource": role.resource,
+            }
+            for role in entry.roles
+        ],
+        "erased": entry.erased,
+    }
+    if entry.erased:  # its texts are blank now: say so rather than print empty lines
+        return {**values, "direction": t("outcome.erased")}
+    return values
 
-    cases = agenda_cases(session, meeting.id)
-    if meeting.kind == MeetingKind.marugoto:
-        kept = [c for c in cases if has_consent(session, c.id)]
-        return kept, len(cases) - len(kept)
-    if meeting.kind == MeetingKind.linknet:
-        return [], 0
-    return cases, 0
+
+# --- the documents ------------------------------------------------------------------------------
 
 
-def agenda_text(session: Session, meeting) -> str:
-    from models.meetings.schedule import topics_of
-    from models.meetings.tables import MeetingKind
-
-    cases, _ = lawful_agenda(session, meeting)
-    linknet = meeting.kind == MeetingKind.linknet
+def agenda_text(
+    meeting: Meeting,
+    *,
+    attendee_count: int,
+    cases: list,
+    topics: list[str],
+    figures: Published | None,
+) -> str:
+    """The agenda (次第): a case meeting's cases, or a Link-net meeting's topics and figures."""
     return agenda(
         meeting.kind,
-        meeting=meeting_values(session, meeting),
+        meeting=meeting_values(meeting, attendee_count=attendee_count),
         cases=[case_values(c) for c in cases],
-        topics=topics_of(session, meeting.id) if linknet else [],
-        figures=latest_figures(session) if linknet else None,
+        topics=topics,
+        figures=figures_values(figures),
     )
 
 
-def _outcome_values(session: Session, outcome, *, erased: bool = False) -> dict:
-    from models.cases.tables import Case
-    from models.org.tables import Agency
-    from models.plans.tables import Plan, Resource
-    from models.plans.tasks import tasks_of_outcome
-
-    case = session.get(Case, outcome.case_id)
-    names = {a.id: a.name for a in session.exec(select(Agency))}
-    values = {
-        **case_values(case),
-        "direction": outcome.direction,
-        "lead": names.get(outcome.lead_agency_id) if outcome.lead_agency_id else None,
-        "next_step": t(f"outcome.next_step.{outcome.next_step}"),
-        "review_on": day_text(outcome.review_on) if outcome.review_on else None,
-        "goals": [],
-        "plan_version": None,
-        "tasks": [],
-        "erased": erased,
-    }
-    if erased:  # its texts are blank now: say so rather than print empty lines
-        return {**values, "direction": t("outcome.erased")}
-    plan = session.exec(
-        select(Plan)
-        .where(Plan.case_id == outcome.case_id, Plan.meeting_id == outcome.meeting_id)
-        .order_by(Plan.version.desc())
-    ).first()
-    tasks = []
-    for task in tasks_of_outcome(session, outcome):
-        resource = session.get(Resource, task.resource_id) if task.resource_id else None
-        tasks.append(
-            {
-                "agency": names.get(task.agency_id, ""),
-                "what": task.what,
-                "due_on": day_text(task.due_on),
-                "resource": resource.name if resource else None,
-            }
-        )
-    return {
-        **values,
-        "goals": list(plan.goals) if plan else [],
-        "plan_version": plan.version if plan else None,
-        "tasks": tasks,
-    }
+def linknet_minutes_text(
+    meeting: Meeting,
+    *,
+    attendee_count: int,
+    topics: list[str],
+    notes: list[str],
+    figures: Published | None,
+) -> str:
+    """A Link-net meeting's minutes: its topics, notes and published figures."""
+    return minutes(
+        MeetingKind.linknet,
+        meeting=meeting_values(meeting, attendee_count=attendee_count),
+        topics=topics,
+        notes=notes,
+        figures=figures_values(figures),
+    )
 
 
-def minutes_text(session: Session, meeting, *, by, notes: list[str] | None = None) -> str:
-    """The minutes as they stand: a case meeting's recorded outcomes, or a Link-net meeting's
-    topics, notes and published figures (nothing about a person)."""
-    from models.meetings.schedule import topics_of
-    from models.meetings.tables import MeetingKind
-    from models.plans.outcomes import outcomes_of
-
-    values = meeting_values(session, meeting)
-    if meeting.kind == MeetingKind.linknet:
-        return minutes(
-            "linknet",
-            meeting=values,
-            topics=topics_of(session, meeting.id),
-            notes=list(notes or []),
-            figures=latest_figures(session),
-        )
+def case_minutes_text(
+    meeting: Meeting, *, attendee_count: int, recorded_by: str, outcomes: list[OutcomeEntry]
+) -> str:
+    """A case meeting's minutes: the outcomes recorded, case by case (nothing about a person)."""
     return minutes(
         meeting.kind,
-        meeting=values,
-        recorded_by=f"{by.name}",
-        # A direction is required on entry, so a blank one was erased (models.retention).
-        outcomes=[
-            _outcome_values(session, o, erased=not o.direction)
-            for o in outcomes_of(session, meeting.id)
-        ],
+        meeting=meeting_values(meeting, attendee_count=attendee_count),
+        recorded_by=recorded_by,
+        outcomes=[outcome_values(o) for o in outcomes],
     )
-
-
-def minutes_now(session: Session, meeting, stored) -> str:
-    """The text of the stored minutes `stored` to show or export. Minutes blanked by an erasure
-    (models.retention) are rendered again from the outcomes as they are now — the erased case's
-    marked as erased — by their recorder, and stored again so they are rendered once."""
-    from models.meetings.minutes import blank, store_rendered_again
-    from models.org.tables import Member
-
-    if not blank(stored):
-        return stored.text
-    text = minutes_text(
-        session,
-        meeting,
-        by=session.get(Member, stored.recorded_by_id),
-        notes=list(stored.notes or []),
-    )
-    store_rendered_again(session, stored, text=text)
-    return text

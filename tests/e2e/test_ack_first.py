@@ -13,7 +13,7 @@ import pytest
 from handlers.common import ids
 from handlers.desk import listeners as case_desk
 from handlers.linknet import listeners as linknet
-from handlers.plans import listeners as plans_handlers
+from handlers.plans import resources_listeners as plans_handlers
 from models.cases.lifecycle import CaseState
 from models.outreach import listing as outreach_domain
 from sandbox.standin.server import Hold

@@ -199,7 +199,7 @@ def test_an_outcome_recorded_after_the_erasure_renders_the_erased_case_as_erased
     bot, held, monkeypatch, capsys, db_url
 ):
     """Minutes rendered again by a later outcome (a plan's listeners) mark the erased case too."""
-    from handlers.meetings.documents import minutes_text
+    from handlers.meetings.papers import minutes_text
     from models.meetings.minutes import store_minutes
 
     engine = bot.rt.engine

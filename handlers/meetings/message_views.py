@@ -1,0 +1,93 @@
+"""The messages a meeting sends its attendees — the invitation, a change (moved, cancelled,
+taken off the list), minutes ready — and its reminders (the eve, an hour before).
+
+Each names the kind, the time and the place, never a person or a case. What they show is read
+at send time by handlers/meetings/notices.py.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+
+from handlers.common import ids
+from handlers.common.blocks import context, section
+from handlers.common.texts import t
+from handlers.meetings.documents import meeting_when
+from handlers.meetings.views import button, kind_name, place_text
+from handlers.notices.views import Rendered
+from handlers.reminders.views import ReminderContent
+from models.meetings.tables import Meeting
+
+
+def _values(meeting: Meeting, *, place: bool = True) -> dict:
+    values = {"kind": kind_name(meeting.kind), "when": meeting_when(meeting)}
+    if place:
+        values["place"] = place_text(meeting.place)
+    return values
+
+
+def _agenda_button(meeting: Meeting) -> ButtonElement:
+    return button("meeting.button.agenda", ids.ACTION_MEETING_AGENDA, str(meeting.id), "primary")
+
+
+def _message(text: str, blocks: list) -> Rendered:
+    return Rendered(text=text, blocks=[b.to_dict() for b in blocks])
+
+
+def invitation(meeting: Meeting) -> Rendered:
+    values = _values(meeting)
+    blocks = [
+        section(t("meeting.invite.body", **values)),
+        context(t(f"meeting.invite.note_{meeting.kind}")),
+        ActionsBlock(
+            block_id=f"meeting:{meeting.id}",
+            elements=[
+                _agenda_button(meeting),
+                button("meeting.button.open", ids.ACTION_MEETING_OPEN, str(meeting.id)),
+            ],
+        ),
+    ]
+    return _message(t("meeting.invite.text", **values), blocks)
+
+
+def change(meeting: Meeting, event: str | None) -> Rendered:
+    """`event`: "cancelled", "uninvited" (this attendee taken off), else moved."""
+    values = _values(meeting)
+    if event in ("cancelled", "uninvited"):
+        blocks = [section(t(f"meeting.changed.{event}_body", **values))]
+        return _message(t(f"meeting.changed.{event}_text", **values), blocks)
+    blocks = [
+        section(t("meeting.changed.moved_body", **values)),
+        ActionsBlock(block_id=f"meeting:{meeting.id}", elements=[_agenda_button(meeting)]),
+    ]
+    return _message(t("meeting.changed.moved_text", **values), blocks)
+
+
+def minutes_ready(meeting: Meeting) -> Rendered:
+    values = _values(meeting, place=False)
+    blocks = [
+        section(t("meeting.minutes_ready.body", **values)),
+        ActionsBlock(
+            block_id=f"minutes:{meeting.id}",
+            elements=[
+                button(
+                    "meeting.button.minutes",
+                    ids.ACTION_MEETING_MINUTES,
+                    str(meeting.id),
+                    style="primary",
+                )
+            ],
+        ),
+    ]
+    return _message(t("meeting.minutes_ready.text", **values), blocks)
+
+
+def reminder(meeting: Meeting, key: str) -> ReminderContent:
+    """The eve ("eve") or the hour before ("soon")."""
+    values = _values(meeting)
+    return ReminderContent(
+        text=t(f"meeting.reminder.{key}_text", **values),
+        body=t(f"meeting.reminder.{key}_body", **values),
+        facts=t(f"meeting.invite.note_{meeting.kind}"),
+        buttons=(_agenda_button(meeting),),
+    )
