@@ -30,6 +30,7 @@ from handlers.common.replies import (
 )
 from handlers.common.services import services
 from handlers.common.texts import label, t
+from handlers.desk import records
 from handlers.desk.case_views import detail_modal
 from handlers.desk.views import (
     MINE_LINES,
@@ -40,7 +41,7 @@ from handlers.desk.views import (
     step_modal,
 )
 from handlers.home.listeners import build_desk
-from handlers.outreach import listeners as outreach
+from handlers.outreach import create as outreach
 from models.base.db import transaction
 from models.base.errors import DomainError
 from models.cases import casework
@@ -165,9 +166,7 @@ def open_step(
         do_acknowledge(client, context, body, case_id)
         return
     if step in (Step.consent, Step.assessment):
-        from handlers.desk import records as case_records
-
-        opener = case_records.open_consent if step is Step.consent else case_records.open_assessment
+        opener = records.open_consent if step is Step.consent else records.open_assessment
         opener(client, context, body, case_id)
         return
 

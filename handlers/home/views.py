@@ -25,8 +25,11 @@ from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
 from handlers.desk.case_views import when
 from handlers.desk.views import case_line, waited_text
-from handlers.outreach.views import home_section as outreach_section
+from handlers.meetings.views import home_meetings
+from handlers.outreach.views import line_text, target_menu
+from handlers.plans.views import home_tasks
 from models.desk.lines import Desk, Page, Waiting
+from models.outreach.listing import DeskSection, Due
 
 MAX_BLOCKS = 100
 OVERDUE_LINES = 10
@@ -61,7 +64,7 @@ def _pager(name: str, page: Page) -> list:
         )
     return [
         context(t("home.page", page=page.page + 1, pages=page.pages, total=page.total)),
-        ActionsBlock(block_id=f"page:{name}", elements=buttons),
+        ActionsBlock(block_id=f"{ids.BLOCK_HOME_PAGE}{name}", elements=buttons),
     ]
 
 
@@ -113,9 +116,7 @@ def _by_state(desk: Desk) -> list:
 
 
 def _meetings(desk: Desk) -> list:
-    from handlers.meetings.views import home_meetings  # each with 開く; 会議を登録する
-
-    return home_meetings(desk, header=_header("home.meetings_title"))
+    return home_meetings(desk, header=_header("home.meetings_title"))  # 開く; 会議を登録する
 
 
 def _cases(desk: Desk) -> list:
@@ -134,9 +135,7 @@ def _cases(desk: Desk) -> list:
 
 
 def _tasks(desk: Desk) -> list:
-    from handlers.plans.views import home_tasks  # each with 開く; the coordinator sees all
-
-    return home_tasks(desk)
+    return home_tasks(desk)  # each with 開く; the coordinator sees all
 
 
 def _sent(desk: Desk) -> list:
@@ -169,6 +168,44 @@ def _admin(desk: Desk) -> list:
     return [_header("home.admin_title"), section(t("home.admin"))]
 
 
+def _outreach(desk: Desk) -> list:
+    """models/desk/sections.py SECTION_SOURCES["outreach"]: the member's contacts, or the whole
+    list (the coordinator)."""
+    data: DeskSection = desk.extra["outreach"]
+    page = data.page
+    title = "outreach.home.title_all" if data.everyone else "outreach.home.title"
+    blocks: list = [_header(title, count=page.total)]
+    counts = data.counts
+    blocks.append(
+        context(
+            t(
+                "outreach.home.counts",
+                overdue=counts.get(Due.overdue.value, 0),
+                today=counts.get(Due.today.value, 0),
+                week=counts.get(Due.this_week.value, 0),
+                paused=counts.get(Due.paused.value, 0),
+            )
+        )
+    )
+    if not page.items:
+        blocks.append(context(t("outreach.home.none")))
+    for x in page.items:
+        blocks.append(
+            SectionBlock(
+                block_id=f"{ids.BLOCK_OUTREACH_LINE}{x.target_id}",
+                text=MarkdownTextObject(text=line_text(x, with_state=data.everyone)),
+                accessory=target_menu(x),
+            )
+        )
+    blocks += _pager("outreach", page)
+    if data.can_create:
+        button = ButtonElement(
+            text=plain(t("outreach.button.new")), action_id=ids.ACTION_OUTREACH_NEW
+        )
+        blocks.append(ActionsBlock(block_id=ids.BLOCK_OUTREACH_HOME, elements=[button]))
+    return blocks
+
+
 BUILDERS = {
     "waiting": _waiting,
     "overdue": _overdue,
@@ -179,7 +216,7 @@ BUILDERS = {
     "sent": _sent,
     "department": _department,
     "admin": _admin,
-    "outreach": outreach_section,  # models/desk/desk.py SECTION_SOURCES
+    "outreach": _outreach,
 }
 
 

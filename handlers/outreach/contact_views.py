@@ -1,0 +1,121 @@
+"""Logging a contact: how, the outcome, a short note and the next date — or, when the outcome is
+同意が得られた, how the consent was given and whom it covers. Pure: data in, blocks out."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from slack_sdk.models.blocks import (
+    DatePickerElement,
+    InputBlock,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    StaticMultiSelectElement,
+)
+from slack_sdk.models.views import View
+
+from handlers.common import forms, ids
+from handlers.common.blocks import context, labelled_options, option, plain, section
+from handlers.common.texts import label, t
+from handlers.outreach.views import agency_options, cadence_text, initial_options, line_text
+from models.org.tables import Agency
+from models.outreach.contacts import ContactInput
+from models.outreach.listing import TargetLine
+from models.outreach.tables import NOTE_LIMIT, ContactOutcome, Method
+
+
+def contact_modal(
+    x: TargetLine,
+    *,
+    proposed: date,
+    consented: bool,
+    agencies: list[Agency],
+    assigned: list[int],
+) -> View:
+    """How, outcome, a short note, and the next date (proposed, editable) — or, when the outcome
+    is 同意が得られた, how the consent was given and whom it covers (the form changes)."""
+    blocks: list = [
+        section(line_text(x)),
+        InputBlock(
+            block_id="method",
+            label=plain(t("outreach.field.method")),
+            element=RadioButtonsElement(
+                action_id=ids.VALUE, options=labelled_options("outreach_method", list(Method))
+            ),
+        ),
+        InputBlock(
+            block_id="outcome",
+            label=plain(t("outreach.field.outcome")),
+            dispatch_action=True,
+            element=RadioButtonsElement(
+                action_id=ids.ACTION_OUTREACH_OUTCOME,
+                options=labelled_options("outreach_outcome", list(ContactOutcome)),
+                initial_option=option(label("outreach_outcome", "consented"), "consented")
+                if consented
+                else None,
+            ),
+        ),
+        InputBlock(
+            block_id="note",
+            label=plain(t("outreach.field.note")),
+            optional=True,
+            hint=plain(t("outreach.free_text_notice")),
+            element=PlainTextInputElement(
+                action_id=ids.VALUE, multiline=True, max_length=NOTE_LIMIT
+            ),
+        ),
+    ]
+    if consented:
+        choices = agency_options(agencies)
+        blocks += [
+            InputBlock(
+                block_id="consent_method",
+                label=plain(t("outreach.field.consent_method")),
+                element=RadioButtonsElement(
+                    action_id=ids.VALUE,
+                    options=labelled_options("consent_method", ["oral", "written"]),
+                ),
+            ),
+            InputBlock(
+                block_id="consent_agencies",
+                label=plain(t("outreach.field.consent_agencies")),
+                hint=plain(t("outreach.contact.consent_agencies_hint")),
+                element=StaticMultiSelectElement(
+                    action_id=ids.VALUE,
+                    placeholder=plain(t("outreach.create.choose")),
+                    options=choices,
+                    initial_options=initial_options(choices, assigned),
+                ),
+            ),
+            context(t("outreach.contact.consent_what_happens")),
+        ]
+    else:
+        blocks += [
+            InputBlock(
+                block_id="next_contact_on",
+                label=plain(t("outreach.field.next_contact_on")),
+                hint=plain(t("outreach.contact.next_hint", cadence=cadence_text(x.cadence_days))),
+                element=DatePickerElement(action_id=ids.VALUE, initial_date=proposed.isoformat()),
+            ),
+            context(t("outreach.contact.consent_hint")),
+        ]
+    return View(
+        type="modal",
+        callback_id=ids.VIEW_OUTREACH_CONTACT,
+        private_metadata=forms.metadata(target_id=x.target_id),
+        title=plain(t("outreach.contact.title")),
+        submit=plain(t("outreach.contact.submit")),
+        close=plain(t("outreach.cancel")),
+        blocks=blocks,
+    )
+
+
+def read_contact(view: dict) -> ContactInput:
+    return ContactInput(
+        method=forms.value(view, "method"),
+        outcome=forms.value(view, "outcome"),
+        note=forms.value(view, "note"),
+        next_contact_on=forms.date_value(view, "next_contact_on"),
+        consent_method=forms.value(view, "consent_method"),
+        consent_agency_ids=forms.int_values(view, "consent_agencies", unknown=-1),
+    )
