@@ -37,11 +37,11 @@ VIEW_CONSENT = "consent_submit"
 VIEW_ASSESSMENT = "assessment_submit"
 VIEW_ASSESSMENT_SHOW = "assessment_show"
 
-# Meetings and the support plan (handlers/meetings/listeners.py, handlers/plans/listeners.py).
+# Meetings and the support plan (handlers/meetings/, handlers/plans/; wired in listeners.py).
 VIEW_MEETING_SCHEDULE = "meeting_schedule"
 VIEW_MEETING_RESCHEDULE = "meeting_reschedule"
 VIEW_MEETING_CANCEL = "meeting_cancel"
-VIEW_MEETING_ATTENDEES = "meeting_attendees"  # 出席者を変える (handlers/meetings/listeners.py)
+VIEW_MEETING_ATTENDEES = "meeting_attendees"  # 出席者を変える (change_listeners.py)
 VIEW_MEETING_SHOW = "meeting_show"  # the meeting, its agenda or minutes (nothing to submit)
 VIEW_LINKNET_MINUTES = "meeting_linknet_minutes"
 VIEW_OUTCOME = "meeting_outcome"
@@ -51,9 +51,7 @@ VIEW_RESOURCES = "resources_list"
 VIEW_RESOURCE_ADD = "resource_add"
 ACTION_MEETING_NEW = "meeting_new"  # 会議を登録する (Home)
 ACTION_MEETING_KIND = "meeting_kind"  # the kind select of the scheduling modal (dispatches)
-ACTION_MEETING_CASES = (
-    "meeting_cases"  # external multi-select: options from handlers/meetings/listeners
-)
+ACTION_MEETING_CASES = "meeting_cases"  # external multi-select: options from schedule_listeners
 ACTION_MEETING_OPEN = "meeting_open"  # value: meeting id
 ACTION_MEETING_AGENDA = "meeting_agenda"  # value: meeting id
 ACTION_MEETING_CASE = "meeting_case"  # value: "<meeting id>:<case id>"
@@ -70,6 +68,12 @@ ACTION_TASK_PROGRESS = "task_progress"
 ACTION_PLAN_EVALUATE = "plan_evaluate"  # value: plan id
 ACTION_RESOURCE_ADD = "resource_add"
 ACTION_RESOURCE_TOGGLE = "resource_toggle"  # value: resource id
+BLOCK_MEETING = "meeting:"  # + meeting id: the buttons of the meeting, its invitation, a move
+BLOCK_AGENDA_CASES = "agenda_cases:"  # + row: the agenda's 詳細 buttons (5 to a row)
+BLOCK_MINUTES = "minutes:"  # + meeting id: 議事録を見る in the message that minutes are ready
+BLOCK_MEETINGS_HOME = "meetings"  # 会議を登録する on the coordinator's Home tab
+BLOCK_TASK = "task:"  # + task id: the buttons of a task (its modal, its message)
+BLOCK_RESOURCES = "resources"  # 資源を加える on the list of participation resources
 
 # Block ids of the case desk and the Home tab (prefixes take an id: "case:12").
 BLOCK_CASE = "case:"  # + case id: the buttons on a case's message

@@ -40,7 +40,7 @@ def invitation(meeting: Meeting) -> Rendered:
         section(t("meeting.invite.body", **values)),
         context(t(f"meeting.invite.note_{meeting.kind}")),
         ActionsBlock(
-            block_id=f"meeting:{meeting.id}",
+            block_id=f"{ids.BLOCK_MEETING}{meeting.id}",
             elements=[
                 _agenda_button(meeting),
                 button("meeting.button.open", ids.ACTION_MEETING_OPEN, str(meeting.id)),
@@ -58,7 +58,9 @@ def change(meeting: Meeting, event: str | None) -> Rendered:
         return _message(t(f"meeting.changed.{event}_text", **values), blocks)
     blocks = [
         section(t("meeting.changed.moved_body", **values)),
-        ActionsBlock(block_id=f"meeting:{meeting.id}", elements=[_agenda_button(meeting)]),
+        ActionsBlock(
+            block_id=f"{ids.BLOCK_MEETING}{meeting.id}", elements=[_agenda_button(meeting)]
+        ),
     ]
     return _message(t("meeting.changed.moved_text", **values), blocks)
 
@@ -68,7 +70,7 @@ def minutes_ready(meeting: Meeting) -> Rendered:
     blocks = [
         section(t("meeting.minutes_ready.body", **values)),
         ActionsBlock(
-            block_id=f"minutes:{meeting.id}",
+            block_id=f"{ids.BLOCK_MINUTES}{meeting.id}",
             elements=[
                 button(
                     "meeting.button.minutes",

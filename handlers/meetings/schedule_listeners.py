@@ -198,6 +198,20 @@ def _time_errors(day, at_time) -> dict[str, str]:
     return errors
 
 
+def _repeat(session: Session, meeting, view: dict, *, on, member_ids: list[int]) -> None:
+    """A Link-net meeting repeated every month (the same week, or the last one): its series."""
+    repeat = forms.value(view, "repeat") or "none"
+    if repeat in ("same_week", "last_week"):
+        start_series(
+            session,
+            first=meeting,
+            on=on,
+            last_weekday=repeat == "last_week",
+            member_ids=member_ids,
+            agency_ids=forms.int_values(view, "agencies"),
+        )
+
+
 def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context: dict) -> None:
     kind = forms.read_metadata(view.get("private_metadata")).get("kind")
     if kind not in MeetingKind.__members__:
@@ -210,7 +224,6 @@ def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context
     slack_ids = forms.value(view, "members") or []
     remind = forms.int_value(view, "remind")
     length = forms.int_value(view, "length") or 60
-    repeat = forms.value(view, "repeat") or "none"
     member_ids: set[int] = set()  # for where a refusal naming members is shown
 
     def work(session, user, now):
@@ -231,15 +244,8 @@ def submit_schedule(ack: Ack, body: dict, client: WebClient, view: dict, context
             topics=(forms.value(view, "topics") or "").splitlines(),
             remind_before=60 if remind is None else remind,
         )
-        if kind == MeetingKind.linknet and repeat in ("same_week", "last_week"):
-            start_series(
-                session,
-                first=meeting,
-                on=day,
-                last_weekday=repeat == "last_week",
-                member_ids=sorted(member_ids),
-                agency_ids=forms.int_values(view, "agencies"),
-            )
+        if kind == MeetingKind.linknet:
+            _repeat(session, meeting, view, on=day, member_ids=sorted(member_ids))
         meeting_reminders.after_scheduled(session, meeting, at=now)
         detail = f"meeting:{meeting.id}:scheduled"
         allowed(session, at=now, member=member, action=Action.manage_meeting, detail=detail)

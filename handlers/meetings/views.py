@@ -240,7 +240,7 @@ def meeting_modal(info: MeetingInfo, *, manage: bool) -> View:
     if info.kind != MeetingKind.linknet:
         blocks += _case_lines(info, record=record)
     buttons = _meeting_buttons(info, manage=manage, record=record)
-    blocks.append(ActionsBlock(block_id=f"meeting:{info.meeting_id}", elements=buttons))
+    blocks.append(ActionsBlock(block_id=f"{ids.BLOCK_MEETING}{info.meeting_id}", elements=buttons))
     if manage and record and info.kind != MeetingKind.linknet:
         blocks.append(context(t("meeting.record_hint")))
     return _shown(info.meeting_id, "meeting.title.meeting", blocks)
@@ -265,7 +265,9 @@ def agenda_modal(
             for line in detail_for[:25]
         ]
         for i in range(0, len(buttons), 5):
-            blocks.append(ActionsBlock(block_id=f"agenda_cases:{i}", elements=buttons[i : i + 5]))
+            blocks.append(
+                ActionsBlock(block_id=f"{ids.BLOCK_AGENDA_CASES}{i}", elements=buttons[i : i + 5])
+            )
     if note:
         blocks.append(context(note))
     return _shown(info.meeting_id, "meeting.title.agenda", blocks)
@@ -317,7 +319,7 @@ def home_meetings(desk, *, header) -> list:
         blocks.append(SectionBlock(text=md(text), accessory=accessory))
     blocks.append(
         ActionsBlock(
-            block_id="meetings",
+            block_id=ids.BLOCK_MEETINGS_HOME,
             elements=[
                 button(
                     "meeting.button.new", ids.ACTION_MEETING_NEW, MeetingKind.saponet, "primary"

@@ -46,7 +46,8 @@ def task_assigned(f: TaskFacts) -> Rendered:
         section(t("plan.assigned.body", **values)),
         context(t("plan.task_privacy")),
         ActionsBlock(
-            block_id=f"task:{f.task.id}", elements=task_buttons(f.task.id, with_open=True)
+            block_id=f"{ids.BLOCK_TASK}{f.task.id}",
+            elements=task_buttons(f.task.id, with_open=True),
         ),
     ]
     return Rendered(text=t("plan.assigned.text", **values), blocks=[b.to_dict() for b in blocks])

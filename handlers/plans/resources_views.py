@@ -33,7 +33,7 @@ def resources_modal(resources: list[Resource], use: dict[int, int]) -> View:
     add = button("resource.button.add", ids.ACTION_RESOURCE_ADD, "add", style="primary")
     blocks: list = [
         section(t("resource.intro")),
-        ActionsBlock(block_id="resources", elements=[add]),
+        ActionsBlock(block_id=ids.BLOCK_RESOURCES, elements=[add]),
     ]
     if not resources:
         blocks.append(context(t("resource.none")))

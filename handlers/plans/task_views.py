@@ -64,7 +64,9 @@ def task_modal(v: TaskView) -> View:
     if task.state == TaskState.done:
         blocks.append(context(t("plan.done_by", user=v.done_by or "-", when=when(task.done_at))))
     if v.can_update and task.state == TaskState.open:
-        blocks.append(ActionsBlock(block_id=f"task:{task.id}", elements=task_buttons(task.id)))
+        blocks.append(
+            ActionsBlock(block_id=f"{ids.BLOCK_TASK}{task.id}", elements=task_buttons(task.id))
+        )
     blocks.append(context(t("plan.task_privacy")))
     return modal(
         ids.VIEW_MEETING_SHOW,
