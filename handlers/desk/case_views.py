@@ -123,13 +123,13 @@ def case_card(s: CaseSummary, *, late_due: datetime | None = None) -> tuple[str,
     menu = step_menu(s)
     if menu is not None:
         elements.append(menu)
-    blocks.append(ActionsBlock(block_id=f"case:{s.case_id}", elements=elements))
+    blocks.append(ActionsBlock(block_id=f"{ids.BLOCK_CASE}{s.case_id}", elements=elements))
     if late_due:
         blocks.append(context(t("card.late", due=when(late_due))))
     return text, [b.to_dict() for b in blocks]
 
 
-def _long(code: str, value: str | None) -> list[SectionBlock]:
+def long_text(code: str, value: str | None) -> list[SectionBlock]:
     """A titled text that may run over one section (3000 characters): continued below."""
     shown = escape(value) if value else t("detail.empty")
     parts = [shown[i : i + SECTION_TEXT] for i in range(0, len(shown), SECTION_TEXT)]
@@ -192,7 +192,7 @@ def step_buttons(case_id: int, steps: list[Step]) -> list[ActionsBlock]:
             ),
         )
     return [
-        ActionsBlock(block_id=f"steps:{i}", elements=buttons[i : i + 5])
+        ActionsBlock(block_id=f"{ids.BLOCK_CASE_STEPS}{i}", elements=buttons[i : i + 5])
         for i in range(0, len(buttons), 5)
     ]
 
@@ -206,14 +206,14 @@ def detail_modal(
     blocks = [
         context(t("detail.notice")),
         section(f"*{t('detail.number')}*　{s.number}　（{label('state', s.state)}）"),
-        *_long("detail.person_name", d.person_name),
-        *_long("detail.person_kana", d.person_kana),
+        *long_text("detail.person_name", d.person_name),
+        *long_text("detail.person_kana", d.person_kana),
         section(f"*{t('detail.age_band')}*\n{label('age_band', s.age_band)}"),
-        *_long("detail.district", d.district),
-        *_long("detail.contact", d.contact),
-        *_long("detail.household", d.household),
+        *long_text("detail.district", d.district),
+        *long_text("detail.contact", d.contact),
+        *long_text("detail.household", d.household),
         section(f"*{t('detail.concerns')}*\n{concerns}"),
-        *_long("detail.narrative", d.narrative),
+        *long_text("detail.narrative", d.narrative),
         section(
             f"*{t('detail.urgency')}*　{label('urgency', s.urgency)}\n"
             f"*{t('detail.consent')}*　{label('consent', s.consent_to_share)}\n"

@@ -199,70 +199,42 @@ def _form(session, step: Step, case: Case):
 # --- the steps: submit the form ----------------------------------------------------------------
 
 
+_TEXT = forms.value
+# Each step's domain function (models.cases.casework) and what its form gives it:
+# keyword -> (input block, reader).
+STEPS = {
+    Step.reroute: (
+        casework.reroute,
+        {"agency_id": ("agency", forms.int_value), "reason": ("reason", _TEXT)},
+    ),
+    Step.escalate: (casework.escalate, {"reason": ("reason", _TEXT)}),
+    Step.start_assessment: (casework.start_assessment, {}),
+    Step.advance: (casework.advance, {"stage": ("stage", _TEXT), "note": ("note", _TEXT)}),
+    Step.set_lead: (
+        casework.set_lead,
+        {"agency_id": ("agency", forms.int_value), "reason": ("reason", _TEXT)},
+    ),
+    Step.suspend: (casework.suspend, {"reason": ("reason", _TEXT)}),
+    Step.resume: (casework.resume, {"note": ("note", _TEXT)}),
+    Step.close: (casework.close, {"reason_code": ("close_reason", _TEXT), "note": ("note", _TEXT)}),
+}
+
+
 def _apply(session, step: Step, case: Case, member, view: dict, at) -> str:
     """Do the step with the form's values; return what to tell the user."""
-    number = case.number
-    if step is Step.reroute:
-        agency = casework.reroute(
-            session,
-            case=case,
-            member=member,
-            agency_id=forms.int_value(view, "agency"),
-            reason=forms.value(view, "reason"),
-            at=at,
-        )
-        return t("desk.done.reroute", number=number, agency=escape(agency.name))
-    if step is Step.escalate:
-        casework.escalate(
-            session, case=case, member=member, reason=forms.value(view, "reason"), at=at
-        )
-        return t("desk.done.escalate", number=number)
-    if step is Step.start_assessment:
-        casework.start_assessment(session, case=case, member=member, at=at)
-        return t("desk.done.start_assessment", number=number)
-    if step is Step.advance:
-        target = casework.advance(
-            session,
-            case=case,
-            member=member,
-            stage=forms.value(view, "stage"),
-            note=forms.value(view, "note"),
-            at=at,
-        )
-        return t("desk.done.advance", number=number, state=label("state", target))
-    if step is Step.set_lead:
-        agency = casework.set_lead(
-            session,
-            case=case,
-            member=member,
-            agency_id=forms.int_value(view, "agency"),
-            reason=forms.value(view, "reason"),
-            at=at,
-        )
-        return t("desk.done.set_lead", number=number, agency=escape(agency.name))
-    if step is Step.suspend:
-        casework.suspend(
-            session, case=case, member=member, reason=forms.value(view, "reason"), at=at
-        )
+    if step not in STEPS:
+        raise DomainError("case.not_found")
+    do, fields = STEPS[step]
+    values = {name: read(view, block) for name, (block, read) in fields.items()}
+    result = do(session, case=case, member=member, at=at, **values)
+    if step in (Step.suspend, Step.close):
         _end_tasks(session, case, at)
-        return t("desk.done.suspend", number=number)
-    if step is Step.resume:
-        target = casework.resume(
-            session, case=case, member=member, note=forms.value(view, "note"), at=at
-        )
-        return t("desk.done.resume", number=number, state=label("state", target))
-    if step is Step.close:
-        casework.close(
-            session,
-            case=case,
-            member=member,
-            reason_code=forms.value(view, "close_reason"),
-            note=forms.value(view, "note"),
-            at=at,
-        )
-        _end_tasks(session, case, at)
-        return t("desk.done.close", number=number)
-    raise DomainError("case.not_found")
+    said = {"number": case.number}
+    if step in (Step.reroute, Step.set_lead):
+        said["agency"] = escape(result.name)  # the agency it went to
+    elif step in (Step.advance, Step.resume):
+        said["state"] = label("state", result)  # the stage it is in now
+    return t(f"desk.done.{step.value}", **said)
 
 
 def _end_tasks(session, case, at) -> None:

@@ -14,7 +14,6 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     DividerBlock,
     InputBlock,
-    OptionGroup,
     PlainTextInputElement,
     RadioButtonsElement,
     StaticMultiSelectElement,
@@ -26,8 +25,9 @@ from handlers.common import forms, ids
 from handlers.common.blocks import context, labelled_options, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
-from handlers.desk.case_views import SECTION_TEXT, consent_line_text, day, when
+from handlers.desk.case_views import SECTION_TEXT, consent_line_text, day, long_text, when
 from handlers.desk.views import case_line
+from handlers.intake.views import concern_groups
 from models.cases.assessment import (
     MAX_MEMBERS,
     RELATIONSHIP_LIMIT,
@@ -37,7 +37,7 @@ from models.cases.assessment import (
     members_of,
 )
 from models.cases.casework import ConsentLine
-from models.cases.concerns import AGE_BANDS, CONCERN_GROUPS, CONCERNS
+from models.cases.concerns import AGE_BANDS
 from models.cases.consent import NOTE_LIMIT, ConsentInput
 from models.cases.records import CaseSummary
 from models.cases.tables import Assessment, ConsentMethod, ConsentStatus
@@ -142,37 +142,16 @@ def consent_modal(
 
 
 def read_consent(view: dict) -> ConsentInput:
-    raw_date = forms.value(view, "obtained_on")
-    try:
-        obtained = date.fromisoformat(raw_date) if raw_date else None
-    except ValueError:
-        obtained = None
-    agencies = []
-    for value in forms.value(view, "agencies") or []:
-        try:
-            agencies.append(int(value))
-        except (TypeError, ValueError):
-            agencies.append(-1)  # not an agency: validation says so
     return ConsentInput(
         status=forms.value(view, "status") or "",
         method=forms.value(view, "method"),
-        obtained_on=obtained,
-        agency_ids=agencies,
+        obtained_on=forms.date_value(view, "obtained_on"),
+        agency_ids=forms.int_values(view, "agencies", unknown=-1),  # -1: validation says so
         note=forms.value(view, "note"),
     )
 
 
 # --- 世帯全体のアセスメント ---------------------------------------------------------------------
-
-
-def _concern_groups() -> list[OptionGroup]:
-    return [
-        OptionGroup(
-            label=plain(label("domain", group)),
-            options=[option(label("concern", c.key), c.key) for c in CONCERNS if c.group == group],
-        )
-        for group in CONCERN_GROUPS
-    ]
 
 
 def _text(block: str, *, optional: bool, initial: str | None) -> InputBlock:
@@ -194,7 +173,7 @@ def assessment_form(s: CaseSummary, *, base: Assessment | None) -> View:
     """Edit = a new version; the form starts from the latest one (`base`)."""
     rows = members_of(base) if base else [HouseholdMember(relationship=t("assessment.self"))]
     rows += [HouseholdMember()] * (MAX_MEMBERS - len(rows))
-    groups = _concern_groups()
+    groups = concern_groups()
     by_key = {o.value: o for g in groups for o in g.options}
     ages = labelled_options("age_band", AGE_BANDS)
     blocks: list = [
@@ -282,12 +261,6 @@ def _member_line(i: int, m: HouseholdMember) -> str:
     return f"{i}. " + "｜".join(parts)
 
 
-def _long(code: str, value: str | None) -> list:
-    shown = escape(value) if value else t("detail.empty")
-    parts = [shown[i : i + SECTION_TEXT] for i in range(0, len(shown), SECTION_TEXT)]
-    return [section(f"*{t(code)}*\n{parts[0]}")] + [section(p) for p in parts[1:]]
-
-
 def assessment_view(
     s: CaseSummary,
     entry: Assessment,
@@ -307,10 +280,10 @@ def assessment_view(
             t("assessment.version_line", version=entry.version, when=when(entry.recorded_at), by=by)
         ),
         section(f"*{t('assessment.household')}*\n{household or t('detail.empty')}"),
-        *_long("assessment.main_issue", entry.main_issue),
-        *_long("assessment.wishes", entry.wishes),
-        *_long("assessment.strengths", entry.strengths),
-        *_long("assessment.risks", entry.risks),
+        *long_text("assessment.main_issue", entry.main_issue),
+        *long_text("assessment.wishes", entry.wishes),
+        *long_text("assessment.strengths", entry.strengths),
+        *long_text("assessment.risks", entry.risks),
     ]
     elements: list = []
     if len(versions) > 1:
@@ -335,7 +308,7 @@ def assessment_view(
             )
         )
     if elements:
-        blocks.append(ActionsBlock(block_id="assessment", elements=elements))
+        blocks.append(ActionsBlock(block_id=ids.BLOCK_ASSESSMENT, elements=elements))
     return View(
         type="modal",
         callback_id=ids.VIEW_ASSESSMENT_SHOW,

@@ -3,7 +3,6 @@ texts, and the closed-loop message to the referrer. Pure builders: data in, bloc
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
@@ -14,7 +13,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from handlers.common import ids
+from handlers.common import forms, ids
 from handlers.common.blocks import context, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
@@ -37,12 +36,12 @@ class StepMeta:
     step: str
 
     def dumps(self) -> str:
-        return json.dumps({"case_id": self.case_id, "step": self.step})
+        return forms.metadata(case_id=self.case_id, step=self.step)
 
     @classmethod
     def loads(cls, raw: str | None) -> StepMeta | None:
+        data = forms.read_metadata(raw)
         try:
-            data = json.loads(raw or "")
             return cls(case_id=int(data["case_id"]), step=Step(data["step"]).value)
         except (ValueError, KeyError, TypeError):
             return None

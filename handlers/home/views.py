@@ -6,7 +6,6 @@ are packed into one section, and `MAX_BLOCKS` is checked before anything is publ
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
@@ -19,7 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from handlers.common import ids
+from handlers.common import forms, ids
 from handlers.common.blocks import context, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
@@ -45,23 +44,16 @@ def _open_button(case_id: int) -> ButtonElement:
 def _pager(name: str, page: Page) -> list:
     if page.pages <= 1:
         return []
-    buttons = []
-    if page.has_prev:
-        buttons.append(
-            ButtonElement(
-                text=plain(t("home.prev")),
-                action_id=f"{ids.ACTION_HOME_PAGE}prev",
-                value=f"{name}:{page.page - 1}",
-            )
+    moves = (("prev", page.has_prev, page.page - 1), ("next", page.has_next, page.page + 1))
+    buttons = [
+        ButtonElement(
+            text=plain(t(f"home.{way}")),
+            action_id=f"{ids.ACTION_HOME_PAGE}{way}",
+            value=f"{name}:{to}",
         )
-    if page.has_next:
-        buttons.append(
-            ButtonElement(
-                text=plain(t("home.next")),
-                action_id=f"{ids.ACTION_HOME_PAGE}next",
-                value=f"{name}:{page.page + 1}",
-            )
-        )
+        for way, shown, to in moves
+        if shown
+    ]
     return [
         context(t("home.page", page=page.page + 1, pages=page.pages, total=page.total)),
         ActionsBlock(block_id=f"{ids.BLOCK_HOME_PAGE}{name}", elements=buttons),
@@ -243,7 +235,7 @@ def home_view(desk: Desk | None, *, now: datetime) -> View:
         blocks = [*blocks[: MAX_BLOCKS - 1], context(t("home.truncated"))]
     return View(
         type="home",
-        private_metadata=json.dumps(pages_of(desk)),
+        private_metadata=forms.metadata(**pages_of(desk)),
         blocks=blocks,
     )
 
@@ -251,7 +243,6 @@ def home_view(desk: Desk | None, *, now: datetime) -> View:
 def read_pages(raw: str | None) -> dict[str, int]:
     """The pages shown now (from the Home view's private_metadata)."""
     try:
-        data = json.loads(raw or "{}")
-        return {k: int(v) for k, v in data.items() if k in PAGED}
-    except (ValueError, TypeError, AttributeError):
+        return {k: int(v) for k, v in forms.read_metadata(raw).items() if k in PAGED}
+    except (ValueError, TypeError):
         return {}

@@ -63,16 +63,20 @@ def _memo_modal_json(
     return json.dumps(_memo_modal(windows, districts, prefill).to_dict(), ensure_ascii=False)
 
 
-def _memo_modal(
-    windows: tuple[tuple[str, str], ...], districts: tuple[str, ...], prefill: str | None
-) -> View:
-    concern_groups = [
+def concern_groups() -> list[OptionGroup]:
+    """The concerns (困りごと), grouped by domain: the memo's select and the assessment's."""
+    return [
         OptionGroup(
             label=plain(label("domain", group)),
             options=[option(label("concern", c.key), c.key) for c in CONCERNS if c.group == group],
         )
         for group in CONCERN_GROUPS
     ]
+
+
+def _memo_modal(
+    windows: tuple[tuple[str, str], ...], districts: tuple[str, ...], prefill: str | None
+) -> View:
     destinations = [option(name, key) for name, key in windows]
     destinations.append(option(t("memo.destination_unknown"), UNKNOWN_DESTINATION))
     normal = labelled_options("urgency", [Urgency.normal])[0]
@@ -115,7 +119,7 @@ def _memo_modal(
             element=StaticMultiSelectElement(
                 action_id=ids.VALUE,
                 placeholder=plain(t("memo.concerns_placeholder")),
-                option_groups=concern_groups,
+                option_groups=concern_groups(),
             ),
         ),
         _text_input(

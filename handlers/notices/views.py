@@ -56,14 +56,19 @@ def delivery_failed(*, kind: str, target: str, error: str) -> Rendered:
 LEGACY_RENDERERS: dict[str, Callable[..., Rendered]] = {}
 
 
-def renders(kind: str) -> Callable:
-    """Transitional: a renderer that registers itself when its module is imported (kinds.py
-    imports the modules that still do). A feature lists its renderers in NOTICES instead."""
+def registers(table: dict, key: str, what: str) -> Callable[[Callable], Callable]:
+    """Transitional: a decorator putting a reader in `table` when its module is imported
+    (kinds.py imports the modules that still do). A feature lists its readers instead."""
 
-    def register(fn: Callable[..., Rendered]) -> Callable[..., Rendered]:
-        if kind in LEGACY_RENDERERS:
-            raise ValueError(f"two renderers for notice kind {kind}")
-        LEGACY_RENDERERS[kind] = fn
+    def register(fn: Callable) -> Callable:
+        if key in table:
+            raise ValueError(f"two {what} {key}")
+        table[key] = fn
         return fn
 
     return register
+
+
+def renders(kind: str) -> Callable[[Callable], Callable]:
+    """Transitional: use NOTICES in handlers/<feature>/notices.py."""
+    return registers(LEGACY_RENDERERS, kind, "renderers for notice kind")

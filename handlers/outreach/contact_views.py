@@ -6,18 +6,15 @@ from __future__ import annotations
 from datetime import date
 
 from slack_sdk.models.blocks import (
-    DatePickerElement,
     InputBlock,
-    PlainTextInputElement,
     RadioButtonsElement,
-    StaticMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
 from handlers.common import forms, ids
 from handlers.common.blocks import context, labelled_options, option, plain, section
 from handlers.common.texts import label, t
-from handlers.outreach.views import agency_options, cadence_text, initial_options, line_text
+from handlers.outreach.views import agency_select, cadence_text, date_input, free_text, line_text
 from models.org.tables import Agency
 from models.outreach.contacts import ContactInput
 from models.outreach.listing import TargetLine
@@ -55,18 +52,9 @@ def contact_modal(
                 else None,
             ),
         ),
-        InputBlock(
-            block_id="note",
-            label=plain(t("outreach.field.note")),
-            optional=True,
-            hint=plain(t("outreach.free_text_notice")),
-            element=PlainTextInputElement(
-                action_id=ids.VALUE, multiline=True, max_length=NOTE_LIMIT
-            ),
-        ),
+        free_text("note", t("outreach.field.note"), limit=NOTE_LIMIT, optional=True),
     ]
     if consented:
-        choices = agency_options(agencies)
         blocks += [
             InputBlock(
                 block_id="consent_method",
@@ -76,27 +64,18 @@ def contact_modal(
                     options=labelled_options("consent_method", ["oral", "written"]),
                 ),
             ),
-            InputBlock(
-                block_id="consent_agencies",
-                label=plain(t("outreach.field.consent_agencies")),
-                hint=plain(t("outreach.contact.consent_agencies_hint")),
-                element=StaticMultiSelectElement(
-                    action_id=ids.VALUE,
-                    placeholder=plain(t("outreach.create.choose")),
-                    options=choices,
-                    initial_options=initial_options(choices, assigned),
-                ),
+            agency_select(
+                "consent_agencies",
+                agencies,
+                chosen=assigned,
+                hint=t("outreach.contact.consent_agencies_hint"),
             ),
             context(t("outreach.contact.consent_what_happens")),
         ]
     else:
+        hint = t("outreach.contact.next_hint", cadence=cadence_text(x.cadence_days))
         blocks += [
-            InputBlock(
-                block_id="next_contact_on",
-                label=plain(t("outreach.field.next_contact_on")),
-                hint=plain(t("outreach.contact.next_hint", cadence=cadence_text(x.cadence_days))),
-                element=DatePickerElement(action_id=ids.VALUE, initial_date=proposed.isoformat()),
-            ),
+            date_input("next_contact_on", proposed, hint=hint),
             context(t("outreach.contact.consent_hint")),
         ]
     return View(

@@ -6,11 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from slack_sdk.models.blocks import (
-    DatePickerElement,
     InputBlock,
     PlainTextInputElement,
     RadioButtonsElement,
-    StaticMultiSelectElement,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -18,11 +16,55 @@ from slack_sdk.models.views import View
 from handlers.common import forms, ids
 from handlers.common.blocks import context, labelled_options, option, plain
 from handlers.common.texts import t
-from handlers.outreach.views import PERSON_FIELDS, agency_options, cadence_text, initial_options
+from handlers.outreach.views import (
+    PERSON_FIELDS,
+    agency_select,
+    cadence_text,
+    date_input,
+    free_text,
+)
 from models.cases.concerns import AGE_BANDS
 from models.org.tables import Agency
 from models.outreach.tables import CADENCES, PERSON_LIMITS, REASON_LIMIT, ReasonKind
 from models.outreach.targets import TargetInput
+
+
+def _person_text(field: str, *, optional: bool = True, hint: str | None = None) -> InputBlock:
+    return InputBlock(
+        block_id=field,
+        label=plain(t(f"outreach.field.{field}")),
+        optional=optional or None,
+        hint=plain(hint) if hint else None,
+        element=PlainTextInputElement(action_id=ids.VALUE, max_length=PERSON_LIMITS[field]),
+    )
+
+
+def _choice(field: str, options: list) -> InputBlock:
+    return InputBlock(
+        block_id=field,
+        label=plain(t(f"outreach.field.{field}")),
+        optional=True,
+        element=StaticSelectElement(
+            action_id=ids.VALUE, placeholder=plain(t("outreach.create.choose")), options=options
+        ),
+    )
+
+
+def _person(districts: list[str]) -> list:
+    """Who: asked only of a target registered on its own (from a case, the case has it)."""
+    blocks: list = [
+        context(t("outreach.create.intro")),
+        _person_text("name", optional=False, hint=t("outreach.create.name_hint")),
+        _person_text("kana"),
+    ]
+    if districts:
+        blocks.append(_choice("district", [option(d, d) for d in districts][:100]))
+    return [
+        *blocks,
+        _person_text("whereabouts", hint=t("outreach.create.whereabouts_hint")),
+        _person_text("contact"),
+        _choice("age_band", labelled_options("age_band", AGE_BANDS)),
+    ]
 
 
 def create_modal(
@@ -34,72 +76,10 @@ def create_modal(
     case_id: int | None = None,
     case_number: str | None = None,
 ) -> View:
-    choices = agency_options(agencies)
-    blocks: list = []
     if case_id is None:
-        blocks += [
-            context(t("outreach.create.intro")),
-            InputBlock(
-                block_id="name",
-                label=plain(t("outreach.field.name")),
-                hint=plain(t("outreach.create.name_hint")),
-                element=PlainTextInputElement(
-                    action_id=ids.VALUE, max_length=PERSON_LIMITS["name"]
-                ),
-            ),
-            InputBlock(
-                block_id="kana",
-                label=plain(t("outreach.field.kana")),
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=ids.VALUE, max_length=PERSON_LIMITS["kana"]
-                ),
-            ),
-        ]
-        if districts:
-            blocks.append(
-                InputBlock(
-                    block_id="district",
-                    label=plain(t("outreach.field.district")),
-                    optional=True,
-                    element=StaticSelectElement(
-                        action_id=ids.VALUE,
-                        placeholder=plain(t("outreach.create.choose")),
-                        options=[option(d, d) for d in districts][:100],
-                    ),
-                )
-            )
-        blocks += [
-            InputBlock(
-                block_id="whereabouts",
-                label=plain(t("outreach.field.whereabouts")),
-                optional=True,
-                hint=plain(t("outreach.create.whereabouts_hint")),
-                element=PlainTextInputElement(
-                    action_id=ids.VALUE, max_length=PERSON_LIMITS["whereabouts"]
-                ),
-            ),
-            InputBlock(
-                block_id="contact",
-                label=plain(t("outreach.field.contact")),
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=ids.VALUE, max_length=PERSON_LIMITS["contact"]
-                ),
-            ),
-            InputBlock(
-                block_id="age_band",
-                label=plain(t("outreach.field.age_band")),
-                optional=True,
-                element=StaticSelectElement(
-                    action_id=ids.VALUE,
-                    placeholder=plain(t("outreach.create.choose")),
-                    options=labelled_options("age_band", AGE_BANDS),
-                ),
-            ),
-        ]
+        blocks = _person(districts)
     else:
-        blocks.append(context(t("outreach.create.from_case", number=case_number)))
+        blocks = [context(t("outreach.create.from_case", number=case_number))]
     blocks += [
         InputBlock(
             block_id="reason_kind",
@@ -109,25 +89,9 @@ def create_modal(
                 options=labelled_options("outreach_reason", list(ReasonKind)),
             ),
         ),
-        InputBlock(
-            block_id="reason",
-            label=plain(t("outreach.field.reason")),
-            optional=True,
-            hint=plain(t("outreach.free_text_notice")),
-            element=PlainTextInputElement(
-                action_id=ids.VALUE, multiline=True, max_length=REASON_LIMIT
-            ),
-        ),
-        InputBlock(
-            block_id="agencies",
-            label=plain(t("outreach.field.agencies")),
-            hint=plain(t("outreach.create.agencies_hint")),
-            element=StaticMultiSelectElement(
-                action_id=ids.VALUE,
-                placeholder=plain(t("outreach.create.choose")),
-                options=choices,
-                initial_options=initial_options(choices, initial_agencies),
-            ),
+        free_text("reason", t("outreach.field.reason"), limit=REASON_LIMIT, optional=True),
+        agency_select(
+            "agencies", agencies, chosen=initial_agencies, hint=t("outreach.create.agencies_hint")
         ),
         InputBlock(
             block_id="cadence",
@@ -138,11 +102,7 @@ def create_modal(
                 initial_option=option(cadence_text(14), "14"),
             ),
         ),
-        InputBlock(
-            block_id="first_contact_on",
-            label=plain(t("outreach.field.first_contact_on")),
-            element=DatePickerElement(action_id=ids.VALUE, initial_date=today_.isoformat()),
-        ),
+        date_input("first_contact_on", today_),
         context(t("outreach.privacy")),
     ]
     return View(

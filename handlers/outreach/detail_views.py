@@ -79,41 +79,23 @@ def detail_modal(
             )
         )
     blocks += [DividerBlock(), section(f"*{t('outreach.detail.history')}*\n{_history(d)}")]
-    buttons = []
-    if can_log and x.state in ("active", "paused"):
-        buttons.append(
-            ButtonElement(
-                text=plain(t("outreach.button.log")),
-                action_id=ids.ACTION_OUTREACH_LOG,
-                value=str(x.target_id),
-                style="primary",
-            )
+    open_ = x.state in ("active", "paused")
+    offered = (  # (shown, what, action id, style)
+        (can_log and open_, "log", ids.ACTION_OUTREACH_LOG, "primary"),
+        (can_pause and x.state == "active", "pause", ids.ACTION_OUTREACH_PAUSE, None),
+        (can_pause and x.state == "paused", "resume", ids.ACTION_OUTREACH_RESUME, None),
+        (can_close and open_, "close", ids.ACTION_OUTREACH_CLOSE, "danger"),
+    )
+    buttons = [
+        ButtonElement(
+            text=plain(t(f"outreach.button.{what}")),
+            action_id=action_id,
+            value=str(x.target_id),
+            style=style,
         )
-    if can_pause and x.state == "active":
-        buttons.append(
-            ButtonElement(
-                text=plain(t("outreach.button.pause")),
-                action_id=ids.ACTION_OUTREACH_PAUSE,
-                value=str(x.target_id),
-            )
-        )
-    if can_pause and x.state == "paused":
-        buttons.append(
-            ButtonElement(
-                text=plain(t("outreach.button.resume")),
-                action_id=ids.ACTION_OUTREACH_RESUME,
-                value=str(x.target_id),
-            )
-        )
-    if can_close and x.state in ("active", "paused"):
-        buttons.append(
-            ButtonElement(
-                text=plain(t("outreach.button.close")),
-                action_id=ids.ACTION_OUTREACH_CLOSE,
-                value=str(x.target_id),
-                style="danger",
-            )
-        )
+        for shown, what, action_id, style in offered
+        if shown
+    ]
     if buttons:
         blocks.append(
             ActionsBlock(block_id=f"{ids.BLOCK_OUTREACH_TARGET}{x.target_id}", elements=buttons)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from slack_sdk.models.blocks import DatePickerElement, InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
 from handlers.common import forms, ids
 from handlers.common.blocks import context, plain, section
 from handlers.common.texts import t
-from handlers.outreach.views import line_text
+from handlers.outreach.views import date_input, free_text, line_text
 from models.outreach.listing import TargetLine
 from models.outreach.tables import REASON_LIMIT
 
@@ -22,23 +21,10 @@ def state_modal(x: TargetLine, kind: str, *, proposed: date) -> View:
     blocks: list = [
         section(line_text(x)),
         context(t(f"outreach.state.{kind}.intro")),
-        InputBlock(
-            block_id="reason",
-            label=plain(t(f"outreach.state.{kind}.reason")),
-            hint=plain(t("outreach.free_text_notice")),
-            element=PlainTextInputElement(
-                action_id=ids.VALUE, multiline=True, max_length=REASON_LIMIT
-            ),
-        ),
+        free_text("reason", t(f"outreach.state.{kind}.reason"), limit=REASON_LIMIT),
     ]
     if kind == "resume":
-        blocks.append(
-            InputBlock(
-                block_id="next_contact_on",
-                label=plain(t("outreach.field.next_contact_on")),
-                element=DatePickerElement(action_id=ids.VALUE, initial_date=proposed.isoformat()),
-            )
-        )
+        blocks.append(date_input("next_contact_on", proposed))
     return View(
         type="modal",
         callback_id=ids.VIEW_OUTREACH_STATE,

@@ -13,7 +13,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, OverflowMenuElement
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    DatePickerElement,
+    InputBlock,
+    OverflowMenuElement,
+    PlainTextInputElement,
+    StaticMultiSelectElement,
+)
 from slack_sdk.models.views import View
 
 from handlers.common import ids
@@ -62,13 +70,46 @@ def line_text(x: TargetLine, *, with_state: bool = False) -> str:
     return text
 
 
-def agency_options(agencies: list[Agency]) -> list:
-    return [option(a.name, str(a.id)) for a in agencies][:100]
+# --- the forms' fields (create_views, contact_views, state_views) --------------------------------
 
 
-def initial_options(options: list, chosen: list[int]) -> list | None:
+def agency_select(
+    block: str, agencies: list[Agency], *, chosen: list[int], hint: str
+) -> InputBlock:
+    """Which agencies (visit, or are covered by a consent): the ones chosen already preselected."""
+    options = [option(a.name, str(a.id)) for a in agencies][:100]
     picked = [o for o in options if int(o.value) in set(chosen)]
-    return picked or None
+    return InputBlock(
+        block_id=block,
+        label=plain(t(f"outreach.field.{block}")),
+        hint=plain(hint),
+        element=StaticMultiSelectElement(
+            action_id=ids.VALUE,
+            placeholder=plain(t("outreach.create.choose")),
+            options=options,
+            initial_options=picked or None,
+        ),
+    )
+
+
+def free_text(block: str, title: str, *, limit: int, optional: bool = False) -> InputBlock:
+    """A reason or a note, in a person's words: the form says how such text is kept."""
+    return InputBlock(
+        block_id=block,
+        label=plain(title),
+        optional=optional or None,
+        hint=plain(t("outreach.free_text_notice")),
+        element=PlainTextInputElement(action_id=ids.VALUE, multiline=True, max_length=limit),
+    )
+
+
+def date_input(block: str, initial: date, *, hint: str | None = None) -> InputBlock:
+    return InputBlock(
+        block_id=block,
+        label=plain(t(f"outreach.field.{block}")),
+        hint=plain(hint) if hint else None,
+        element=DatePickerElement(action_id=ids.VALUE, initial_date=initial.isoformat()),
+    )
 
 
 # --- answers -------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from handlers.common.blocks import context, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import has, label, t
 from handlers.desk.case_views import domains_text, when
+from handlers.notices.views import registers
 from models.cases.records import CaseSummary
 from reminders.rules import ACKNOWLEDGE, DETAIL, DONE, SNOOZE_TOMORROW, SNOOZE_WEEK
 
@@ -166,14 +167,6 @@ def follow_up_content(subject: str, topic_key: str, *, due: datetime) -> Reminde
 LEGACY_REMINDER_VIEWS: dict[str, Callable[..., ReminderContent]] = {}
 
 
-def reminder_view(rule: str) -> Callable:
-    """Transitional: a rule's reader that registers itself when its module is imported (kinds.py
-    imports the modules that still do). A feature lists its readers in REMINDERS instead."""
-
-    def register(fn: Callable[..., ReminderContent]) -> Callable[..., ReminderContent]:
-        if rule in LEGACY_REMINDER_VIEWS:
-            raise ValueError(f"two views for reminder rule {rule}")
-        LEGACY_REMINDER_VIEWS[rule] = fn
-        return fn
-
-    return register
+def reminder_view(rule: str) -> Callable[[Callable], Callable]:
+    """Transitional: use REMINDERS in handlers/<feature>/notices.py."""
+    return registers(LEGACY_REMINDER_VIEWS, rule, "views for reminder rule")
