@@ -17,12 +17,11 @@ from handlers.linknet import notices as linknet
 from handlers.meetings import notices as meetings
 from handlers.notices import readers as own
 from handlers.notices.readers import Renderer
-from handlers.notices.views import LEGACY_RENDERERS, Obsolete, Rendered
+from handlers.notices.views import Obsolete, Rendered
 from handlers.outreach import notices as outreach
 from handlers.plans import notices as plans
 from handlers.reminders import notices as reminders
 from handlers.reminders.notices import ContentReader
-from handlers.reminders.views import LEGACY_REMINDER_VIEWS
 from models.queues.tables import Notice
 
 
@@ -41,7 +40,6 @@ REMINDER_CONTENTS: dict[str, ContentReader] = _one_table(
     meetings.REMINDERS,
     outreach.REMINDERS,
     plans.REMINDERS,
-    LEGACY_REMINDER_VIEWS,
 )
 RENDERERS: dict[str, Renderer] = _one_table(
     desk.NOTICES,
@@ -52,7 +50,6 @@ RENDERERS: dict[str, Renderer] = _one_table(
     outreach.NOTICES,
     plans.NOTICES,
     reminders.notices(REMINDER_CONTENTS),
-    LEGACY_RENDERERS,
 )
 
 

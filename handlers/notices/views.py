@@ -8,7 +8,6 @@ and hands plain data to its pure view; handlers/notices/kinds.py is the table of
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from handlers.common.blocks import section
@@ -49,26 +48,3 @@ def delivery_failed(*, kind: str, target: str, error: str) -> Rendered:
     return Rendered(
         text=t("alert.delivery_failed_text", kind=kind), blocks=[section(body).to_dict()]
     )
-
-
-# --- until meetings and plans list their readers in a table (handlers/notices/kinds.py) ---------
-
-LEGACY_RENDERERS: dict[str, Callable[..., Rendered]] = {}
-
-
-def registers(table: dict, key: str, what: str) -> Callable[[Callable], Callable]:
-    """Transitional: a decorator putting a reader in `table` when its module is imported
-    (kinds.py imports the modules that still do). A feature lists its readers instead."""
-
-    def register(fn: Callable) -> Callable:
-        if key in table:
-            raise ValueError(f"two {what} {key}")
-        table[key] = fn
-        return fn
-
-    return register
-
-
-def renders(kind: str) -> Callable[[Callable], Callable]:
-    """Transitional: use NOTICES in handlers/<feature>/notices.py."""
-    return registers(LEGACY_RENDERERS, kind, "renderers for notice kind")

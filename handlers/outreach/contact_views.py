@@ -14,7 +14,14 @@ from slack_sdk.models.views import View
 from handlers.common import forms, ids
 from handlers.common.blocks import context, labelled_options, option, plain, section
 from handlers.common.texts import label, t
-from handlers.outreach.views import agency_select, cadence_text, date_input, free_text, line_text
+from handlers.outreach.views import (
+    agency_select,
+    cadence_text,
+    date_input,
+    free_text,
+    line_text,
+    radio,
+)
 from models.org.tables import Agency
 from models.outreach.contacts import ContactInput
 from models.outreach.listing import TargetLine
@@ -33,13 +40,7 @@ def contact_modal(
     is 同意が得られた, how the consent was given and whom it covers (the form changes)."""
     blocks: list = [
         section(line_text(x)),
-        InputBlock(
-            block_id="method",
-            label=plain(t("outreach.field.method")),
-            element=RadioButtonsElement(
-                action_id=ids.VALUE, options=labelled_options("outreach_method", list(Method))
-            ),
-        ),
+        radio("method", labelled_options("outreach_method", list(Method))),
         InputBlock(
             block_id="outcome",
             label=plain(t("outreach.field.outcome")),
@@ -56,14 +57,7 @@ def contact_modal(
     ]
     if consented:
         blocks += [
-            InputBlock(
-                block_id="consent_method",
-                label=plain(t("outreach.field.consent_method")),
-                element=RadioButtonsElement(
-                    action_id=ids.VALUE,
-                    options=labelled_options("consent_method", ["oral", "written"]),
-                ),
-            ),
+            radio("consent_method", labelled_options("consent_method", ["oral", "written"])),
             agency_select(
                 "consent_agencies",
                 agencies,

@@ -8,7 +8,6 @@ from datetime import date
 from slack_sdk.models.blocks import (
     InputBlock,
     PlainTextInputElement,
-    RadioButtonsElement,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -22,6 +21,7 @@ from handlers.outreach.views import (
     cadence_text,
     date_input,
     free_text,
+    radio,
 )
 from models.cases.concerns import AGE_BANDS
 from models.org.tables import Agency
@@ -81,14 +81,7 @@ def create_modal(
     else:
         blocks = [context(t("outreach.create.from_case", number=case_number))]
     blocks += [
-        InputBlock(
-            block_id="reason_kind",
-            label=plain(t("outreach.field.reason_kind")),
-            element=RadioButtonsElement(
-                action_id=ids.VALUE,
-                options=labelled_options("outreach_reason", list(ReasonKind)),
-            ),
-        ),
+        radio("reason_kind", labelled_options("outreach_reason", list(ReasonKind))),
         free_text("reason", t("outreach.field.reason"), limit=REASON_LIMIT, optional=True),
         agency_select(
             "agencies", agencies, chosen=initial_agencies, hint=t("outreach.create.agencies_hint")

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     OverflowMenuElement,
     PlainTextInputElement,
+    RadioButtonsElement,
     StaticMultiSelectElement,
 )
 from slack_sdk.models.views import View
@@ -89,6 +90,14 @@ def agency_select(
             options=options,
             initial_options=picked or None,
         ),
+    )
+
+
+def radio(block: str, options: list) -> InputBlock:
+    return InputBlock(
+        block_id=block,
+        label=plain(t(f"outreach.field.{block}")),
+        element=RadioButtonsElement(action_id=ids.VALUE, options=options),
     )
 
 

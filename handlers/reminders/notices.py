@@ -8,6 +8,7 @@ meanwhile) is not sent at all (Obsolete); a message already posted is updated to
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -87,56 +88,46 @@ def read_message(
     return ReminderMessage(**found)
 
 
-def _reminder(
-    session: Session,
-    notice: Notice,
-    late_due: datetime | None,
-    *,
-    contents: dict[str, ContentReader],
-) -> Rendered:
-    reminder = session.get(Reminder, notice.payload["reminder_id"])
-    if reminder is None or reminder.state == ReminderState.cancelled:
-        raise Obsolete("the reminder was cancelled")
-    rule = rule_for(reminder.rule)
-    if rule is None or not rule.applies(session, reminder):
-        raise Obsolete("the reminder no longer applies")
-    message = read_message(session, reminder, late_due=late_due, contents=contents)
-    text, blocks = reminder_message(message)
-    return Rendered(text=text, blocks=blocks)
+@dataclass(frozen=True)
+class ReminderNotices:
+    """The reminder notices, each rule's content read by its reader in `contents`."""
 
+    contents: dict[str, ContentReader]
 
-def _reminder_refresh(
-    session: Session,
-    notice: Notice,
-    late_due: datetime | None,
-    *,
-    contents: dict[str, ContentReader],
-) -> Rendered:
-    """chat.update of a reminder message after 対応しました / 明日また (its current state)."""
-    original = session.get(Notice, notice.payload["notice_id"])
-    if original is None or original.state in (NoticeState.failed, NoticeState.cancelled):
-        raise Obsolete("the reminder message was never posted")
-    if original.state != NoticeState.sent:
-        raise NotReady("the reminder message is not posted yet")
-    reminder = session.get(Reminder, notice.payload["reminder_id"])
-    if reminder is None:
-        raise Obsolete("the reminder is gone")
-    was_late = original.sent_at and original.sent_at - original.due_at > LATE_AFTER
-    message = read_message(
-        session, reminder, late_due=original.due_at if was_late else None, contents=contents
-    )
-    text, blocks = reminder_message(message)
-    return Rendered(
-        text=text, blocks=blocks, update_ts=original.result_ts, channel=original.result_channel
-    )
+    def message(self, session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
+        reminder = session.get(Reminder, notice.payload["reminder_id"])
+        if reminder is None or reminder.state == ReminderState.cancelled:
+            raise Obsolete("the reminder was cancelled")
+        rule = rule_for(reminder.rule)
+        if rule is None or not rule.applies(session, reminder):
+            raise Obsolete("the reminder no longer applies")
+        found = read_message(session, reminder, late_due=late_due, contents=self.contents)
+        text, blocks = reminder_message(found)
+        return Rendered(text=text, blocks=blocks)
+
+    def refresh(self, session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
+        """chat.update of a reminder message after 対応しました / 明日また (its current state)."""
+        original = session.get(Notice, notice.payload["notice_id"])
+        if original is None or original.state in (NoticeState.failed, NoticeState.cancelled):
+            raise Obsolete("the reminder message was never posted")
+        if original.state != NoticeState.sent:
+            raise NotReady("the reminder message is not posted yet")
+        reminder = session.get(Reminder, notice.payload["reminder_id"])
+        if reminder is None:
+            raise Obsolete("the reminder is gone")
+        was_late = original.sent_at and original.sent_at - original.due_at > LATE_AFTER
+        late = original.due_at if was_late else None
+        found = read_message(session, reminder, late_due=late, contents=self.contents)
+        text, blocks = reminder_message(found)
+        return Rendered(
+            text=text, blocks=blocks, update_ts=original.result_ts, channel=original.result_channel
+        )
 
 
 def notices(contents: dict[str, ContentReader]) -> dict[str, Renderer]:
     """The reminder notices, drawing each rule's content with its reader in `contents`."""
-    return {
-        "reminder": partial(_reminder, contents=contents),
-        "reminder_refresh": partial(_reminder_refresh, contents=contents),
-    }
+    reminders = ReminderNotices(contents)
+    return {"reminder": reminders.message, "reminder_refresh": reminders.refresh}
 
 
 # --- this package's rules: the memo waiting to be taken, and the follow-up ---------------------

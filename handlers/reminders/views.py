@@ -8,7 +8,6 @@ The message carries pointers only: receipt numbers and coarse facts, never a per
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +18,6 @@ from handlers.common.blocks import context, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import has, label, t
 from handlers.desk.case_views import domains_text, when
-from handlers.notices.views import registers
 from models.cases.records import CaseSummary
 from reminders.rules import ACKNOWLEDGE, DETAIL, DONE, SNOOZE_TOMORROW, SNOOZE_WEEK
 
@@ -160,13 +158,3 @@ def follow_up_content(subject: str, topic_key: str, *, due: datetime) -> Reminde
         body=t("reminder.follow_up.body", subject=subject, topic=topic, due=when(due)),
         case_id=None,
     )
-
-
-# --- until meetings and plans list their readers in a table (handlers/notices/kinds.py) ---------
-
-LEGACY_REMINDER_VIEWS: dict[str, Callable[..., ReminderContent]] = {}
-
-
-def reminder_view(rule: str) -> Callable[[Callable], Callable]:
-    """Transitional: use REMINDERS in handlers/<feature>/notices.py."""
-    return registers(LEGACY_REMINDER_VIEWS, rule, "views for reminder rule")
