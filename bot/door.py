@@ -250,11 +250,11 @@ def cap_envelopes(client, cap: int = MAX_BODY) -> None:
         if not envelope_too_big(message, cap):
             enqueue(message)
             return
+        log.warning(  # before the acknowledgement: whoever sees the answer finds the line
+            "dropped a Socket Mode envelope: too large (%d characters, cap %d)", len(message), cap
+        )
         found = _ENVELOPE_ID.search(message)
         if found:  # acknowledged, so Slack does not send it again
             client.send_socket_mode_response({"envelope_id": found.group(1)})
-        log.warning(
-            "dropped a Socket Mode envelope: too large (%d characters, cap %d)", len(message), cap
-        )
 
     client.enqueue_message = capped
