@@ -189,7 +189,7 @@ def change_attendees(
     """Replace who attends a scheduled meeting that has not begun, under the same rules as
     schedule(); returns (added, removed). Only the attendee rules are checked again, against
     the cases the meeting may still discuss (a case whose consent was withdrawn has left a
-    たつのまるごと会議 already, see handlers/meetings/documents.lawful_agenda)."""
+    たつのまるごと会議 already, see lawful_agenda)."""
     if meeting.state != MeetingState.scheduled:
         raise DomainError("meeting.not_scheduled")
     if meeting.starts_at <= at:
