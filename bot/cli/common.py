@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import runtime
 from bot.settings import Settings
 from handlers.common.texts import t
 from models.base import crypto
@@ -66,6 +68,31 @@ def open_database(settings: Settings, *, current: bool = True) -> Engine:
         engine.dispose()
         raise Stop(t("cli.db_not_current"), CONFIG)
     return engine
+
+
+def prepared_database(settings: Settings) -> tuple[Engine | None, str | None]:
+    """The database ready for the bot's work (schema current, key proved), or what is wrong."""
+    try:
+        return runtime.prepare_database(settings), None
+    except crypto.KeyProblem as exc:
+        return None, t("cli.key_problem", detail=exc)
+    except runtime.NotReady as exc:
+        return None, t(str(exc))
+
+
+def _columns(text: str) -> int:
+    """How wide `text` shows on a terminal (Japanese characters count double)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def print_table(header: list[str], table: list[list[str]]) -> None:
+    """Rows under a header, each column as wide as its widest cell."""
+    widths = [max(_columns(x) for x in column) for column in zip(header, *table, strict=True)]
+    for line in [header, *table]:
+        cells = (
+            cell + " " * max(w - _columns(cell), 0) for cell, w in zip(line, widths, strict=True)
+        )
+        print("  ".join(cells).rstrip())
 
 
 def configure_keys(settings: Settings) -> None:

@@ -19,15 +19,13 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot import runtime
-from bot.cli.common import fail
+from bot.cli.common import fail, prepared_database
 from bot.cli.files import OutputExists, add_force, check_free, csv_row, write_private
 from bot.delivery import Delivery
 from bot.settings import Settings
 from bot.slack import make_client
 from handlers.common.texts import t
 from handlers.linknet.views import period_label, report_rows, source_label
-from models.base import crypto
 from models.base.clock import TOKYO, FrozenClock, system_clock
 from models.base.db import transaction
 from models.base.errors import DomainError
@@ -74,15 +72,6 @@ def _clock(args):
     return FrozenClock(at if at.tzinfo else at.replace(tzinfo=TOKYO))
 
 
-def _database(settings: Settings):
-    try:
-        return runtime.prepare_database(settings), None
-    except crypto.KeyProblem as exc:
-        return None, t("cli.key_problem", detail=exc)
-    except runtime.NotReady as exc:
-        return None, t(str(exc))
-
-
 def cmd_post(args, settings: Settings) -> int:
     if not settings.bot_token:
         return fail(t("reminder.cli.missing_token"))
@@ -90,7 +79,7 @@ def cmd_post(args, settings: Settings) -> int:
         clock = _clock(args)
     except ValueError:
         return fail(t("reminder.cli.bad_at"))
-    engine, problem = _database(settings)
+    engine, problem = prepared_database(settings)
     if engine is None:
         return fail(problem)
     now = clock()
@@ -155,7 +144,7 @@ def cmd_report(args, settings: Settings) -> int:
             check_free(args.output, force=args.force)
         except OutputExists as exc:
             return fail(exc.text)
-    engine, problem = _database(settings)
+    engine, problem = prepared_database(settings)
     if engine is None:
         return fail(problem)
     now = clock()

@@ -14,13 +14,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot import runtime
-from bot.cli.common import fail
+from bot.cli.common import fail, prepared_database
 from bot.cli.files import OutputExists, add_force, check_free, write_private
 from bot.settings import Settings
 from handlers.common.texts import t
 from handlers.meetings.papers import minutes_now
-from models.base import crypto
 from models.base.clock import system_clock
 from models.base.db import make_engine, transaction
 from models.meetings.minutes import minutes_of
@@ -45,22 +43,13 @@ def register(sub) -> None:
     load.set_defaults(func=cmd_resources_load)
 
 
-def _database(settings: Settings):
-    try:
-        return runtime.prepare_database(settings), None
-    except crypto.KeyProblem as exc:
-        return None, t("cli.key_problem", detail=exc)
-    except runtime.NotReady as exc:
-        return None, t(str(exc))
-
-
 def cmd_minutes_export(args, settings: Settings) -> int:
     if args.output is not None:
         try:
             check_free(args.output, force=args.force)
         except OutputExists as exc:
             return fail(exc.text)
-    engine, problem = _database(settings)
+    engine, problem = prepared_database(settings)
     if engine is None:
         return fail(problem)
     with transaction(engine) as session:

@@ -7,12 +7,11 @@ encryption key and is safe to run while the bot runs.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 
 from sqlmodel import select
 
-from bot.cli.common import fail
+from bot.cli.common import fail, print_table
 from bot.settings import Settings
 from handlers.common.texts import label, t
 from models.base.clock import TOKYO
@@ -34,14 +33,6 @@ def register(sub) -> None:
     listing = cmds.add_parser("list", help="アウトリーチの一覧を表示する（番号・状態・日付）")
     listing.add_argument("--all", action="store_true", help="同意が得られたもの・終了したものも")
     listing.set_defaults(func=cmd_list)
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(width - _width(text), 0)
 
 
 def _day(d: date | None) -> str:
@@ -98,9 +89,6 @@ def cmd_list(args, settings: Settings) -> int:
     if not table:
         print(t("outreach.cli.none"))
         return 0
-    header = t("outreach.cli.header").split()
-    widths = [max(_width(x) for x in column) for column in zip(header, *table, strict=True)]
-    for line in [header, *table]:
-        print("  ".join(_pad(cell, w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    print_table(t("outreach.cli.header").split(), table)
     print(t("outreach.cli.count", count=len(table)))
     return 0

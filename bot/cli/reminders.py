@@ -7,11 +7,10 @@ The listing shows ids, kinds, receipt numbers, times and states — never person
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime, timedelta
 
 from bot import runtime
-from bot.cli.common import fail
+from bot.cli.common import fail, print_table
 from bot.delivery import Delivery
 from bot.scheduler import load_reminders
 from bot.settings import Settings
@@ -68,14 +67,6 @@ def _jst(at: datetime | None) -> str:
     return at.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M") if at else "-"
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(width - _width(text), 0)
-
-
 def _open(settings: Settings):
     engine = make_engine(settings.database_url)
     if not migrate.is_current(engine):
@@ -128,10 +119,7 @@ def cmd_list(args, settings: Settings) -> int:
     if not table:
         print(t("reminder.cli.none_at_all" if args.all else "reminder.cli.none"))
         return 0
-    header = t("reminder.cli.header").split()
-    widths = [max(_width(x) for x in column) for column in zip(header, *table, strict=False)]
-    for line in [header, *table]:
-        print("  ".join(_pad(cell, w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    print_table(t("reminder.cli.header").split(), table)
     print(t("reminder.cli.count", count=len(table)))
     return 0
 
