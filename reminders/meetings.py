@@ -67,7 +67,7 @@ def meeting_ahead(session: Session, reminder) -> bool:
     return member is not None and member.active and is_attendee(session, meeting.id, member)
 
 
-# No 対応しました / snooze: the message carries 次第を見る (handlers/meetings/views.py).
+# No 対応しました / snooze: the message carries 次第を見る (handlers/meetings/message_views.py).
 register(Rule(MEETING_EVE, applies=meeting_ahead, actions=()))
 register(Rule(MEETING_SOON, applies=meeting_ahead, actions=()))
 

@@ -81,7 +81,7 @@ def outcome_review_applies(session: Session, reminder) -> bool:
     )
 
 
-# The task buttons (完了 / 進捗) and 評価する come with the views (handlers/plans/views.py).
+# The task buttons (完了 / 進捗) and 評価する come with the views (handlers/plans/message_views.py).
 register(Rule(TASK_DUE, applies=task_still_open, actions=(SNOOZE_TOMORROW,)))
 register(Rule(TASK_OVERDUE, applies=task_still_open, actions=(SNOOZE_TOMORROW,)))
 register(Rule(PLAN_REVIEW, applies=plan_awaits_review, actions=(SNOOZE_TOMORROW,)))
