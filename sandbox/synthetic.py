@@ -27,7 +27,18 @@ from models.base.numbering import ReceiptCounter, fiscal_year, format_number
 from models.cases.concerns import AGE_BANDS, CONCERNS, ConsentToShare, Urgency, domains_of
 from models.cases.lifecycle import CaseState, CloseReason
 from models.cases.tables import Case, CaseEvent, Referral
+from models.meetings.tables import Meeting, MeetingKind, MeetingState
 from models.org.tables import Agency, Member
+from models.outreach.tables import (
+    Contact,
+    ContactOutcome,
+    Method,
+    OutreachEvent,
+    OutreachTarget,
+    ReasonKind,
+    TargetState,
+)
+from models.plans.tables import Evaluation, Plan, PlanTask, Resource, ResourceKind, TaskState
 
 S = CaseState
 STATE_MIX = [
@@ -298,7 +309,6 @@ def _event(case_id, at, kind, before, after, actor_id, code=None) -> dict:
 
 def _resources(engine: Engine) -> list[int]:
     """The participation resources tasks may use: the town's, or three synthetic ones."""
-    from models.plans.tables import Resource, ResourceKind
 
     with transaction(engine) as session:
         found = list(session.exec(select(Resource.id)).scalars())
@@ -314,7 +324,6 @@ def _plan(world: _World, rows: _Rows, case_id: int, walk, taker: Member) -> None
     """A support plan when the case reached support, evaluated when it reached evaluation.
     Tasks are done within weeks, mostly; a running plan keeps a few open (some late); a plan
     that ended had its open tasks cancelled. Reviews of running plans are ahead, mostly."""
-    from models.plans.tables import Evaluation, TaskState
 
     rng, end, reached = world.rng, world.end, dict(walk)
     if S.support not in reached:
@@ -376,7 +385,6 @@ def _plan(world: _World, rows: _Rows, case_id: int, walk, taker: Member) -> None
 def _outreach(world: _World, rows: _Rows, case_id: int, walk, taker: Member) -> None:
     """For some cases discussed without consent: an outreach target, visited or called every one
     to four weeks; later paused, closed or consented, or still active at the end."""
-    from models.outreach.tables import ContactOutcome, Method, ReasonKind, TargetState
 
     rng, end, reached = world.rng, world.end, dict(walk)
     if S.saponet not in reached or rng.random() >= 0.15:
@@ -446,7 +454,6 @@ def _outreach(world: _World, rows: _Rows, case_id: int, walk, taker: Member) -> 
 def _meetings(world: _World, rows: _Rows, start: datetime) -> None:
     """The monthly さぽネット and たつのまるごと meetings, and a quarterly リンクネット (a few
     cancelled), held over the period."""
-    from models.meetings.tables import MeetingKind, MeetingState
 
     chair = next(
         (m for m in world.members if m.agency_id == world.coordinator.id), world.members[0]
@@ -484,9 +491,6 @@ def _meetings(world: _World, rows: _Rows, start: datetime) -> None:
 def _insert(engine: Engine, rows: _Rows, base: dict[str, int]) -> None:
     """Write the rows, in an order that satisfies their foreign keys; ids of TABLES_WITH_IDS
     (and the references to them) are shifted by `base` first."""
-    from models.meetings.tables import Meeting
-    from models.outreach.tables import Contact, OutreachEvent, OutreachTarget
-    from models.plans.tables import Plan, PlanTask
 
     shift = {
         "plan": [("id", "plan")],

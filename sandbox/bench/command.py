@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from sandbox.bench.run import main
+
 
 def register(sub) -> None:
     bench = sub.add_parser("bench", help="性能を測る（127.0.0.1 だけで、5分以内）")
@@ -18,6 +20,5 @@ def register(sub) -> None:
 
 
 def cmd_bench(args, settings) -> int:
-    from sandbox.bench.run import main
 
     return main(quick=args.quick, postgres_url=args.postgres_url, skip_scale=args.skip_scale)

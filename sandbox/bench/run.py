@@ -30,6 +30,7 @@ from models.base.db import make_engine, normalise_url, transaction
 from models.ops import migrate
 from models.ops.keys import check_key
 from models.org.orgfile import load, parse
+from sandbox.bench import scale
 from sandbox.standin.signed import SignedSlack
 
 SECRET = "bench-signing-secret"
@@ -384,7 +385,6 @@ class Bench:
         )
 
     def scale(self) -> None:
-        from sandbox.bench import scale
 
         print(f"\nScale ({self.sizes.scale_cases:,} synthetic cases)", flush=True)
         with database("sqlite", self.folder, None) as db_url:

@@ -14,7 +14,17 @@ from importlib import import_module
 from sqlalchemy import Engine, insert
 from sqlmodel import Session, select
 
+from handlers.home.listeners import build_desk
+from handlers.home.views import home_view
 from models.base.db import transaction
+from models.linknet.acks import record_ack_deadlines
+from models.linknet.figures import published
+from models.linknet.periods import Month, last_complete_month
+from models.linknet.posting import post, report
+from models.org.tables import Member, Role
+from models.queues.reminders import claim_due
+from models.queues.tables import Reminder
+from reminders.linknet_job import ack_deadline_function, posting_moment
 from sandbox.standin.signed import SignedSlack
 from sandbox.synthetic import generate_cases
 
@@ -25,9 +35,6 @@ def populate(engine: Engine, *, cases: int) -> None:
     """`cases` memos over the two years before NOW, with their cases' lives and the work after
     intake; then what two years of monthly posts would have left: the acknowledgement deadline
     of every memo received before this month's post (models/linknet/acks.py)."""
-    from models.linknet.acks import record_ack_deadlines
-    from models.linknet.periods import Month
-    from reminders.linknet_job import ack_deadline_function, posting_moment
 
     generate_cases(engine, count=cases, start=NOW - timedelta(days=730), days=730, activity=True)
     with transaction(engine) as session:
@@ -43,9 +50,6 @@ def timed(fn: Callable[[], object]) -> float:
 
 def app_home(engine: Engine) -> float:
     """Build and render the coordinator's desk, as the bot does on app_home_opened."""
-    from handlers.home.listeners import build_desk
-    from handlers.home.views import home_view
-    from models.org.tables import Member, Role
 
     with transaction(engine, write=False) as session:
         coordinator = next(m for m in session.exec(select(Member)) if m.has(Role.coordinator))
@@ -81,9 +85,6 @@ def linknet_month(engine: Engine) -> float:
     """Post last month's Link-net figures, as the monthly job does (models/linknet/posting.post:
     record the new memos' deadlines, count every month since the start, disclosure control,
     publish into the ledger, queue the message and the chart)."""
-    from models.linknet.periods import last_complete_month
-    from models.linknet.posting import post
-    from reminders.linknet_job import ack_deadline_function
 
     with undone(engine) as session:
         started = time.perf_counter()
@@ -101,10 +102,6 @@ def linknet_month(engine: Engine) -> float:
 def linknet_year(engine: Engine) -> float:
     """Make the yearly report of the last whole fiscal year under disclosure control and read it
     back, as `tsunagi report fy` does (models/linknet/posting.report, figures.published)."""
-    from models.linknet.figures import published
-    from models.linknet.periods import last_complete_month
-    from models.linknet.posting import report
-    from reminders.linknet_job import ack_deadline_function
 
     fy = last_complete_month(NOW).fiscal_year - 1
     with undone(engine) as session:
@@ -116,8 +113,6 @@ def linknet_year(engine: Engine) -> float:
 
 def claim_reminders(engine: Engine, count: int) -> float:
     """Insert `count` due reminders, then time claiming them all (the dispatcher's first step)."""
-    from models.queues.reminders import claim_due
-    from models.queues.tables import Reminder
 
     rows = [
         {

@@ -13,12 +13,14 @@ from pathlib import Path
 from bot.cli.common import fail
 from bot.settings import Settings
 from handlers.common.texts import t
+from sandbox.demo.run import PrivacyLeak, run_demo
+from sandbox.demo.stage import StageError
+from sandbox.demo.story import DAYS
 
 DEFAULT_OUTPUT = Path("tsunagi-demo.html")
 
 
 def register(sub) -> None:
-    from sandbox.demo.story import DAYS
 
     demo = sub.add_parser("demo", help="Slack なしで試す（架空の1週間を再生して HTML に書き出す）")
     demo.add_argument(
@@ -37,9 +39,6 @@ def register(sub) -> None:
 
 
 def cmd_demo(args, settings: Settings) -> int:
-    from sandbox.demo.run import PrivacyLeak, run_demo
-    from sandbox.demo.stage import StageError
-    from sandbox.demo.story import DAYS
 
     if not 1 <= args.open_days <= len(DAYS):
         return fail(t("demo.cli.bad_days", max=len(DAYS)))

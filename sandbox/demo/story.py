@@ -29,6 +29,7 @@ from models.org.tables import Agency
 from sandbox.demo import history
 from sandbox.demo import org as o
 from sandbox.demo.record import dm_of
+from sandbox.demo.render import day_label
 from sandbox.demo.stage import Stage, StageError
 
 START = datetime(2026, 11, 30, 8, 30, tzinfo=TOKYO)  # Monday, the office opens
@@ -390,7 +391,6 @@ DAYS: list[Callable[[Stage, Cast], None]] = [monday, tuesday, wednesday, thursda
 
 def period(days: int = len(DAYS)) -> str:
     """「2026年11月30日（月）〜12月4日（金）」 for the days played."""
-    from sandbox.demo.render import day_label
 
     last = START + timedelta(days=max(1, min(days, len(DAYS))) - 1)
     if last == START:
