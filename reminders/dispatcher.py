@@ -99,10 +99,12 @@ def _dispatch_one(
         getattr(result, outcome).append(reminder_id)  # after the commit: it happened
         result.notices += queued
     except _Unsendable as exc:
-        _give_up(engine, reminder_id, worker=worker, now=now, error=str(exc), result=result)
+        _failed(
+            engine, reminder_id, worker=worker, now=now, error=str(exc), result=result, retry=False
+        )
     except Exception as exc:  # a bug or a database hiccup: try again later, then give up
         log.error("reminder %s could not be dispatched: %s", reminder_id, type(exc).__name__)
-        _retry_or_give_up(
+        _failed(
             engine, reminder_id, worker=worker, now=now, error=type(exc).__name__, result=result
         )
 
@@ -192,7 +194,7 @@ def _hand_over(session: Session, reminder: Reminder, *, now: datetime) -> int:
     return len(to)
 
 
-def _retry_or_give_up(
+def _failed(
     engine: Engine,
     reminder_id: int,
     *,
@@ -200,31 +202,18 @@ def _retry_or_give_up(
     now: datetime,
     error: str,
     result: DispatchResult,
+    retry: bool = True,
 ) -> None:
+    """A dispatch that did not work: tried again later while attempts remain (and `retry`),
+    else marked failed and the admins told. Only while this worker still holds the reminder."""
     with transaction(engine) as session:
         reminder = store.held(session, reminder_id, worker)
         if reminder is None:
             return
-        if reminder.attempts < store.MAX_ATTEMPTS:
+        if retry and reminder.attempts < store.MAX_ATTEMPTS:
             _release(reminder, at=now + outbox.backoff(reminder.attempts), now=now, error=error)
             session.add(reminder)
             result.retried.append(reminder_id)
-            return
-    _give_up(engine, reminder_id, worker=worker, now=now, error=error, result=result)
-
-
-def _give_up(
-    engine: Engine,
-    reminder_id: int,
-    *,
-    worker: str,
-    now: datetime,
-    error: str,
-    result: DispatchResult,
-) -> None:
-    with transaction(engine) as session:
-        reminder = store.held(session, reminder_id, worker)
-        if reminder is None:
             return
         reminder.state = ReminderState.failed
         reminder.last_error = error[:200]

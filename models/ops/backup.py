@@ -23,6 +23,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -160,31 +161,41 @@ def inspect_sqlite(path: Path) -> Summary:
     return summary
 
 
-def backup_sqlite(engine: Engine, dest: Path) -> Summary:
-    """Copy the live database to `dest` (a new file), consistently, and check the copy."""
+def _written(dest: Path, write: Callable[[Path], Summary]) -> Summary:
+    """`write(part)` fills a new 0600 file beside `dest` and checks it; only then does it become
+    `dest` (never a half-written backup under the real name)."""
     part = dest.with_name(dest.name + ".part")
     part.unlink(missing_ok=True)
-    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # personal data inside
-    os.close(fd)
-    raw = engine.raw_connection()
+    os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # personal data inside
     try:
-        copy = sqlite3.connect(part)
-        try:
-            raw.driver_connection.backup(copy)  # one step: a single consistent snapshot
-            copy.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it
-            copy.commit()
-        finally:
-            copy.close()
-        _fsync(part)
-        summary = inspect_sqlite(part)
+        summary = write(part)
         os.replace(part, dest)
         _fsync(dest.parent)
         return summary
     except BaseException:
         part.unlink(missing_ok=True)
         raise
-    finally:
-        raw.close()
+
+
+def backup_sqlite(engine: Engine, dest: Path) -> Summary:
+    """Copy the live database to `dest` (a new file), consistently, and check the copy."""
+
+    def write(part: Path) -> Summary:
+        raw = engine.raw_connection()
+        try:
+            copy = sqlite3.connect(part)
+            try:
+                raw.driver_connection.backup(copy)  # one step: a single consistent snapshot
+                copy.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it
+                copy.commit()
+            finally:
+                copy.close()
+        finally:
+            raw.close()
+        _fsync(part)
+        return inspect_sqlite(part)
+
+    return _written(dest, write)
 
 
 def summarise(engine: Engine) -> Summary:
@@ -331,18 +342,12 @@ class PostgresTools:
 
 def backup_postgres(url: str, dest: Path) -> Summary:
     tools = PostgresTools.from_url(url)
-    part = dest.with_name(dest.name + ".part")
-    part.unlink(missing_ok=True)
-    os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    try:
+
+    def write(part: Path) -> Summary:
         tools.dump(part)
-        summary = tools.inspect(part)
-        os.replace(part, dest)
-        _fsync(dest.parent)
-        return summary
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+        return tools.inspect(part)
+
+    return _written(dest, write)
 
 
 def mark_unsent_for_verification(engine: Engine) -> int:
