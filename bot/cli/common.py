@@ -95,6 +95,15 @@ def print_table(header: list[str], table: list[list[str]]) -> None:
         print("  ".join(cells).rstrip())
 
 
+def refused_file(path, heading: str, problems, prefix: str) -> str:
+    """A loaded file's problems, one line each with its line number, under `heading`."""
+    lines = [heading]
+    for p in problems:
+        where = t("orgfile.line", line=p.line) if p.line else ""
+        lines.append(f"  {path}:{where}{t(prefix + p.code, **p.params)}")
+    return "\n".join(lines)
+
+
 def configure_keys(settings: Settings) -> None:
     try:
         crypto.configure(settings.encryption_keys)

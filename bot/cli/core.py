@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 
 from bot import runtime
-from bot.cli.common import fail
+from bot.cli.common import fail, refused_file
 from bot.cli.ops_keys import register_rotate
 from bot.health import probe
 from bot.logging_safety import configure as configure_logging
@@ -114,11 +114,7 @@ def cmd_org_load(args, settings: Settings) -> int:
         with transaction(engine) as session:
             result = load_file(session, args.file)
     except OrgFileError as exc:
-        lines = [t("orgfile.refused")]
-        for p in exc.problems:
-            where = t("orgfile.line", line=p.line) if p.line else ""
-            lines.append(f"  {args.file}:{where}{t('orgfile.' + p.code, **p.params)}")
-        return fail("\n".join(lines))
+        return fail(refused_file(args.file, t("orgfile.refused"), exc.problems, "orgfile."))
     except OSError as exc:
         return fail(f"{args.file}: {exc.strerror}")
     print(t("orgfile.loaded", **result.__dict__))

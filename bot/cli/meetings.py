@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.cli.common import fail, prepared_database
+from bot.cli.common import fail, prepared_database, refused_file
 from bot.cli.files import OutputExists, add_force, check_free, write_private
 from bot.settings import Settings
 from handlers.common.texts import t
@@ -89,11 +89,8 @@ def cmd_resources_load(args, settings: Settings) -> int:
         with transaction(engine) as session:
             result = load_file(session, args.file)
     except ResourceFileError as exc:
-        lines = [t("resource.file.refused")]
-        for p in exc.problems:
-            where = t("orgfile.line", line=p.line) if p.line else ""
-            lines.append(f"  {args.file}:{where}{t('resource.file.' + p.code, **p.params)}")
-        return fail("\n".join(lines))
+        heading = t("resource.file.refused")
+        return fail(refused_file(args.file, heading, exc.problems, "resource.file."))
     except OSError as exc:
         return fail(f"{args.file}: {exc.strerror}")
     except UnicodeDecodeError:
