@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import runtime
+from bot.cli.files import OutputExists, check_free
 from bot.settings import Settings
 from handlers.common.texts import t
 from models.base import crypto
@@ -68,6 +69,23 @@ def open_database(settings: Settings, *, current: bool = True) -> Engine:
         engine.dispose()
         raise Stop(t("cli.db_not_current"), CONFIG)
     return engine
+
+
+def current_database(settings: Settings) -> Engine | None:
+    """The configured database if its schema is current (None: upgrade it first)."""
+    engine = make_engine(settings.database_url)
+    return engine if migrate.is_current(engine) else None
+
+
+def free_output_then_database(args, settings: Settings) -> tuple[Engine | None, str | None]:
+    """For a command writing `args.output`: refused before any work if the file exists (no
+    --force); then the prepared database, or what is wrong with either, in words."""
+    if args.output is not None:
+        try:
+            check_free(args.output, force=args.force)
+        except OutputExists as exc:
+            return None, exc.text
+    return prepared_database(settings)
 
 
 def prepared_database(settings: Settings) -> tuple[Engine | None, str | None]:

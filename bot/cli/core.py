@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 
 from bot import runtime
-from bot.cli.common import fail, refused_file
+from bot.cli.common import current_database, fail, refused_file
 from bot.cli.ops_keys import register_rotate
 from bot.health import probe
 from bot.logging_safety import configure as configure_logging
@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.socket_mode import health_port_from_env, start_socket_mode
 from handlers.common.texts import t
 from models.base import crypto, offload
-from models.base.db import make_engine, transaction
+from models.base.db import transaction
 from models.ops import migrate
 from models.org.orgfile import OrgFileError, load_file
 
@@ -107,8 +107,8 @@ def cmd_manifest(args, settings: Settings) -> int:
 
 
 def cmd_org_load(args, settings: Settings) -> int:
-    engine = make_engine(settings.database_url)
-    if not migrate.is_current(engine):
+    engine = current_database(settings)
+    if engine is None:
         return fail(t("cli.db_not_current"))
     try:
         with transaction(engine) as session:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.cli.common import fail, prepared_database
-from bot.cli.files import OutputExists, add_force, check_free, csv_row, write_private
+from bot.cli.common import fail, free_output_then_database, prepared_database
+from bot.cli.files import OutputExists, add_force, csv_row, write_private
 from bot.delivery import Delivery
 from bot.settings import Settings
 from bot.slack import make_client
@@ -139,12 +139,7 @@ def cmd_report(args, settings: Settings) -> int:
         return fail(t("linknet.cli.internal_needs_admin"))
     if args.format == "xlsx" and args.output is None:
         args.output = Path(f"tsunagi-report-fy{args.year}.xlsx")
-    if args.output is not None:
-        try:
-            check_free(args.output, force=args.force)
-        except OutputExists as exc:
-            return fail(exc.text)
-    engine, problem = prepared_database(settings)
+    engine, problem = free_output_then_database(args, settings)
     if engine is None:
         return fail(problem)
     now = clock()

@@ -14,16 +14,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.cli.common import fail, prepared_database, refused_file
-from bot.cli.files import OutputExists, add_force, check_free, write_private
+from bot.cli.common import (
+    current_database,
+    fail,
+    free_output_then_database,
+    refused_file,
+)
+from bot.cli.files import OutputExists, add_force, write_private
 from bot.settings import Settings
 from handlers.common.texts import t
 from handlers.meetings.papers import minutes_now
 from models.base.clock import system_clock
-from models.base.db import make_engine, transaction
+from models.base.db import transaction
 from models.meetings.minutes import minutes_of
 from models.meetings.tables import Meeting
-from models.ops import audit, migrate
+from models.ops import audit
 from models.plans.resources import ResourceFileError, load_file
 
 
@@ -44,12 +49,7 @@ def register(sub) -> None:
 
 
 def cmd_minutes_export(args, settings: Settings) -> int:
-    if args.output is not None:
-        try:
-            check_free(args.output, force=args.force)
-        except OutputExists as exc:
-            return fail(exc.text)
-    engine, problem = prepared_database(settings)
+    engine, problem = free_output_then_database(args, settings)
     if engine is None:
         return fail(problem)
     with transaction(engine) as session:
@@ -82,8 +82,8 @@ def cmd_minutes_export(args, settings: Settings) -> int:
 
 
 def cmd_resources_load(args, settings: Settings) -> int:
-    engine = make_engine(settings.database_url)
-    if not migrate.is_current(engine):
+    engine = current_database(settings)
+    if engine is None:
         return fail(t("cli.db_not_current"))
     try:
         with transaction(engine) as session:

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+
+from sqlmodel import Session
 
 from bot.cli.common import OK, PROBLEM, Stop, command, configure_keys, open_database
 from bot.settings import Settings
@@ -149,24 +152,20 @@ def cmd_erase(args, settings: Settings) -> int:
         if refusal is not None:
             raise Stop(t(refusal, number=number), PROBLEM)
         _confirm(args, number)
-        with transaction(engine) as session:
-            try:
-                done = erase(
-                    session,
-                    case=case_by_number(session, number),
-                    member=member_by_slack_id(session, args.actor.strip()),
-                    reason=args.reason,
-                    at=now,
-                    force=args.force,
-                )
-            except DomainError as exc:  # changed meanwhile (e.g. erased by another run)
-                raise Stop(t(exc.code, **exc.params), PROBLEM) from exc
-        retention.checkpoint(engine)
+        done = _erase_now(
+            engine,
+            lambda session: erase(
+                session,
+                case=case_by_number(session, number),
+                member=member_by_slack_id(session, args.actor.strip()),
+                reason=args.reason,
+                at=now,
+                force=args.force,
+            ),
+        )
     finally:
         engine.dispose()
-    print(t("ops.erase.done", number=number, values=done.values))
-    print(t("ops.retention.backups_note"))
-    return OK
+    return _erased(t("ops.erase.done", number=number, values=done.values))
 
 
 def _erase_target(args, settings: Settings) -> int:
@@ -199,21 +198,35 @@ def _erase_target(args, settings: Settings) -> int:
         if refusal is not None:
             raise Stop(t(refusal, number=label, case=case.number if case else ""), PROBLEM)
         _confirm(args, label, code="ops.erase.confirm_target")
-        with transaction(engine) as session:
-            try:
-                values = erase_target(
-                    session,
-                    target=session.get(OutreachTarget, target_id),
-                    member=member_by_slack_id(session, actor),
-                    reason=args.reason,
-                    at=now,
-                    force=args.force,
-                )
-            except DomainError as exc:  # changed meanwhile (e.g. erased by another run)
-                raise Stop(t(exc.code, **exc.params), PROBLEM) from exc
-        retention.checkpoint(engine)
+        values = _erase_now(
+            engine,
+            lambda session: erase_target(
+                session,
+                target=session.get(OutreachTarget, target_id),
+                member=member_by_slack_id(session, actor),
+                reason=args.reason,
+                at=now,
+                force=args.force,
+            ),
+        )
     finally:
         engine.dispose()
-    print(t("ops.erase.done_target", number=label, values=values))
+    return _erased(t("ops.erase.done_target", number=label, values=values))
+
+
+def _erase_now(engine, erasure: Callable[[Session], object]):
+    """The confirmed erasure in its own transaction; a change meanwhile (e.g. erased by another
+    run) stops the command with its reason. The database file keeps no copy afterwards."""
+    with transaction(engine) as session:
+        try:
+            done = erasure(session)
+        except DomainError as exc:
+            raise Stop(t(exc.code, **exc.params), PROBLEM) from exc
+    retention.checkpoint(engine)
+    return done
+
+
+def _erased(text: str) -> int:
+    print(text)
     print(t("ops.retention.backups_note"))
     return OK
