@@ -1,10 +1,11 @@
 """The case desk: 受付, 詳細を見る, the steps on a case (reroute, escalate, assessment, stage,
 lead, suspend, resume, close), and `/tsunagi status` / `/tsunagi mine`.
 
-Every listener looks the clicking user up in the database and asks `models.access.decide`;
-a refusal is answered only to that user, changes nothing and is audited (handlers.replies).
-The domain (models.casework) checks the right again and the state machine decides what is
-possible; its refusals are shown in words (`handlers.replies.message_for`).
+Every listener looks the clicking user up in the database and asks
+`models.cases.access.decide`; a refusal is answered only to that user, changes nothing and is
+audited (handlers.common.replies). The domain (models.cases.casework) checks the right again
+and the state machine decides what is possible; its refusals are shown in words
+(`handlers.common.replies.message_for`). 本人同意 and the assessment: handlers/desk/records.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""つなぎメモ: open the form and take the submission (the team's buttons: case_desk.py)."""
+"""つなぎメモ: open the form and take the submission (the team's buttons on the case:
+handlers/desk/listeners.py)."""
 
 from __future__ import annotations
 
