@@ -32,7 +32,7 @@ def test_other_parameters_are_left_alone():
 
 def codes_raised_by_listeners() -> set[str]:
     found = set()
-    for path in (ROOT / "handlers").glob("*.py"):
+    for path in (ROOT / "handlers").rglob("*.py"):
         found |= set(RAISED.findall(path.read_text(encoding="utf-8")))
     return found
 
