@@ -14,7 +14,6 @@ from bot.logging_safety import install as install_safe_logging
 from handlers.common import commands
 from handlers.common.services import CONTEXT_KEY, Services
 from handlers.desk import listeners as case_desk
-from handlers.desk import records as case_records
 from handlers.home import listeners as home
 from handlers.intake import listeners as intake
 from handlers.linknet import listeners as linknet
@@ -24,6 +23,9 @@ from handlers.plans import listeners as plans
 from handlers.reminders import listeners as reminders
 
 log = logging.getLogger("tsunagi.app")
+
+# Every listener package, each wired by its register(app): Bolt listeners and /tsunagi subcommands.
+FEATURES = (commands, intake, home, case_desk, reminders, linknet, outreach, meetings, plans)
 
 
 @contextmanager
@@ -72,14 +74,6 @@ def create_app(
         # The person is told, under a reference code that is also in the log line.
         return failures.answer(error, body, client, response)
 
-    commands.register(app)
-    intake.register(app)
-    home.register(app)
-    case_desk.register(app)
-    case_records.register(app)
-    reminders.register(app)
-    linknet.register(app)
-    outreach.register(app)
-    meetings.register(app)
-    plans.register(app)
+    for feature in FEATURES:
+        feature.register(app)
     return app

@@ -77,6 +77,7 @@ def register(app: App) -> None:
     app.view(ids.VIEW_CASE_STEP)(submit_step)
     commands.add_slow(app, ("status", "状況"), status_command)
     commands.add_slow(app, ("mine", "自分"), mine_command)
+    records.register(app)  # consent and assessment, opened from the case's detail
 
 
 def _case(session, case_id: int | None) -> Case:
