@@ -17,7 +17,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, Select, update
+from sqlmodel import Session, select
 
 from models.base.db import transaction
 
@@ -47,6 +48,38 @@ def new_token(worker: str) -> str:
 
 def expired_before() -> datetime:
     return wall_now() - LEASE
+
+
+def claim(
+    session: Session, table, due: Select, *, token: str, states: tuple[str, str], lapsed: dict
+):
+    """In `session`: first put back the claims whose lease ran out (by the wall clock), with
+    `lapsed` set on them; then claim the rows whose ids `due` selects for `token`.
+
+    `states`: (waiting, claimed). The rows are returned oldest first; attempts are counted.
+    Two workers never get the same row (PostgreSQL: `due` skips locked rows; SQLite: one writer).
+    """
+    waiting, claimed = states
+    session.execute(
+        update(table)
+        .where(table.state == claimed, table.claimed_at < expired_before())
+        .values(state=waiting, claimed_by=None, **lapsed)
+    )
+    taken = session.execute(
+        update(table)
+        .where(table.id.in_(due.scalar_subquery()))
+        .values(
+            state=claimed,
+            claimed_by=token,
+            claimed_at=wall_now(),
+            attempts=table.attempts + 1,
+        )
+        .returning(table.id)
+    )
+    ids = [row[0] for row in taken]
+    if not ids:
+        return []
+    return list(session.exec(select(table).where(table.id.in_(ids)).order_by(table.id)))
 
 
 def hold(

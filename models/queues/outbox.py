@@ -74,62 +74,45 @@ def enqueue_all(session: Session, notices: list[dict], *, at: datetime) -> None:
 
 def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = 50) -> list[Notice]:
     """Atomically claim notices due at `now` for the claim token `worker` (models/queues/lease.py);
-    two workers never get the same row. Oldest first, so one channel's messages keep order."""
+    two workers never get the same row. Oldest first, so one channel's messages keep order.
+    A claim whose worker died (by the real clock) is put back, flagged so the sender checks Slack
+    first."""
+    # The oldest notice of each channel only, and none of a channel with one still being
+    # sent: the next one of a channel waits for it (order, and Slack's pace of a message a
+    # second), so claiming it now would only put it back again — a write per waiting
+    # notice per round while a backlog drains — or let a second worker send out of order.
+    unsent = or_(
+        Notice.state == NoticeState.sending,
+        and_(Notice.state == NoticeState.pending, Notice.next_attempt_at <= now),
+    )
+    ranked = (
+        select(
+            Notice.id,
+            Notice.state,
+            func.row_number()
+            .over(partition_by=Notice.target, order_by=(Notice.next_attempt_at, Notice.id))
+            .label("place"),
+        )
+        .where(unsent)
+        .subquery()
+    )
+    first = select(ranked.c.id).where(ranked.c.place == 1, ranked.c.state == NoticeState.pending)
+    due = (
+        select(Notice.id)
+        .where(Notice.id.in_(first))
+        .order_by(Notice.next_attempt_at, Notice.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers instead
+    )
     with transaction(engine) as session:
-        # A claim whose worker died (by the real clock) is put back, flagged so the sender
-        # checks Slack first.
-        session.execute(
-            update(Notice)
-            .where(
-                Notice.state == NoticeState.sending,
-                Notice.claimed_at < lease.expired_before(),
-            )
-            .values(state=NoticeState.pending, verify=True, claimed_by=None)
+        return lease.claim(
+            session,
+            Notice,
+            due,
+            token=worker,
+            states=(NoticeState.pending.value, NoticeState.sending.value),
+            lapsed={"verify": True},
         )
-        # The oldest notice of each channel only, and none of a channel with one still being
-        # sent: the next one of a channel waits for it (order, and Slack's pace of a message a
-        # second), so claiming it now would only put it back again — a write per waiting
-        # notice per round while a backlog drains — or let a second worker send out of order.
-        unsent = or_(
-            Notice.state == NoticeState.sending,
-            and_(Notice.state == NoticeState.pending, Notice.next_attempt_at <= now),
-        )
-        ranked = (
-            select(
-                Notice.id,
-                Notice.state,
-                func.row_number()
-                .over(partition_by=Notice.target, order_by=(Notice.next_attempt_at, Notice.id))
-                .label("place"),
-            )
-            .where(unsent)
-            .subquery()
-        )
-        first = select(ranked.c.id).where(
-            ranked.c.place == 1, ranked.c.state == NoticeState.pending
-        )
-        due = (
-            select(Notice.id)
-            .where(Notice.id.in_(first))
-            .order_by(Notice.next_attempt_at, Notice.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers instead
-        )
-        claimed = session.execute(
-            update(Notice)
-            .where(Notice.id.in_(due.scalar_subquery()))
-            .values(
-                state=NoticeState.sending,
-                claimed_by=worker,
-                claimed_at=lease.wall_now(),
-                attempts=Notice.attempts + 1,
-            )
-            .returning(Notice.id)
-        )
-        ids = [row[0] for row in claimed]
-        if not ids:
-            return []
-        return list(session.exec(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id)))
 
 
 def hold(engine: Engine, notice_id: int, *, worker: str) -> bool:

@@ -306,40 +306,23 @@ def listing(session: Session, *, include_closed: bool = False) -> list[Reminder]
 
 
 def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = BATCH) -> list[Reminder]:
-    """Atomically claim due reminders for this worker; two workers never get the same row."""
+    """Atomically claim due reminders for this worker; two workers never get the same row. A
+    claim whose worker died goes back to pending; the outbox key keeps its notice single."""
+    due = (
+        select(Reminder.id)
+        .where(Reminder.state == ReminderState.pending, Reminder.next_attempt_at <= now)
+        .order_by(Reminder.next_attempt_at, Reminder.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers instead
+    )
     with transaction(engine) as session:
-        # A claim whose worker died goes back to pending; the outbox key keeps it single.
-        session.execute(
-            update(Reminder)
-            .where(
-                Reminder.state == ReminderState.claimed,
-                Reminder.claimed_at < lease.expired_before(),  # the real clock, never `now`
-            )
-            .values(state=ReminderState.pending, claimed_by=None, last_error="lease_expired")
-        )
-        due = (
-            select(Reminder.id)
-            .where(Reminder.state == ReminderState.pending, Reminder.next_attempt_at <= now)
-            .order_by(Reminder.next_attempt_at, Reminder.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers instead
-        )
-        claimed = session.execute(
-            update(Reminder)
-            .where(Reminder.id.in_(due.scalar_subquery()))
-            .values(
-                state=ReminderState.claimed,
-                claimed_by=worker,
-                claimed_at=lease.wall_now(),
-                attempts=Reminder.attempts + 1,
-            )
-            .returning(Reminder.id)
-        )
-        ids = [row[0] for row in claimed]
-        if not ids:
-            return []
-        return list(
-            session.exec(select(Reminder).where(Reminder.id.in_(ids)).order_by(Reminder.id))
+        return lease.claim(
+            session,
+            Reminder,
+            due,
+            token=worker,
+            states=(ReminderState.pending.value, ReminderState.claimed.value),
+            lapsed={"last_error": "lease_expired"},
         )
 
 
