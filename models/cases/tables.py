@@ -54,6 +54,9 @@ class Referral(SQLModel, table=True):
     household: str | None = Field(default=None, sa_type=EncryptedText)
     narrative: str = Field(sa_type=EncryptedText)
     submitted_at: datetime = Field(sa_type=UTCDateTime)
+    # The channel of the door the referrer clicked (Slack Connect partners): where their receipt
+    # and later status notices go when a DM cannot reach them (bot/delivery.py).
+    origin_channel: str | None = Field(default=None, max_length=32)
 
 
 class CaseEvent(SQLModel, table=True):

@@ -18,6 +18,8 @@ from models.queues.reminder_settings import settings_problems as reminder_settin
 
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+SLACK_TEAM = re.compile(r"^T[A-Z0-9]{2,}$")  # a member's home workspace (Slack Connect)
+SLACK_ENTERPRISE = re.compile(r"^E[A-Z0-9]{2,}$")  # its Enterprise Grid organisation
 AGENCY_KEY = re.compile(r"^[a-z0-9_\-]{1,64}$")
 KNOWN_CHANNELS = ("coordinator", "linknet", "admin")
 TOWN_KEYS = ("name", "timezone", "office_hours", "year_end_closing")
@@ -211,6 +213,7 @@ def _validate(data: dict, lines: _Lines) -> list[Problem]:
                             {"value": role},
                         )
                     )
+        out.extend(_member_home_problems(member, i, lines))
         ack = member.get("confidentiality_ack")
         if ack is not None and not isinstance(ack, date):
             out.append(
@@ -232,6 +235,20 @@ def _validate(data: dict, lines: _Lines) -> list[Problem]:
     post_time = linknet.get("post_time", "09:00")
     if not isinstance(post_time, str) or not re.match(r"^([01]?\d|2[0-3]):[0-5]\d$", post_time):
         out.append(Problem(lines.table("linknet", "post_time"), "linknet_post_time_invalid", {}))
+    return out
+
+
+def _member_home_problems(member: dict, i: int, lines: _Lines) -> list[Problem]:
+    """`team = "T…"` and `enterprise = "E…"`: a member from another organisation's workspace."""
+    out = []
+    for key, pattern in (("team", SLACK_TEAM), ("enterprise", SLACK_ENTERPRISE)):
+        value = member.get(key)
+        if value is not None and (not isinstance(value, str) or not pattern.match(value)):
+            line = lines.entry("members", i, key)
+            out.append(Problem(line, f"member_{key}_invalid", {"value": _shown(value)}))
+    if member.get("enterprise") is not None and member.get("team") is None:
+        line = lines.entry("members", i, "enterprise")
+        out.append(Problem(line, "member_enterprise_without_team", {}))
     return out
 
 
@@ -356,6 +373,8 @@ def load(session: Session, data: dict) -> LoadResult:
         member.agency_id = by_key[entry["agency"]].id
         member.roles = list(dict.fromkeys(entry["roles"]))
         member.confidentiality_ack = entry.get("confidentiality_ack")
+        member.team = entry.get("team")
+        member.enterprise = entry.get("enterprise")
         member.active = True
         session.add(member)
         listed.add(member.slack_id)

@@ -52,9 +52,28 @@ class Member(SQLModel, table=True):
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     confidentiality_ack: date | None = None
     active: bool = True
+    # The member's home workspace when it is not the town's (Slack Connect partners): the
+    # request's team (and enterprise, where given) must match, or the member is not recognised.
+    team: str | None = Field(default=None, max_length=32)
+    enterprise: str | None = Field(default=None, max_length=32)
 
     def has(self, role: Role) -> bool:
         return self.active and role.value in self.roles
+
+
+class PartnerDoor(SQLModel, table=True):
+    """The pinned message in a partner agency's channel (its 「つなぎメモを書く」 button).
+
+    One per agency; `digest` is the hash of what was last posted, so a changed text is edited in
+    place (chat.update) and an unchanged one is left alone.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", unique=True)
+    channel: str = Field(index=True, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)  # None: not posted yet
+    digest: str = Field(default="", max_length=64)
+    pinned: bool = False
 
 
 class OrgSetting(SQLModel, table=True):
