@@ -1,10 +1,11 @@
 """The monthly Link-net post, as a periodic job of the reminder engine (reminders/jobs.py).
 
-The job runs every day at 9:00 (and when the bot starts). From the first business day of a
-month at the posting time (default 9:00; the org file's [linknet] post_time = "HH:MM" changes
-it) the previous month is due; the job posts it unless it was posted already — so a bot that was
-down on that morning posts when it is back, and two processes never post twice (the
-publication key `post:YYYY-MM` is unique).
+The job runs every minute of office hours (and when the bot starts). From the first business day
+of a month at the posting time (default 9:00; the org file's [linknet] post_time = "HH:MM"
+changes it) the previous month is due; the job posts it unless it was posted already, and two
+processes never post twice (the publication key `post:YYYY-MM` is unique). A bot that was down
+on that morning catches up when it is back — but like the reminders, only while the office is
+open: started at night or on a closed day, it waits for the next business day's posting time.
 """
 
 from __future__ import annotations
@@ -57,21 +58,37 @@ def posting_moment(session: Session, month: Month) -> datetime:
     return datetime.combine(day, post_time(session), tzinfo=TOKYO)
 
 
+def may_post_at(session: Session, now: datetime) -> bool:
+    """A business day, from the posting time until the office closes (Tatsuno time)."""
+    calendar = calendar_for(session)
+    local = now.astimezone(TOKYO)
+    start = post_time(session)
+    end = calendar.closes if start < calendar.closes else time(23, 59, 59)
+    return calendar.is_business_day(local.date()) and start <= local.time() < end
+
+
 def due_month(session: Session, now: datetime) -> Month | None:
-    """The month whose post is due at `now` (the previous month, from its posting moment)."""
+    """The month whose post is due at `now`: the previous month, from its posting moment, and
+    only at a moment a post may go out (a catch-up waits for the next business day's posting
+    time, never at night or on a closed day)."""
     this = Month.of(now)
-    return this.plus(-1) if now >= posting_moment(session, this) else None
+    if now < posting_moment(session, this) or not may_post_at(session, now):
+        return None
+    return this.plus(-1)
 
 
-@periodic("linknet_monthly", cron="0 9 * * *")
+@periodic("linknet_monthly", cron="* * * * *")
 def post_linknet_figures(ctx: JobContext) -> None:
     # Three steps, so memos being sent never wait for the disclosure audit (a second or more):
     # record the deadlines (short write), decide the figures (read only), publish (short write;
     # post() decides again if another post changed the ledger meanwhile).
+    with transaction(ctx.engine, write=False) as session:  # every minute: a read, no lock
+        month = due_month(session, ctx.now)
+        if month is None or posted_month(session, month) is not None:
+            return
     try:
         with transaction(ctx.engine) as session:
-            month = due_month(session, ctx.now)
-            if month is None or posted_month(session, month) is not None:
+            if posted_month(session, month) is not None:
                 return
             linknet_channel(session)  # none in the org file: say so before any work
             deadline = ack_deadline_function(session)

@@ -304,3 +304,21 @@ def test_cli_report_to_stdout(cli_env, org, capsys):
     october(org, n=2)
     assert main(["report", "fy", "2026", *AT]) == 0
     assert "項目,区分" in capsys.readouterr().out
+
+
+def test_a_missed_post_waits_for_office_hours_at_night_and_on_saturday(bot):
+    """The bot was down on the first business day: started at 02:37 it waits for 9:00; started
+    on a Saturday morning it waits for Monday's 9:00 (the clock is set, nothing sleeps)."""
+    october(bot.rt.engine)
+    with transaction(bot.rt.engine) as session:
+        assert due_month(session, jst(2026, 11, 4, 2, 37)) is None  # Wednesday night
+        assert due_month(session, jst(2026, 11, 7, 6, 2)) is None  # Saturday morning
+        assert due_month(session, jst(2026, 11, 8, 12, 0)) is None  # Sunday noon
+        assert due_month(session, jst(2026, 11, 9, 8, 59)) is None  # Monday before nine
+        assert due_month(session, jst(2026, 11, 9, 9, 0)) == OCTOBER
+        assert due_month(session, jst(2026, 11, 9, 17, 15)) is None  # closed again
+    run_job(bot, jst(2026, 11, 7, 6, 2))
+    run_job(bot, jst(2026, 11, 9, 2, 37))
+    assert bot.slack.messages(LINKNET) == []
+    run_job(bot, jst(2026, 11, 9, 9, 0))
+    assert len(bot.slack.messages(LINKNET)) == 1
