@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from models.org import schema
 from models.org.roster import put_setting
 from models.org.tables import Agency, AgencyKind, Domain, Member, Role
 from models.outreach.dates import settings_problems as outreach_settings_problems
@@ -97,7 +98,12 @@ def parse(text: str) -> dict:
             found = re.search(r"line (\d+)", str(exc))
             line = int(found.group(1)) if found else None
         raise OrgFileError([Problem(line, "toml_syntax", {"detail": str(exc)})]) from exc
-    problems = _validate(data, _Lines(text))
+    # The names first (models/org/schema.py): an unknown section or key is refused with the
+    # nearest valid name; the value rules then run on what is left, so every problem is listed.
+    shape = schema.check(data, text)
+    problems = [Problem(p.line, p.code, p.params) for p in shape.problems]
+    if not shape.broken:
+        problems += _validate(shape.data, _Lines(text))
     if problems:
         raise OrgFileError(problems)
     return data

@@ -39,18 +39,18 @@ def settings_problems(section: object) -> list[tuple[str, str]]:
     if section is None:
         return []
     if not isinstance(section, dict):
-        return [("", "orgfile.reminders_not_table")]
+        return [("", "reminders_not_table")]
     problems = []
     for key, value in section.items():
         if key in ACK_KEYS:
             match = _SPAN.match(value) if isinstance(value, str) else None
             if match is None or int(match.group(1)) == 0:
-                problems.append((key, "orgfile.reminders_span_invalid"))
+                problems.append((key, "reminders_span_invalid"))
         elif key in ("escalate", "repeat_escalation"):
             if not isinstance(value, bool):
-                problems.append((key, "orgfile.reminders_bool_invalid"))
+                problems.append((key, "reminders_bool_invalid"))
         else:
-            problems.append((key, "orgfile.reminders_key_unknown"))
+            problems.append((key, "reminders_key_unknown"))
     return problems
 
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from handlers.common.texts import t
 from models.base.db import transaction
 from models.org.orgfile import OrgFileError, parse
 from models.org.tables import Agency
@@ -356,10 +357,10 @@ kind = "coordinator"
 @pytest.mark.parametrize(
     "section, code",
     [
-        ('ack_normal = "2 days"', "orgfile.reminders_span_invalid"),
-        ('ack_urgent = "0h"', "orgfile.reminders_span_invalid"),
-        ("escalate = 1", "orgfile.reminders_bool_invalid"),
-        ('ack_sometimes = "1d"', "orgfile.reminders_key_unknown"),
+        ('ack_normal = "2 days"', "reminders_span_invalid"),
+        ('ack_urgent = "0h"', "reminders_span_invalid"),
+        ("escalate = 1", "reminders_bool_invalid"),
+        ('ack_sometimes = "1d"', "key_unknown_list"),
     ],
 )
 def test_a_bad_reminders_section_is_refused_with_its_line(section, code):
@@ -369,6 +370,7 @@ def test_a_bad_reminders_section_is_refused_with_its_line(section, code):
     [problem] = err.value.problems
     assert problem.code == code
     assert problem.line == text.splitlines().index(section) + 1
+    assert t("orgfile." + code, **problem.params)  # the CLI shows it (once "orgfile.orgfile.…")
 
 
 def test_the_reminders_section_is_loaded_and_used(org):
