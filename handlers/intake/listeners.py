@@ -12,12 +12,13 @@ from handlers.common.blocks import notice_modal
 from handlers.common.replies import busy_errors, refuse
 from handlers.common.services import services
 from handlers.common.texts import t
+from handlers.intake.prefill import readable
 from handlers.intake.views import memo_modal, read_memo, sent_modal
 from models.base.db import transaction
 from models.base.errors import Busy, DomainError
 from models.cases import memo as intake
 from models.cases.access import Action, decide
-from models.cases.memo import MemoInput
+from models.cases.memo import LIMITS, MemoInput
 from models.org.roster import districts, member_by_slack_id, windows
 from models.org.tables import Agency
 from reminders.memo import ack_rules, schedule_ack_reminders
@@ -31,20 +32,30 @@ def register(app: App) -> None:
     commands.add(app, ("", "memo", "メモ"), memo_command)
 
 
-def open_memo(client: WebClient, context: dict, *, user: str, trigger_id: str, prefill=None):
-    """Open the memo form for a registered member, or a polite refusal for anyone else."""
+def open_memo(client: WebClient, context: dict, *, user: str, trigger_id: str, message=None):
+    """Open the memo form for a registered member, or a polite refusal for anyone else.
+
+    `message`: the Slack message of a message shortcut, read as its writer wrote it (names
+    looked up within a short budget: the trigger id lasts 3 seconds)."""
     svc = services(context)
     refusal = _refusal(svc, user)
     if refusal is not None:
         view = notice_modal(t("access.not_registered_title"), refusal)
         client.views_open(trigger_id=trigger_id, view=view)
         return
-    _open_form(client, svc, trigger_id=trigger_id, prefill=prefill)
+    prefill, was_cut = None, False
+    if message:
+        prefill, was_cut = readable(client, message, limit=LIMITS["narrative"])
+    _open_form(client, svc, trigger_id=trigger_id, prefill=prefill or None, cut=was_cut)
 
 
-def _open_form(client: WebClient, svc, *, trigger_id: str, prefill: str | None = None) -> None:
+def _open_form(
+    client: WebClient, svc, *, trigger_id: str, prefill: str | None = None, cut: bool = False
+) -> None:
     with transaction(svc.engine, write=False) as session:
-        view = memo_modal(windows=windows(session), districts=districts(session), prefill=prefill)
+        view = memo_modal(
+            windows=windows(session), districts=districts(session), prefill=prefill, cut=cut
+        )
     client.views_open(trigger_id=trigger_id, view=view)
 
 
@@ -87,10 +98,13 @@ def open_memo_from_shortcut(ack: Ack, body: dict, client: WebClient, context: di
 
 
 def open_memo_from_message(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
-    ack()
-    prefill = (body.get("message") or {}).get("text")
+    ack()  # first: the names in the message are looked up after (handlers/intake/prefill.py)
     open_memo(
-        client, context, user=body["user"]["id"], trigger_id=body["trigger_id"], prefill=prefill
+        client,
+        context,
+        user=body["user"]["id"],
+        trigger_id=body["trigger_id"],
+        message=body.get("message") or {},
     )
 
 

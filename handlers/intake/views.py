@@ -47,20 +47,26 @@ def _text_input(
     )
 
 
-def memo_modal(*, windows: list[Agency], districts: list[str], prefill: str | None = None) -> dict:
+def memo_modal(
+    *, windows: list[Agency], districts: list[str], prefill: str | None = None, cut: bool = False
+) -> dict:
     """The memo form as Block Kit (checked by slack_sdk's models when built).
 
     Built once per org (the windows and districts) and prefill: every /tsunagi and shortcut
     opens it, and building it through the models cost more than the rest of the request."""
     destinations = tuple((a.name, a.key) for a in windows)
-    return json.loads(_memo_modal_json(destinations, tuple(districts), prefill))
+    return json.loads(_memo_modal_json(destinations, tuple(districts), prefill, cut))
 
 
 @lru_cache(maxsize=16)
 def _memo_modal_json(
-    windows: tuple[tuple[str, str], ...], districts: tuple[str, ...], prefill: str | None
+    windows: tuple[tuple[str, str], ...],
+    districts: tuple[str, ...],
+    prefill: str | None,
+    cut: bool = False,
 ) -> str:
-    return json.dumps(_memo_modal(windows, districts, prefill).to_dict(), ensure_ascii=False)
+    view = _memo_modal(windows, districts, prefill, cut)
+    return json.dumps(view.to_dict(), ensure_ascii=False)
 
 
 def concern_groups() -> list[OptionGroup]:
@@ -75,7 +81,10 @@ def concern_groups() -> list[OptionGroup]:
 
 
 def _memo_modal(
-    windows: tuple[tuple[str, str], ...], districts: tuple[str, ...], prefill: str | None
+    windows: tuple[tuple[str, str], ...],
+    districts: tuple[str, ...],
+    prefill: str | None,
+    cut: bool = False,
 ) -> View:
     destinations = [option(name, key) for name, key in windows]
     destinations.append(option(t("memo.destination_unknown"), UNKNOWN_DESTINATION))
@@ -129,6 +138,7 @@ def _memo_modal(
             initial=prefill,
             placeholder=t("memo.narrative_placeholder"),
         ),
+        *([context(t("memo.prefill.cut_note", limit=LIMITS["narrative"]))] if cut else []),
         InputBlock(
             block_id="urgency",
             label=plain(t("memo.urgency")),

@@ -85,7 +85,12 @@ class SignedSlack:
             }
         )
 
-    def message_shortcut(self, user: str, *, trigger_id: str, text: str, channel="C0ANY"):
+    def message_shortcut(
+        self, user: str, *, trigger_id: str, text: str, channel="C0ANY", blocks=None
+    ):
+        message = {"type": "message", "text": text, "ts": "1700000000.000100"}
+        if blocks is not None:
+            message["blocks"] = blocks
         return self.interaction(
             {
                 "type": "message_action",
@@ -93,7 +98,7 @@ class SignedSlack:
                 "trigger_id": trigger_id,
                 "user": {"id": user, "team_id": TEAM["id"]},
                 "channel": {"id": channel},
-                "message": {"type": "message", "text": text, "ts": "1700000000.000100"},
+                "message": message,
                 "message_ts": "1700000000.000100",
                 "response_url": "http://127.0.0.1:9/unused",
             }
