@@ -33,7 +33,7 @@ from models.org.roster import members_with_role
 from models.org.tables import Agency, Member, Role
 from models.queues import outbox
 from models.queues.reminders import cancel as cancel_subject
-from models.queues.reminders import reminders_of
+from models.queues.reminders import reminders_of, retire_sent
 from models.queues.tables import Recipient, ReminderState, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
@@ -189,9 +189,16 @@ def after_attendees_changed(
             )
 
 
-def after_cancelled(session: Session, meeting: Meeting, *, at: datetime) -> int:
+def after_cancelled(
+    session: Session, meeting: Meeting, *, at: datetime, by_member_id: int | None = None
+) -> int:
+    """The attendees are told; pending reminders are cancelled; those already posted say so."""
     _tell(session, meeting, "cancelled", at)
-    return cancel_reminders(session, subject=_subject(meeting), at=at, reason="meeting_cancelled")
+    subject = _subject(meeting)
+    retire_sent(
+        session, subject=subject, event="meeting_cancelled", at=at, by_member_id=by_member_id
+    )
+    return cancel_reminders(session, subject=subject, at=at, reason="meeting_cancelled")
 
 
 def pending_reminders(session: Session, meeting: Meeting):

@@ -21,10 +21,13 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
+from models.cases.memo import card_targets
 from models.org.roster import coordinator_agency
+from models.org.tables import Agency
 from models.outreach.dates import escalate_after_days
 from models.outreach.tables import OutreachTarget, TargetState
 from models.outreach.targets import worker_agencies
+from models.queues import outbox
 from models.queues import reminders as store
 from models.queues.tables import Recipient, Reminder, ReminderState, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
@@ -102,6 +105,30 @@ def _handled(session: Session, target: OutreachTarget, *, by_member_id: int | No
             refreshed += store.refresh_messages(session, reminder=reminder, at=at)
     store.cancel(session, subject=subject(target), at=at, reason="outreach_changed")
     return refreshed
+
+
+OUTREACH_ASSIGNED = "outreach_assigned"  # the notice to each agency that will visit
+
+
+def tell_assigned(session: Session, target: OutreachTarget, *, at: datetime) -> int:
+    """At registration: every assigned agency is told at once — its channel, else its members
+    by DM — through the outbox (the target's number, cadence, first contact date; no person)."""
+    session.flush()
+    queued = 0
+    for agency_id in sorted(worker_agencies(session, target.id)):
+        agency = session.get(Agency, agency_id)
+        if agency is None or not agency.active:
+            continue
+        for where in card_targets(session, agency):
+            queued += outbox.enqueue(
+                session,
+                key=f"outreach:{target.id}:assigned:{agency_id}:{where}",
+                kind=OUTREACH_ASSIGNED,
+                target=where,
+                payload={"target_id": target.id, "agency_id": agency_id},
+                at=at,
+            )
+    return queued
 
 
 def schedule_for(

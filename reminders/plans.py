@@ -21,6 +21,7 @@ from models.org.roster import coordinator_agency
 from models.plans.evaluation import EvaluationResult
 from models.plans.outcomes import OutcomeResult
 from models.plans.tables import Outcome, Plan, PlanTask, TaskState
+from models.queues.reminders import retire_sent
 from models.queues.tables import Recipient, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
@@ -183,7 +184,15 @@ def after_task_closed(session: Session, task: PlanTask, *, at: datetime) -> int:
 
 
 def after_evaluation(
-    session: Session, plan: Plan, result: EvaluationResult, *, at: datetime
+    session: Session,
+    plan: Plan,
+    result: EvaluationResult,
+    *,
+    at: datetime,
+    by_member_id: int | None = None,
 ) -> None:
-    cancel_reminders(session, subject=Subject(SubjectKind.plan, plan.id), at=at, reason="evaluated")
+    """Pending reminders of the plan are cancelled; those already posted say who evaluated it."""
+    subject = Subject(SubjectKind.plan, plan.id)
+    retire_sent(session, subject=subject, event="plan_evaluated", at=at, by_member_id=by_member_id)
+    cancel_reminders(session, subject=subject, at=at, reason="evaluated")
     cancel_task_reminders(session, result.cancelled_tasks, at=at)

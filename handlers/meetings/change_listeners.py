@@ -166,14 +166,14 @@ def open_cancel(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     open_modal(client, context, body, build)
 
 
-def _cancel_later(session, meeting: Meeting, *, at) -> int:
+def _cancel_later(session, meeting: Meeting, *, at, by_member_id: int | None = None) -> int:
     """The series stopped, and its later meetings cancelled: how many."""
     series = session.get(MeetingSeries, meeting.series_id)
     stop_series(session, series)
     later = 0
     for other in future_occurrences(session, series.id, now=at):
         domain.cancel(session, other)
-        meeting_reminders.after_cancelled(session, other, at=at)
+        meeting_reminders.after_cancelled(session, other, at=at, by_member_id=by_member_id)
         later += 1
     return later
 
@@ -185,8 +185,12 @@ def submit_cancel(ack: Ack, body: dict, client: WebClient, view: dict, context: 
     def work(session, user, now):
         member, meeting = managed(session, at=now, user=user, meeting_id=meeting_id)
         domain.cancel(session, meeting)
-        meeting_reminders.after_cancelled(session, meeting, at=now)
-        later = _cancel_later(session, meeting, at=now) if stop and meeting.series_id else 0
+        meeting_reminders.after_cancelled(session, meeting, at=now, by_member_id=member.id)
+        later = (
+            _cancel_later(session, meeting, at=now, by_member_id=member.id)
+            if stop and meeting.series_id
+            else 0
+        )
         detail = f"meeting:{meeting.id}:cancelled"
         allowed(session, at=now, member=member, action=Action.manage_meeting, detail=detail)
         done = _done("meeting.done.cancelled", meeting)

@@ -92,4 +92,5 @@ def reminder(meeting: Meeting, key: str) -> ReminderContent:
         body=t(f"meeting.reminder.{key}_body", **values),
         facts=t(f"meeting.invite.note_{meeting.kind}"),
         buttons=(_agenda_button(meeting),),
+        subject=t("reminder.subject_of.meeting", **values),
     )

@@ -21,7 +21,8 @@ from models.org.tables import Agency, Member, Role
 from models.outreach import targets as domain
 from models.outreach.dates import today
 from models.outreach.tables import ASSIGNABLE_KINDS
-from reminders.outreach import schedule_for
+from reminders.deadlines import calendar_for
+from reminders.outreach import schedule_for, tell_assigned
 
 
 def _initial_agencies(session: Session, member: Member, case: Case | None) -> list[int]:
@@ -51,7 +52,7 @@ def create_form(client: WebClient, context: dict, body: dict, *, case_id: int | 
         return create_modal(
             agencies=domain.assignable_agencies(session),
             districts=districts(session),
-            today_=today(now),
+            first_day=calendar_for(session).next_business_day(today(now)),
             initial_agencies=_initial_agencies(session, member, case),
             case_id=case.id if case else None,
             case_number=case.number if case else None,
@@ -84,6 +85,7 @@ def submit_create(ack: Ack, body: dict, client: WebClient, view: dict, context: 
         member, _ = checked(session, at=now, user=user, action=action, case=case)
         target = domain.create(session, data=data, created_by=member, at=now, case_id=case_id)
         schedule_for(session, target, at=now)
+        tell_assigned(session, target, at=now)  # the agencies hear of it now, not on the day
         audit_allowed(session, at=now, member=member, action=action, target=target)
         day = views.day(target.next_contact_on)
         return views.done_modal(t("outreach.done.created", label=target.label, day=day))

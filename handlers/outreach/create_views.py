@@ -71,7 +71,7 @@ def create_modal(
     *,
     agencies: list[Agency],
     districts: list[str],
-    today_: date,
+    first_day: date,
     initial_agencies: list[int],
     case_id: int | None = None,
     case_number: str | None = None,
@@ -95,7 +95,7 @@ def create_modal(
                 initial_option=option(cadence_text(14), "14"),
             ),
         ),
-        date_input("first_contact_on", today_),
+        date_input("first_contact_on", first_day),  # the next business day
         context(t("outreach.privacy")),
     ]
     return View(

@@ -189,7 +189,42 @@ def case_blocks(case_id: int, *, listed: OutreachTarget | None) -> list:
 # --- messages (outbox notices and reminders): labels and coarse facts only -----------------------
 
 
-def reminder_content(x: TargetLine, key: str) -> ReminderContent:
+def assigned_message(x: TargetLine, *, agency: str) -> Rendered:
+    """To an agency that will visit, at registration: the number, the cadence, the first
+    contact date and the other agencies — never the person."""
+    params = dict(
+        label=x.label,
+        agency=escape(agency),
+        cadence=cadence_text(x.cadence_days),
+        day=day(x.next_contact_on),
+        agencies=escape("、".join(x.agencies)),
+    )
+    blocks = [
+        section(t("outreach.assigned.body", **params)),
+        context(t("outreach.assigned.note")),
+    ]
+    text = t("outreach.assigned.text", **params)
+    return Rendered(text=text, blocks=[b.to_dict() for b in blocks])
+
+
+def reminder_outcome(x: TargetLine, *, event: str, who: str, at) -> str:
+    """A contact reminder once answered: the contact recorded ("logged"; the next date), or the
+    target paused or closed ("changed")."""
+    subject = t("reminder.subject_of.outreach", label=x.label)
+    if event == "logged":
+        return t(
+            "reminder.outcome.contact_logged",
+            subject=subject,
+            when=when(at),
+            who=who,
+            day=day(x.next_contact_on),
+        )
+    state = label("outreach_state", x.state)
+    changed = "reminder.outcome.contact_changed"
+    return t(changed, subject=subject, when=when(at), who=who, state=state)
+
+
+def reminder_content(x: TargetLine, key: str, *, outcome: str | None = None) -> ReminderContent:
     """A contact due ("contact") or overdue ("overdue"): label, date, cadence, agencies."""
     params = dict(
         label=x.label,
@@ -210,6 +245,8 @@ def reminder_content(x: TargetLine, key: str) -> ReminderContent:
         text=t(f"outreach.reminder.{key}.text", **params),
         body=t(f"outreach.reminder.{key}.body", **params),
         facts=facts,
+        subject=t("reminder.subject_of.outreach", label=x.label),
+        outcome=outcome,
         buttons=(
             ButtonElement(
                 text=plain(t("outreach.button.log")),

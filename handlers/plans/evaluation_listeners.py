@@ -57,7 +57,7 @@ def submit_evaluation(ack: Ack, body: dict, client: WebClient, view: dict, conte
             close_reason=forms.value(view, "close_reason"),
             at=now,
         )
-        plan_reminders.after_evaluation(session, plan, result, at=now)
+        plan_reminders.after_evaluation(session, plan, result, at=now, by_member_id=member.id)
         allowed(
             session,
             at=now,

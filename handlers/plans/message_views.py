@@ -13,6 +13,7 @@ from handlers.common import ids
 from handlers.common.blocks import context, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import t
+from handlers.desk.case_views import when
 from handlers.meetings.documents import day_text
 from handlers.meetings.views import button
 from handlers.notices.views import Rendered
@@ -69,13 +70,24 @@ def task_closed(f: TaskFacts, *, update_ts: str | None, channel: str | None) -> 
     )
 
 
-def task_reminder(f: TaskFacts, key: str) -> ReminderContent:
-    """The day a task is due ("due") or past it ("overdue")."""
+def task_reminder(f: TaskFacts, key: str, *, who: str = "") -> ReminderContent:
+    """The day a task is due ("due") or past it ("overdue"); once the task is no longer open,
+    who ended it and when (`who`: "<@U…>さんが")."""
     values = _values(f)
+    subject = t("reminder.subject_of.task", number=values["number"], due=values["due"])
+    task, outcome = f.task, None
+    if task.state == TaskState.done and task.done_at is not None:
+        outcome = t("reminder.outcome.task_done", subject=subject, when=when(task.done_at), who=who)
+    elif task.state != TaskState.open:
+        state = t(f"plan.task_state.{task.state}")
+        at = when(task.done_at) if task.done_at else "-"
+        outcome = t("reminder.outcome.task_ended", subject=subject, when=at, state=state)
     return ReminderContent(
         text=t(f"plan.reminder.{key}_text", **values),
         body=t(f"plan.reminder.{key}_body", **values),
         buttons=tuple(task_buttons(f.task.id, with_open=True)),
+        subject=subject,
+        outcome=outcome,
     )
 
 
@@ -87,6 +99,7 @@ def plan_review(plan: Plan, case: Case) -> ReminderContent:
         buttons=(
             button("plan.button.evaluate", ids.ACTION_PLAN_EVALUATE, str(plan.id), "primary"),
         ),
+        subject=t("reminder.subject_of.plan", number=case.number, version=plan.version),
     )
 
 
@@ -96,4 +109,5 @@ def outcome_review(outcome: Outcome, case: Case) -> ReminderContent:
         text=t("plan.reminder.check_text", **values),
         body=t("plan.reminder.check_body", **values),
         case_id=case.id,
+        subject=t("reminder.subject_of.outcome", number=case.number),
     )

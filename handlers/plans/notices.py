@@ -13,7 +13,7 @@ from handlers.notices.readers import Renderer, posted
 from handlers.notices.views import Obsolete, Rendered
 from handlers.plans import message_views
 from handlers.plans.message_views import TaskFacts
-from handlers.reminders.notices import ContentReader
+from handlers.reminders.notices import ContentReader, who_text
 from handlers.reminders.views import ReminderContent
 from models.cases.tables import Case
 from models.org.tables import Agency
@@ -62,7 +62,8 @@ def _task_reminder(session: Session, reminder: Reminder, key: str) -> ReminderCo
     task = task_of(session, reminder)
     if task is None:
         raise Obsolete("the task is gone")
-    return message_views.task_reminder(task_facts(session, task), key)
+    who = who_text(session, task.done_by_id)
+    return message_views.task_reminder(task_facts(session, task), key, who=who)
 
 
 def _plan_review(session: Session, reminder: Reminder) -> ReminderContent:

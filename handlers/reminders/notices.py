@@ -14,6 +14,8 @@ from functools import partial
 
 from sqlmodel import Session
 
+from handlers.common.texts import label, t
+from handlers.desk.case_views import when
 from handlers.notices.readers import Renderer
 from handlers.notices.views import NotReady, Obsolete, Rendered
 from handlers.reminders.views import (
@@ -24,15 +26,15 @@ from handlers.reminders.views import (
     reminder_message,
     subject_text,
 )
-from models.cases.records import summary
+from models.cases.lifecycle import CaseState
+from models.cases.records import events_of, summary
+from models.cases.tables import Case
 from models.org.tables import Member
-from models.plans.tables import TaskState
-from models.queues.reminders import follow_up_of
+from models.queues.reminders import ended_by, follow_up_of
 from models.queues.tables import Notice, NoticeState, Reminder, ReminderState
 from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
 from reminders.dispatcher import LATE_AFTER
 from reminders.memo import MEMO_ACK, MEMO_ACK_ESCALATION
-from reminders.plans import TASK_DUE, TASK_OVERDUE, task_of
 from reminders.rules import case_of, rule_for
 
 # A reminder rule's reader: what its message says (this module reads and draws the rest).
@@ -42,14 +44,6 @@ ContentReader = Callable[[Session, Reminder], ReminderContent]
 def _slack_id(session: Session, member_id: int | None) -> str | None:
     member = session.get(Member, member_id) if member_id else None
     return member.slack_id if member else None
-
-
-def _task_ended(session: Session, reminder: Reminder) -> str | None:
-    """How a task ended, where its reminder no longer asks for anything (None: still open)."""
-    task = task_of(session, reminder)
-    if task is None or task.state == TaskState.open:
-        return None
-    return task.state
 
 
 def read_message(
@@ -73,16 +67,16 @@ def read_message(
         applies=applies,
         late_due=late_due,
     )
+    ended = ended_by(reminder)
     if reminder.done_at is not None:
         found.update(done_by=_slack_id(session, reminder.done_by_id), done_at=reminder.done_at)
-    elif not applies:
-        if reminder.rule in (MEMO_ACK, MEMO_ACK_ESCALATION):
-            found["taken"] = True
-        elif reminder.rule in (TASK_DUE, TASK_OVERDUE):
-            found["task_ended"] = _task_ended(session, reminder)
-    elif follow_up is not None and follow_up.state == ReminderState.pending:
+    elif ended is not None:
+        event, by_id, at = ended
+        found["ended"] = (event, _slack_id(session, by_id), at)
+    elif applies and follow_up is not None:  # 明日また / 1週間後: the follow-up asks again
         found.update(
             snoozed_by=_slack_id(session, follow_up.created_by_id),
+            snoozed_at=follow_up.created_at,
             snoozed_until=follow_up.deliver_at,
         )
     return ReminderMessage(**found)
@@ -133,11 +127,37 @@ def notices(contents: dict[str, ContentReader]) -> dict[str, Renderer]:
 # --- this package's rules: the memo waiting to be taken, and the follow-up ---------------------
 
 
+def _memo_outcome(session: Session, case: Case) -> str | None:
+    """Who took the memo and when, or who moved it on (None: it still waits)."""
+    number = case.number
+    if case.acknowledged_at is not None:
+        who = who_text(session, case.acknowledged_by_id)
+        return t(
+            "reminder.outcome.memo_taken", number=number, when=when(case.acknowledged_at), who=who
+        )
+    if case.state == CaseState.received:
+        return None
+    moved = [e for e in events_of(session, case.id) if e.to_state == case.state]
+    at = moved[-1].at if moved else case.state_since or case.created_at
+    who = who_text(session, moved[-1].actor_id if moved else None)
+    state = label("state", case.state)
+    return t("reminder.outcome.memo_moved", number=number, state=state, when=when(at), who=who)
+
+
+def who_text(session: Session, member_id: int | None) -> str:
+    """ "<@U…>さんが" for a member (empty when unknown): the who of an outcome text."""
+    user = _slack_id(session, member_id)
+    return t("reminder.outcome.who", user=user) if user else ""
+
+
 def _memo_content(session: Session, reminder: Reminder, key: str) -> ReminderContent:
     case = case_of(session, reminder)
     if case is None:
         raise Obsolete("the case is gone")
     s = summary(session, case)
+    outcome = _memo_outcome(session, case)
+    if outcome is not None:  # taken or moved on: the deadline is no longer worked out at all
+        return memo_content(s, key, deadline=None, outcome=outcome)
     settings = reminder_settings(session)
     since = case.state_since or case.created_at  # the current wait (a つなぎ直し starts anew)
     deadline = ack_deadline(

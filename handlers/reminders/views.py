@@ -1,8 +1,11 @@
 """Reminder messages. Pure: what handlers/reminders/notices.py read at send time, drawn.
 
 One notice kind ("reminder") for every rule; each rule's reader says what its message says
-(a ReminderContent, drawn by its feature's view) and this module adds the rest: who answered,
-who snoozed it, the buttons while it still applies, whether it is late.
+(a ReminderContent, drawn by its feature's view) and this module adds the rest: the buttons
+while it still applies, whether it is late. Once it has been acted on (対応しました, 明日また,
+the memo taken, the task done, the contact recorded, the plan evaluated, the meeting cancelled)
+the message is rewritten to one text saying what happened, who and when: no request to act, no
+button left, no deadline.
 The message carries pointers only: receipt numbers and coarse facts, never a person.
 """
 
@@ -39,6 +42,8 @@ class ReminderContent:
     facts: str | None = None
     case_id: int | None = None  # for 詳細を見る / 受付する
     buttons: tuple = ()  # a rule's own buttons (e.g. 接触を記録する), before the common ones
+    subject: str = ""  # what it is about, for the text once acted on ("つなぎメモ *R8-0001*")
+    outcome: str | None = None  # the rule's own account of what happened, once it happened
 
 
 @dataclass(frozen=True)
@@ -51,10 +56,10 @@ class ReminderMessage:
     applies: bool  # False: nothing left to do, so no buttons
     done_by: str | None = None  # Slack user id of whoever answered 対応しました
     done_at: datetime | None = None
-    taken: bool = False  # a memo reminder no longer applies: the memo was taken
-    task_ended: str | None = None  # a task reminder no longer applies: the task's state
-    snoozed_by: str | None = None  # a pending follow-up: who snoozed it, and until when
+    snoozed_by: str | None = None  # a pending follow-up: who snoozed it, when, until when
+    snoozed_at: datetime | None = None
     snoozed_until: datetime | None = None
+    ended: tuple[str, str | None, datetime] | None = None  # (event, who, when): retire_sent
     late_due: datetime | None = None
 
 
@@ -90,29 +95,51 @@ def _buttons(m: ReminderMessage) -> list:
     return buttons
 
 
+def _who(user: str | None) -> str:
+    return t("reminder.outcome.who", user=user) if user else ""
+
+
+def _finished(m: ReminderMessage) -> str | None:
+    """The one text of a reminder acted on (None: it still asks for something)."""
+    subject = m.content.subject or t("reminder.outcome.this")
+    if m.content.outcome is not None:
+        return m.content.outcome
+    if m.done_at is not None:
+        return t(
+            "reminder.outcome.done", subject=subject, when=when(m.done_at), who=_who(m.done_by)
+        )
+    if m.ended is not None:
+        event, user, at = m.ended
+        return t(f"reminder.outcome.{event}", subject=subject, when=when(at), who=_who(user))
+    if not m.applies:
+        return t("reminder.outcome.not_needed", subject=subject)
+    return None  # still asks (a snoozed one too: its buttons still move or close the follow-up)
+
+
 def reminder_message(m: ReminderMessage) -> tuple[str, list[dict]]:
     content = m.content
-    blocks: list = [section(content.body)]
+    finished = _finished(m)
+    if finished is not None:  # one coherent text: what happened, who, when; nothing to click
+        blocks: list = [section(finished)]
+        if content.facts:
+            blocks.append(context(content.facts))
+        return finished.replace("*", ""), [b.to_dict() for b in blocks]
+    blocks = [section(content.body)]
     if content.facts:
         blocks.append(context(content.facts))
-    if m.done_at is not None:
-        blocks.append(context(t("reminder.done_by", user=m.done_by, when=when(m.done_at))))
-    elif not m.applies:
-        if m.taken:
-            blocks.append(context(t("reminder.taken")))
-        elif m.task_ended:
-            state = t(f"plan.task_state.{m.task_ended}")
-            blocks.append(context(t("reminder.task_ended", state=state)))
-    else:
-        if m.snoozed_until is not None:
-            blocks.append(
-                context(t("reminder.snoozed_by", user=m.snoozed_by, when=when(m.snoozed_until)))
-            )
-        buttons = [*content.buttons, *_buttons(m)]
-        if buttons:
-            blocks.append(
-                ActionsBlock(block_id=f"{ids.BLOCK_REMINDER}{m.reminder_id}", elements=buttons)
-            )
+    if m.snoozed_until is not None:
+        snoozed = t(
+            "reminder.snoozed_by",
+            when=when(m.snoozed_at or m.snoozed_until),
+            who=_who(m.snoozed_by),
+            until=when(m.snoozed_until),
+        )
+        blocks.append(context(snoozed))
+    buttons = [*content.buttons, *_buttons(m)]
+    if buttons:
+        blocks.append(
+            ActionsBlock(block_id=f"{ids.BLOCK_REMINDER}{m.reminder_id}", elements=buttons)
+        )
     if m.late_due:
         blocks.append(context(t("reminder.late", due=when(m.late_due))))
     return content.text, [b.to_dict() for b in blocks]
@@ -121,19 +148,25 @@ def reminder_message(m: ReminderMessage) -> tuple[str, list[dict]]:
 # --- the contents of this package's rules -------------------------------------------------------
 
 
-def memo_content(s: CaseSummary, key: str, *, deadline: datetime) -> ReminderContent:
-    """Take the memo (受付する): the receipt number, urgency, window and coarse facts."""
+def memo_content(
+    s: CaseSummary, key: str, *, deadline: datetime | None, outcome: str | None = None
+) -> ReminderContent:
+    """Take the memo (受付する): the receipt number, urgency, window and coarse facts; once
+    taken (`outcome`), who took it and when instead, and no deadline."""
     urgency = label("urgency", s.urgency)
     agency = escape(s.routed_agency)
+    body = outcome or t(
+        f"reminder.{key}.body",
+        number=s.number,
+        urgency=urgency,
+        deadline=when(deadline),
+        agency=agency,
+    )
     return ReminderContent(
         text=t(f"reminder.{key}.text", number=s.number, urgency=urgency),
-        body=t(
-            f"reminder.{key}.body",
-            number=s.number,
-            urgency=urgency,
-            deadline=when(deadline),
-            agency=agency,
-        ),
+        body=body,
+        subject=t("reminder.subject_of.memo", number=s.number),
+        outcome=outcome,
         facts=t(
             "reminder.facts",
             domains=domains_text(s),

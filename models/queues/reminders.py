@@ -295,6 +295,36 @@ def refresh_messages(session: Session, *, reminder: Reminder, at: datetime) -> i
     return queued
 
 
+def retire_sent(
+    session: Session,
+    *,
+    subject: Subject,
+    event: str,
+    at: datetime,
+    by_member_id: int | None = None,
+) -> int:
+    """The reminders of `subject` already posted, once what they asked for is over (a meeting
+    cancelled, a plan evaluated): what ended them — the event, who, when; ids only — goes into
+    their payload, and their messages are queued for a chat.update that says so."""
+    queued = 0
+    for reminder in reminders_of(session, subject, states=[ReminderState.sent.value]):
+        ended = {"event": event, "by": by_member_id, "at": _aware(at, "at").isoformat()}
+        reminder.payload = {**(reminder.payload or {}), "ended": ended}
+        reminder.version += 1
+        reminder.updated_at = at
+        session.add(reminder)
+        queued += refresh_messages(session, reminder=reminder, at=at)
+    return queued
+
+
+def ended_by(reminder: Reminder) -> tuple[str, int | None, datetime] | None:
+    """What retire_sent recorded: (event, member id, when), or None."""
+    ended = (reminder.payload or {}).get("ended")
+    if not isinstance(ended, dict) or "event" not in ended or "at" not in ended:
+        return None
+    return str(ended["event"]), ended.get("by"), datetime.fromisoformat(ended["at"])
+
+
 def listing(session: Session, *, include_closed: bool = False) -> list[Reminder]:
     query = select(Reminder)
     if not include_closed:

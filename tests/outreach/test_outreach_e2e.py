@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
+from handlers.outreach.views import cadence_text
 from models.base.db import transaction
 from models.cases.tables import Case, current_consent, has_consent
 from models.meetings.schedule import schedule
@@ -231,8 +232,21 @@ def ephemeral_after(bot, user: str, before: int) -> str:
     return bot.slack.wait_for(lambda: bot.slack.ephemerals(user)[before:])[-1]["text"]
 
 
+def key_of(message: dict) -> str:
+    return ((message.get("metadata") or {}).get("event_payload") or {}).get("key", "")
+
+
 def outreach_messages(bot, channel: str | None = None) -> list[dict]:
-    return [m for m in bot.slack.messages(channel) if "OT-" in m.get("text", "")]
+    """The reminders about targets (the registration's notice to each agency aside)."""
+    return [
+        m
+        for m in bot.slack.messages(channel)
+        if "OT-" in m.get("text", "") and ":assigned:" not in key_of(m)
+    ]
+
+
+def assigned_messages(bot, channel: str | None = None) -> list[dict]:
+    return [m for m in bot.slack.messages(channel) if ":assigned:" in key_of(m)]
 
 
 def reminders_of(engine, target_id: int, state: str | None = None) -> list[Reminder]:
@@ -318,6 +332,38 @@ def test_register_remind_and_log_a_contact_from_the_reminder(bot, clock):
     with Session(bot.rt.engine) as s:
         [logged] = s.exec(select(Contact)).all()
         assert (logged.method, logged.outcome) == ("visit", "absent")
+    nothing_personal_in_slack_messages(bot)
+
+
+def test_the_assigned_agencies_are_told_at_once_without_the_person(bot, clock):
+    """Registered on Friday for two agencies: the one with a channel hears in its channel, the
+    one without through its members' DMs — at once, the number, cadence and first date only.
+    The form's first contact date is the next business day (Friday 11/27 → Monday 11/30)."""
+    form = command(bot, "U0COORD", "outreach")[1]
+    view = opened_after(bot, form)
+    [first] = [b for b in view["blocks"] if b.get("block_id") == "first_contact_on"]
+    assert first["element"]["initial_date"] == "2026-11-30"
+    values = target_values(bot.rt.engine)
+    values["agencies"] = [str(i) for i in ids_of(bot.rt.engine, "houkatsu", "shogai")]
+    body = send(bot, "U0COORD", view, values)
+    assert body["response_action"] == "update"
+    bot.deliver()
+    [channel] = assigned_messages(bot, "C0HOUKATSU")
+    dms = [
+        m
+        for m in assigned_messages(bot)
+        if m["channel"] in ("U0SHOGAI1", "DU0SHOGAI1", "U0SHOGAI2", "DU0SHOGAI2")
+    ]
+    assert len(dms) == 2
+    for message in (channel, *dms):
+        text = text_of(message)
+        assert "最初の接触予定：11/30（月）" in text and f"間隔：{cadence_text(14)}" in text
+        assert (
+            message["text"]
+            == "アウトリーチ OT-0001の担当になりました（最初の接触予定 11/30（月））"
+        )
+    assert "高齢者相談支援センター" in text_of(channel)
+    assert assigned_messages(bot, "C0KODOMO") == []
     nothing_personal_in_slack_messages(bot)
 
 

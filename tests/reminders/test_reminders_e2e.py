@@ -129,7 +129,10 @@ def test_reminders_already_posted_lose_their_button_once_the_memo_is_taken(bot, 
     assert [m["ts"] for m in after] == [m["ts"] for m in posted]  # updated, not posted again
     for message in after:
         assert [a for a in action_ids(message) if a] == []
-        assert "受付済み" in json.dumps(message["blocks"], ensure_ascii=False)
+        text = json.dumps(message["blocks"], ensure_ascii=False)
+        # One coherent text: who took it and when; no request, no deadline worked out again.
+        assert "✅ 12/3 10:00に<@U0WIN1>さんがつなぎメモ *R8-0001* を引き受けました。" in text
+        assert "お願いします" not in text and "目安" not in text
         no_personal_data(message)
     assert "既に受付" not in json.dumps(after, ensure_ascii=False)
 

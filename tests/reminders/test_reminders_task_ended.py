@@ -98,7 +98,7 @@ def test_a_task_done_from_its_reminder_updates_that_reminder_without_buttons(bot
     assert update.ok and update.args["channel"] == "C0HOUKATSU"
     [now] = [m for m in bot.slack.messages("C0HOUKATSU") if m["ts"] == message["ts"]]
     assert no_buttons(now["blocks"])
-    assert "この役割は「完了」になりました" in text_of(now["blocks"])
+    assert "12/18 08:30に<@U0WIN1>さんが完了にしました。" in text_of(now["blocks"])
     assert "R8-0001" in text_of(now["blocks"])
     assert all(p not in text_of(now) for p in [TASK_TEXT, *PERSONAL])  # pointers only
     bot.deliver()  # nothing more to say: one update only
@@ -120,7 +120,7 @@ def test_a_snoozed_task_reminder_done_drops_its_follow_up_and_its_buttons(bot, p
     bot.deliver()
     last = updates_of(bot, message)[-1]
     assert last.ok and no_buttons(last.args["blocks"])
-    assert "この役割は「完了」になりました" in text_of(last.args["blocks"])
+    assert "さんが完了にしました。" in text_of(last.args["blocks"])
     assert "もう一度お知らせ" not in text_of(last.args["blocks"])
     follow_ups = [
         r for r in reminders(bot.rt.engine, rule="task_due") if r.snoozed_from_id is not None
