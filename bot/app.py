@@ -19,13 +19,26 @@ from handlers.intake import listeners as intake
 from handlers.linknet import listeners as linknet
 from handlers.meetings import listeners as meetings
 from handlers.outreach import listeners as outreach
+from handlers.partners import listeners as partners
 from handlers.plans import listeners as plans
 from handlers.reminders import listeners as reminders
 
 log = logging.getLogger("tsunagi.app")
 
 # Every listener package, each wired by its register(app): Bolt listeners and /tsunagi subcommands.
-FEATURES = (commands, intake, home, case_desk, reminders, linknet, outreach, meetings, plans)
+# partners first: its middleware checks who acts (team, user) before any listener runs.
+FEATURES = (
+    partners,
+    commands,
+    intake,
+    home,
+    case_desk,
+    reminders,
+    linknet,
+    outreach,
+    meetings,
+    plans,
+)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 
+from bot import reach
 from handlers.notices.kinds import render  # every notice kind's renderer
 from handlers.notices.views import NotReady, Obsolete, Rendered
 from models.base.clock import Clock
@@ -67,6 +68,7 @@ class Delivery:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one drain at a time in this process
+        self.shared = reach.SharedChannels(client)  # case channels shared outside the town
 
     # --- the loop ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -149,10 +151,15 @@ class Delivery:
         except Obsolete as exc:
             outbox.mark_cancelled(self.engine, notice.id, worker=token, reason=str(exc))
             return None
-        # An upload carries no metadata to look for: after an ambiguous failure it goes again.
+        if self.shared.refuses(self.engine, notice):  # case information, outside the town
+            self._give_up(notice, token, reach.SHARED_REFUSED)
+            return None
+        # An upload carries no metadata to look for, an ephemeral message is in no history:
+        # after an ambiguous failure they go again.
         fresh_post = rendered.update_ts is None and rendered.file is None
+        fresh_post = fresh_post and rendered.ephemeral_user is None
         if fresh_post and notice.verify:
-            found = posted.get(notice.target)
+            found = posted.get(_where(notice))
             if found is None:  # the channel could not be read to the end: do not guess
                 at = now + outbox.backoff(1)
                 outbox.mark_retry(
@@ -193,6 +200,11 @@ class Delivery:
                 initial_comment=r.text or None,
             )
             return notice.target, resp["files"][0]["id"]
+        if r.ephemeral_user:  # a referrer a DM cannot reach, where they clicked (bot/reach.py)
+            resp = self.client.chat_postEphemeral(
+                channel=notice.target, user=r.ephemeral_user, text=r.text, blocks=r.blocks
+            )
+            return notice.target, resp["message_ts"]
         if r.update_ts:
             resp = self.client.chat_update(
                 channel=r.channel, ts=r.update_ts, text=r.text, blocks=r.blocks
@@ -204,6 +216,7 @@ class Delivery:
                 blocks=r.blocks,
                 unfurl_links=False,
                 unfurl_media=False,
+                thread_ts=r.thread_ts,
                 metadata={"event_type": METADATA_TYPE, "event_payload": {"key": notice.key}},
             )
         return resp["channel"], resp["ts"]
@@ -219,7 +232,7 @@ class Delivery:
             if n.verify:
                 # No first attempt noted (a backup from before it was sent): from its creation.
                 since = n.first_attempt_at or min(n.created_at, wall)
-                starts[n.target] = min(starts.get(n.target, since), since)
+                starts[_where(n)] = min(starts.get(_where(n), since), since)
         found: dict[str, dict[str, tuple[str, str]] | None] = {}
         for target, since in starts.items():
             try:
@@ -232,19 +245,27 @@ class Delivery:
     def _walk(self, target: str, oldest: datetime) -> dict[str, tuple[str, str]] | None:
         """Every tsunagi notice posted to `target` since `oldest`, following the cursor to the
         end (bounded; a 429 waits its Retry-After)."""
-        channel = target
+        channel, _, thread = target.partition("/")  # "C…/ts": a reply under that message
         if channel.startswith(("U", "W")):  # a direct message: its channel first
-            channel = self.client.conversations_open(users=channel)["channel"]["id"]
+            try:
+                channel = self.client.conversations_open(users=channel)["channel"]["id"]
+            except SlackApiError as exc:
+                if exc.response.get("error") in reach.DM_REFUSED:
+                    return {}  # no DM can be opened: nothing was ever posted there
+                raise
+        read = self.client.conversations_replies if thread else self.client.conversations_history
+        where = {"ts": thread} if thread else {}
         keys: dict[str, tuple[str, str]] = {}
         cursor: str | None = None
         for _ in range(HISTORY_MAX_CALLS):
             try:
-                page = self.client.conversations_history(
+                page = read(
                     channel=channel,
                     limit=HISTORY_PAGE,
                     include_all_metadata=True,
                     oldest=f"{oldest.timestamp():.6f}",
                     cursor=cursor,
+                    **where,
                 )
             except SlackApiError as exc:
                 if exc.response.status_code != 429:
@@ -281,6 +302,9 @@ class Delivery:
             return at
         if status >= 500 or error in TRANSIENT_ERRORS:
             return self._retry_or_give_up(notice, token, error)
+        if reach.pass_on(self.engine, notice, worker=token, error=error, at=self.clock()):
+            self.kick()  # the same words, another way (a DM that cannot reach the referrer)
+            return None
         self._give_up(notice, token, error)
         return None
 
@@ -298,3 +322,10 @@ class Delivery:
             with transaction(self.engine) as session:
                 outbox.queue_failure_alert(session, notice, error=error, at=self.clock())
             self.kick()
+
+
+def _where(notice: Notice) -> str:
+    """Where a notice's message would be found: its channel, or "channel/ts" for a reply under
+    the door (bot/reach.py), which the channel's history does not show."""
+    thread = notice.payload.get("thread_ts") if notice.kind == reach.REACH_KIND else None
+    return f"{notice.target}/{thread}" if thread else notice.target

@@ -107,3 +107,9 @@ ACTION_REMINDER_DONE = "reminder_done"  # 対応しました
 ACTION_REMINDER_SNOOZE_TOMORROW = "reminder_snooze_tomorrow"  # 明日また
 ACTION_REMINDER_SNOOZE_WEEK = "reminder_snooze_week"  # 1週間後
 BLOCK_REMINDER = "reminder:"  # + reminder id: the buttons of a reminder message
+
+# The door: the pinned message in a partner agency's channel (handlers/partners/).
+ACTION_DOOR_MEMO = "door_memo"  # つなぎメモを書く: opens the memo modal (its channel in metadata)
+ACTION_DOOR_STATUS = "door_status"  # 送ったメモの状況
+BLOCK_DOOR = "door"  # the door's buttons
+VIEW_DOOR_STATUS = "door_status_show"  # the list of memos sent (nothing to submit)

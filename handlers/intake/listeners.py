@@ -14,6 +14,7 @@ from handlers.common.services import services
 from handlers.common.texts import t
 from handlers.intake.prefill import readable
 from handlers.intake.views import memo_modal, read_memo, sent_modal
+from handlers.partners.doors import door_channel
 from models.base.db import transaction
 from models.base.errors import Busy, DomainError
 from models.cases import memo as intake
@@ -152,7 +153,8 @@ def _take_memo(svc, *, user: str, memo: MemoInput, view: dict) -> dict:
         return {"response_action": "update", "view": notice_modal(t("memo.title"), text)}
     try:
         with transaction(svc.engine) as session:
-            case = intake.store(session, routed, view["id"], at=at)
+            origin = door_channel(session, view)  # sent from a partner channel's door
+            case = intake.store(session, routed, view["id"], at=at, origin_channel=origin)
             schedule_ack_reminders(session, case=case, at=at, rules=rules)  # never lost
     except intake.DuplicateSubmission:  # a retry of this view was stored at the same moment
         with transaction(svc.engine, write=False) as session:

@@ -19,6 +19,7 @@ from handlers.notices import readers as own
 from handlers.notices.readers import Renderer
 from handlers.notices.views import Obsolete, Rendered
 from handlers.outreach import notices as outreach
+from handlers.partners import notices as partners
 from handlers.plans import notices as plans
 from handlers.reminders import notices as reminders
 from handlers.reminders.notices import ContentReader
@@ -48,6 +49,7 @@ RENDERERS: dict[str, Renderer] = _one_table(
     meetings.NOTICES,
     own.NOTICES,
     outreach.NOTICES,
+    partners.NOTICES,
     plans.NOTICES,
     reminders.notices(REMINDER_CONTENTS),
 )

@@ -32,6 +32,8 @@ class Rendered:
     update_ts: str | None = None  # set: chat.update of this message instead of a new post
     channel: str | None = None  # for updates: the channel of the original message
     file: Upload | None = None  # set: upload this file to the target (text: its comment, if any)
+    ephemeral_user: str | None = None  # set: chat.postEphemeral to this user in the target
+    thread_ts: str | None = None  # set: a reply in this thread of the target
 
 
 class NotReady(Exception):
@@ -48,3 +50,10 @@ def delivery_failed(*, kind: str, target: str, error: str) -> Rendered:
     return Rendered(
         text=t("alert.delivery_failed_text", kind=kind), blocks=[section(body).to_dict()]
     )
+
+
+def socket_alert(*, back: bool, since: str, minutes: int) -> Rendered:
+    """To the admins: the Socket Mode connection has been down a while (or is back)."""
+    kind = "socket_back" if back else "socket_down"
+    body = t(f"alert.{kind}", since=since, minutes=minutes)
+    return Rendered(text=t(f"alert.{kind}_text"), blocks=[section(body).to_dict()])

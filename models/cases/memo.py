@@ -145,10 +145,18 @@ def submit(
     return store(session, route_memo(session, memo=memo, referrer=referrer), view_id, at=at)
 
 
-def store(session: Session, routed: Routed, view_id: str | None, *, at: datetime) -> Case:
+def store(
+    session: Session,
+    routed: Routed,
+    view_id: str | None,
+    *,
+    at: datetime,
+    origin_channel: str | None = None,
+) -> Case:
     """Write a routed memo: the case with its receipt number, the memo (encrypted), its first
     event, the audit entry and the notices. DuplicateSubmission if this view was stored already
-    (the transaction is then lost; read the first one in a new one)."""
+    (the transaction is then lost; read the first one in a new one). `origin_channel`: the door's
+    channel the memo came from (where the referrer hears back if a DM cannot reach them)."""
     memo, referrer, target = routed.memo, routed.referrer, routed.target
     fy, seq, number = next_number(session, at.astimezone(TOKYO).date())
     # Core inserts, not ORM units of work: this runs for every memo, while a person waits.
@@ -184,6 +192,7 @@ def store(session: Session, routed: Routed, view_id: str | None, *, at: datetime
                 household=_clean(memo.household),
                 narrative=memo.narrative.strip(),
                 submitted_at=at,
+                origin_channel=origin_channel,
             ),
         )
     except IntegrityError:

@@ -242,6 +242,22 @@ def mark_cancelled(engine: Engine, notice_id: int, *, worker: str, reason: str) 
     return _update(engine, notice_id, worker, state=NoticeState.cancelled, last_error=reason)
 
 
+def pass_on(
+    session: Session, notice_id: int, *, worker: str, error: str, then: dict, at: datetime
+) -> bool:
+    """Hand a claimed notice that cannot reach its target to another way of saying the same
+    (`then`: key, kind, target, payload), in one transaction: the first is cancelled with the
+    reason, the second queued — so exactly one of them is ever sent."""
+    notice = session.get(Notice, notice_id)
+    if notice is None or notice.state != NoticeState.sending or notice.claimed_by != worker:
+        return False
+    notice.state = NoticeState.cancelled
+    notice.last_error = f"passed on: {error}"[:200]
+    session.add(notice)
+    enqueue(session, at=at, **then)
+    return True
+
+
 def backoff(attempts: int) -> timedelta:
     """Wait before retry `attempts`: 10 s, 20 s, 40 s … capped at 30 minutes."""
     return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), timedelta(minutes=30))

@@ -30,6 +30,8 @@ from jsonschema.exceptions import best_match, relevance
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from sandbox.standin import connect
+
 DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "block-kit.schema.json"
 
 MAX_MESSAGE_BLOCKS = 50
@@ -305,6 +307,8 @@ class SlackStandin:
             "conversations.replies": self._conversations_replies,
             "conversations.members": self._conversations_members,
             "users.info": self._users_info,
+            "pins.add": lambda args: connect.pins_add(self, args),
+            "pins.list": lambda args: connect.pins_list(self, args),
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }
@@ -322,6 +326,8 @@ class SlackStandin:
         self._files: dict[str, dict] = {}
         self._last_ts_us = 0
         self._counter = 0
+        for channel in self._channels.values():
+            channel["pins"] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -390,7 +396,9 @@ class SlackStandin:
         is_private: bool = False,
         is_archived: bool = False,
         members: list[str] | tuple[str, ...] = (),
+        shared_with: list[str] | tuple[str, ...] = (),
     ) -> None:
+        """`shared_with`: the other workspaces' team ids of a Slack Connect channel."""
         with self._lock:
             self._channels[channel_id] = {
                 "id": channel_id,
@@ -399,6 +407,8 @@ class SlackStandin:
                 "is_archived": is_archived,
                 "is_member": member,
                 "members": list(members),
+                "shared_with": list(shared_with),
+                "pins": [],
             }
 
     def add_user(
@@ -408,12 +418,18 @@ class SlackStandin:
         name: str | None = None,
         real_name: str | None = None,
         tz="Asia/Tokyo",
+        team_id: str | None = None,
+        guest: str | None = None,
     ) -> None:
+        """`team_id`: another workspace's (a Slack Connect user); `guest`: "multi" or "single"
+        (a multi- or single-channel guest of the town's workspace)."""
         name = name or user_id.lower()
         with self._lock:
             self._users[user_id] = {
                 "id": user_id,
-                "team_id": self.team_id,
+                "team_id": team_id or self.team_id,
+                "is_restricted": guest in ("multi", "single"),
+                "is_ultra_restricted": guest == "single",
                 "name": name,
                 "real_name": real_name or name,
                 "deleted": False,
@@ -701,6 +717,7 @@ class SlackStandin:
             raise _ApiError("channel_not_found")
         with self._lock:
             if by_user and channel[0] in "UW" and channel in self._users:
+                connect.refuse_dm(self, channel)
                 dm = "D" + channel
                 self._dms.setdefault(dm, channel)
                 return dm
@@ -775,6 +792,11 @@ class SlackStandin:
             out["edited"] = dict(m["edited"])
         return out
 
+    @staticmethod
+    def _refuse(error: str) -> None:
+        """Answer like Slack with `error` (for sandbox/standin/connect.py)."""
+        raise _ApiError(error)
+
     def _find_message(self, channel: str, ts: Any) -> dict:
         for m in self._messages:
             if m["channel"] == channel and m["ts"] == ts:
@@ -846,6 +868,7 @@ class SlackStandin:
         with self._lock:
             if user not in self._users:
                 raise _ApiError("user_not_found")
+            connect.refuse_ephemeral(self, channel, user)
             ephemeral = {
                 "channel": channel,
                 "user": user,
@@ -978,6 +1001,7 @@ class SlackStandin:
         with self._lock:
             if users[0] not in self._users:
                 raise _ApiError("user_not_found")
+            connect.refuse_dm(self, users[0])
             dm = "D" + users[0]
             existed = dm in self._dms
             self._dms[dm] = users[0]
@@ -1005,6 +1029,7 @@ class SlackStandin:
                     "is_private": info["is_private"],
                     "is_archived": info["is_archived"],
                     "is_member": info["is_member"],
+                    **connect.shared_fields(self, info),
                 }
             }
 

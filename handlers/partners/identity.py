@@ -1,0 +1,104 @@
+"""Identity is (team, user): a request is taken as the org file's member only when it comes from
+the workspace the org file gives for them (`team`, and `enterprise` where given) — the town's own
+when none is given. A request from a workspace nobody in the org file belongs to is refused
+politely and logged with its team id (nothing personal).
+
+One middleware in front of every listener, so no handler can forget it. It reads one member row
+before the acknowledgement (a refusal is answered in it); everything else waits until after.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handlers.common.replies import tell
+from handlers.common.services import services
+from handlers.common.texts import t
+from handlers.partners.doors import town_name
+from handlers.partners.views import refused_modal
+from models.base.db import transaction
+from models.ops import audit
+from models.org.doors import Identity, known_team, recognised
+from models.org.roster import member_by_slack_id
+
+log = logging.getLogger("tsunagi.partners")
+
+CHECKED = ("block_actions", "view_submission", "shortcut", "message_action")
+
+
+def acting(body: dict) -> Identity | None:
+    """Who acts, as Slack says it: the user, the workspace they act from, their organisation."""
+    if not isinstance(body, dict):
+        return None
+    if body.get("command"):  # a slash command: the workspace it was typed in
+        user = body.get("user_id")
+        return Identity(user, body.get("team_id"), body.get("enterprise_id")) if user else None
+    if body.get("type") not in CHECKED:
+        return None  # events (App Home…) and option lists: nothing to authorise here
+    user = body.get("user") or {}
+    if not user.get("id"):
+        return None
+    team = user.get("team_id") or (body.get("team") or {}).get("id")
+    enterprise = user.get("enterprise_id") or (body.get("enterprise") or {}).get("id")
+    return Identity(user["id"], team, enterprise)
+
+
+def home_team(context: dict, body: dict) -> str | None:
+    """The town's workspace: the one the app is installed in (auth.test), else the view's."""
+    result = context.get("authorize_result")
+    team = getattr(result, "team_id", None)
+    if team:
+        return team
+    return ((body.get("view") or {}).get("app_installed_team_id")) or None
+
+
+def check_identity(ack, body: dict, client: WebClient, context: dict, next) -> None:
+    who = acting(body)
+    if who is None:
+        return next()
+    home = home_team(context, body)
+    svc = services(context)
+    with transaction(svc.engine, write=False) as session:
+        member = member_by_slack_id(session, who.user)
+        ok = recognised(member, who, home_team=home)
+        if ok and member is None and who.team is not None:  # a stranger: from where?
+            ok = known_team(session, who.team, home_team=home)
+        town = "" if ok else town_name(session)
+    if ok:  # outside the read: the listener opens its own transactions
+        return next()
+    reason = "team_mismatch" if member is not None else "unknown_team"
+    # The workspace's id only: nothing about the person.
+    log.warning("a request from workspace %s was refused: %s", who.team, reason)
+    _answer(ack, body, client, t(f"partners.{reason}", town=town))
+    with transaction(svc.engine) as session:
+        audit.record(
+            session,
+            at=svc.clock(),
+            actor_slack_id=who.user,
+            actor_member_id=member.id if member else None,
+            action="identity",
+            allowed=False,
+            detail=f"partners.{reason}",
+        )
+
+
+def _answer(ack, body: dict, client: WebClient, text: str) -> None:
+    """The refusal where the person is: in the command's reply, in place of the submitted form,
+    or (after a click or shortcut) as a note where they clicked or a small modal."""
+    if body.get("command"):
+        ack(text=text)
+        return
+    if body.get("type") == "view_submission":
+        ack(response_action="update", view=refused_modal(text).to_dict())
+        return
+    ack()
+    if body.get("type") == "block_actions" and (body.get("channel") or body.get("container")):
+        tell(client, body, text)
+        return
+    try:
+        client.views_open(trigger_id=body.get("trigger_id"), view=refused_modal(text))
+    except SlackApiError as exc:
+        log.warning("a refusal could not be shown: %s", exc.response.get("error"))
