@@ -15,13 +15,15 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from bot.settings import Settings
+from bot.settings import Settings, problem_line
 from bot.slack import make_client
 from handlers.common.texts import t
 from models.base import crypto
+from models.base.clock import TOKYO
 from models.base.db import make_engine, transaction
 from models.ops import migrate
 from models.ops.keys import key_opens, not_current
+from models.org.roster import ORG_FILE_RECORD
 from models.org.tables import Agency, Member, OrgSetting, Role
 from models.queues.tables import Notice, NoticeState
 
@@ -68,11 +70,34 @@ class Level(StrEnum):
     config = "config"  # settings missing or malformed: exit code 2
 
 
+# The sections of `tsunagi check`, in order; each finding's code says where it belongs.
+SECTIONS = ("settings", "database", "key", "org", "outbox", "slack", "channels")
+_SECTION_OF_PREFIX = {
+    "missing": "settings",
+    "setting": "settings",
+    "database": "database",
+    "schema": "database",
+    "key": "key",
+    "old": "key",
+    "org": "org",
+    "outbox": "outbox",
+    "slack": "slack",
+    "app": "slack",
+    "channel": "channels",
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     level: Level
     code: str  # a text under ops.check.*
     params: dict = field(default_factory=dict)
+
+    @property
+    def section(self) -> str:
+        if self.code in ("key_malformed", "database_url_invalid"):
+            return "settings"
+        return _SECTION_OF_PREFIX.get(self.code.split("_")[0], "other")
 
 
 @dataclass
@@ -95,23 +120,31 @@ class Report:
 STUCK_AFTER = timedelta(minutes=15)  # a running bot sends a due notice within seconds
 
 
-def run_checks(settings: Settings, *, now: datetime, client_factory=None) -> Report:
-    """Settings, database, schema, key, org file, outbox, Slack token, channels."""
+def run_checks(
+    settings: Settings, *, now: datetime, client_factory=None, setting_problems=()
+) -> Report:
+    """Settings, database, schema, key, org file, outbox, Slack tokens, channels.
+
+    `setting_problems`: the malformed variables (bot/settings.py read()); what they feed is not
+    looked at (a default in their place would check something else, or create a file)."""
     report = Report()
-    if not settings.bot_token:
+    bad = {p.name for p in setting_problems}
+    for problem in setting_problems:
+        report.add(Level.config, "setting_invalid", line=problem_line(problem))
+    if not settings.bot_token and "SLACK_BOT_TOKEN" not in bad:
         report.add(Level.config, "missing_setting", name="SLACK_BOT_TOKEN")
-    if not settings.encryption_keys:
+    if not settings.encryption_keys and "TSUNAGI_ENCRYPTION_KEY" not in bad:
         report.add(Level.config, "missing_setting", name="TSUNAGI_ENCRYPTION_KEY")
     else:
         try:
             crypto.configure(settings.encryption_keys)
         except crypto.KeyProblem:
             report.add(Level.config, "key_malformed")
-    engine = _database(report, settings)
+    engine = None if "TSUNAGI_DATABASE_URL" in bad else _database(report, settings)
     try:
         if engine is not None:
             _database_checks(report, engine, settings, now)
-        if settings.bot_token:
+        if settings.bot_token and not bad & {"SLACK_API_URL", "SLACK_APP_TOKEN"}:
             _slack_checks(report, settings, engine=engine, factory=client_factory)
     finally:
         if engine is not None:
@@ -150,8 +183,7 @@ def _database_checks(report: Report, engine: Engine, settings: Settings, now: da
                 report.add(Level.ok, "key_ok")
             else:
                 report.add(Level.problem, "key_wrong")
-        if session.get(OrgSetting, "channels") is None:
-            report.add(Level.problem, "org_not_loaded")
+        _org_checks(report, session)
         _outbox_checks(report, session, now)
     if opens and len(settings.encryption_keys) > 1:
         left = not_current(engine)
@@ -159,6 +191,28 @@ def _database_checks(report: Report, engine: Engine, settings: Settings, now: da
             report.add(Level.warn, "old_key_needed", count=left)
         else:
             report.add(Level.warn, "old_key_unused")
+
+
+def _org_checks(report: Report, session: Session) -> None:
+    """Which file, when, how many agencies and members, who lacks a 守秘義務 acknowledgement."""
+    if session.get(OrgSetting, "channels") is None:
+        report.add(Level.problem, "org_not_loaded")
+        return
+    record = session.get(OrgSetting, ORG_FILE_RECORD)
+    value = record.value if record is not None and isinstance(record.value, dict) else None
+    if value:
+        at = datetime.fromisoformat(value["loaded_at"]).astimezone(TOKYO)
+        report.add(Level.ok, "org_loaded", path=value["path"], at=f"{at:%Y-%m-%d %H:%M}")
+    else:
+        report.add(Level.ok, "org_loaded_somehow")
+    agencies = session.execute(select(func.count()).select_from(Agency).where(Agency.active))
+    members = list(session.execute(select(Member).where(Member.active)).scalars())
+    report.add(Level.ok, "org_counts", agencies=agencies.scalar(), members=len(members))
+    lacking = sorted(m.slack_id for m in members if m.confidentiality_ack is None)
+    if lacking:
+        report.add(Level.ok, "org_ack_missing", count=len(lacking), users="、".join(lacking))
+    else:
+        report.add(Level.ok, "org_ack_all")
 
 
 def _keys_configured() -> bool:
@@ -232,6 +286,7 @@ def _slack_checks(report: Report, settings: Settings, *, engine: Engine | None, 
         return
     bot_user = auth.get("user_id")
     report.add(Level.ok, "slack_token_ok", team=auth.get("team"), user=auth.get("user"))
+    _app_token_check(report, settings, factory)
     channels, staff, coordinators = _channels(engine)
     seen: set[str] = set()
     for channel in channels:
@@ -282,6 +337,22 @@ def _slack_checks(report: Report, settings: Settings, *, engine: Engine | None, 
             )
         else:
             report.add(Level.ok, "channel_ok", channel=channel.id, where=where)
+
+
+def _app_token_check(report: Report, settings: Settings, factory) -> None:
+    """apps.connections.open, the call Socket Mode starts with (its URL is left unused)."""
+    if not settings.app_token:
+        report.add(Level.ok, "app_token_unset")
+        return
+    client = (factory or make_client)(settings.app_token, settings.slack_api_url)
+    try:
+        client.apps_connections_open(app_token=settings.app_token)
+    except SlackApiError as exc:
+        report.add(Level.problem, "app_token_invalid", error=exc.response.get("error"))
+    except Exception as exc:
+        report.add(Level.problem, "slack_unreachable", kind=type(exc).__name__)
+    else:
+        report.add(Level.ok, "app_token_ok")
 
 
 def _members(client, channel: str) -> list[str]:

@@ -18,6 +18,7 @@ from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 # A connection idle for longer than this is not reused: servers close idle connections (at a
 # time they do not announce), and a request sent on a closed one fails ambiguously.
@@ -104,3 +105,29 @@ def make_client(token: str | None, base_url: str, *, retries: bool = True) -> We
     if not retries:
         client.retry_handlers.clear()
     return client
+
+
+class TokenRefused(Exception):
+    """Slack refused a token: which variable holds it, and what Slack answered."""
+
+    def __init__(self, variable: str, error: str) -> None:
+        super().__init__(f"{variable}: {error}")
+        self.variable = variable
+        self.error = error
+
+
+def check_tokens(bot_token: str, app_token: str | None, base_url: str) -> dict:
+    """Ask Slack about each token once: `auth.test` with the bot token and, when an app-level
+    token is set, `apps.connections.open` (the call Socket Mode starts with; the URL it answers
+    is simply not used). Returns what auth.test said; raises TokenRefused, or the network's own
+    error when Slack cannot be reached."""
+    try:
+        auth = make_client(bot_token, base_url).auth_test()
+    except SlackApiError as exc:
+        raise TokenRefused("SLACK_BOT_TOKEN", str(exc.response.get("error"))) from None
+    if app_token:
+        try:
+            make_client(app_token, base_url).apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            raise TokenRefused("SLACK_APP_TOKEN", str(exc.response.get("error"))) from None
+    return dict(auth.data) if isinstance(auth.data, dict) else {}

@@ -3,7 +3,9 @@
 Bolt's builtin client reconnects on its own only at its next ping check (`ping_interval`), so a
 close frame or a reset left the bot deaf for about 9 s; here a watchdog (Keeper) reconnects
 within a fraction of a second. `TSUNAGI_HEALTH_PORT` (off by default) serves `GET /healthz` on
-127.0.0.1 with the socket's state, so a monitor can tell the socket is alive without asking Slack.
+127.0.0.1 with the socket's state, so a monitor can tell the socket is alive without asking Slack;
+when it stays down longer than `TSUNAGI_SOCKET_ALERT_SECONDS` while the Web API answers, the
+admins get one DM (Alarm), and one more when it is back.
 """
 
 from __future__ import annotations
@@ -23,9 +25,15 @@ from bot.door import cap_envelopes
 from bot.health import HealthCheck, probe
 from bot.runtime import Runtime
 from bot.server import shutdown
+from models.base.clock import TOKYO
+from models.base.db import transaction
+from models.org.roster import channel_for, members_with_role
+from models.org.tables import Role
+from models.queues.outbox import enqueue
 
 PING_INTERVAL = 5.0  # seconds; also how often the client checks that its session is alive
 WATCH_INTERVAL = 0.25  # seconds between two looks at the socket (a poll(2), nothing sent)
+ALERT_AFTER = 300.0  # seconds down (while the Web API answers) before the admins are told
 _POLLRDHUP = getattr(select, "POLLRDHUP", 0)  # Linux: the peer shut its side down
 HEALTH_PATH = "/healthz"
 log = logging.getLogger("tsunagi.socket")
@@ -138,10 +146,17 @@ class Keeper:
     only every `ping_interval`, so a watchdog looks at the socket itself and reconnects at once
     (backing off while Slack cannot be reached)."""
 
-    def __init__(self, handler: SocketModeHandler, state: SocketState, interval: float):
+    def __init__(
+        self,
+        handler: SocketModeHandler,
+        state: SocketState,
+        interval: float,
+        alarm: Alarm | None = None,
+    ):
         self.client = handler.client
         self.state = state
         self.interval = interval
+        self.alarm = alarm
         self.wake = threading.Event()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="socket-keeper", daemon=True)
@@ -160,6 +175,8 @@ class Keeper:
         while not self.stopped.is_set():
             self.wake.wait(self.interval)
             self.wake.clear()
+            if self.alarm is not None:
+                self.alarm.tick()
             client = self.client
             if self.stopped.is_set() or client.closed or not client.auto_reconnect_enabled:
                 continue
@@ -182,6 +199,66 @@ class Keeper:
                 backoff = min(backoff * 2, 30.0)
 
 
+class Alarm:
+    """The admins hear of a dead socket: one DM each (through the outbox) when it has been down
+    longer than `after` seconds while the Web API still answers — so the message can arrive and
+    the fault is the socket's (a firewall, the app-level token) — and one when it is back."""
+
+    def __init__(self, rt: Runtime, state: SocketState, after: float) -> None:
+        self.rt, self.state, self.after = rt, state, after
+        self.down_since: datetime | None = datetime.now(UTC)  # not connected yet counts
+        self.told: datetime | None = None  # the start of the outage the admins were told of
+        self.next_probe = 0.0
+
+    def tick(self) -> None:
+        try:
+            self._tick()
+        except Exception as exc:  # the database or Slack: try again at the next tick
+            log.warning("Socket Mode alarm failed: %s", type(exc).__name__)
+
+    def _tick(self) -> None:
+        if self.state.connected:
+            self.down_since = None
+            if self.told is not None:
+                self._tell("socket_back", self.told)
+                self.told = None
+            return
+        if self.down_since is None:
+            self.down_since = self.state.since or datetime.now(UTC)
+        down = (datetime.now(UTC) - self.down_since).total_seconds()
+        if self.told is not None or down < self.after or time.monotonic() < self.next_probe:
+            return
+        self.next_probe = time.monotonic() + min(self.after, 60.0)
+        try:
+            self.rt.client.auth_test()  # the Web API answers: the DM can reach them
+        except Exception as exc:
+            log.warning("Socket Mode down and the Web API unreachable: %s", type(exc).__name__)
+            return
+        self._tell("socket_down", self.down_since)
+        self.told = self.down_since
+
+    def _tell(self, kind: str, since: datetime) -> None:
+        minutes = int((datetime.now(UTC) - since).total_seconds() // 60)
+        local = since.astimezone(TOKYO)
+        payload = {"since": f"{local.month}月{local.day}日{local:%H:%M}", "minutes": minutes}
+        with transaction(self.rt.engine) as session:
+            targets = [m.slack_id for m in members_with_role(session, Role.admin)]
+            if not targets and (channel := channel_for(session, "admin")):
+                targets = [channel]
+            for target in targets:
+                key = f"alert:{kind}:{since.isoformat(timespec='seconds')}:{target}"
+                enqueue(
+                    session,
+                    key=key,
+                    kind=kind,
+                    target=target,
+                    payload=payload,
+                    at=self.rt.services.clock(),
+                )
+        log.warning("Socket Mode %s: %d admin(s) told", kind.removeprefix("socket_"), len(targets))
+        self.rt.delivery.kick()
+
+
 def start_socket_mode(
     rt: Runtime,
     app_token: str,
@@ -189,6 +266,7 @@ def start_socket_mode(
     ping_interval: float = PING_INTERVAL,
     health_port: int | None = None,
     watch_interval: float = WATCH_INTERVAL,
+    alert_after: float = ALERT_AFTER,
 ) -> SocketMode:
     """Connect (apps.connections.open on the runtime's Web API base URL) and serve in threads."""
     handler = SocketModeHandler(
@@ -198,7 +276,7 @@ def start_socket_mode(
     state = SocketState()
     client = handler.client
     client.on_message_listeners.append(state.message)
-    keeper = Keeper(handler, state, watch_interval)
+    keeper = Keeper(handler, state, watch_interval, Alarm(rt, state, alert_after))
     client.on_close_listeners.append(keeper.lost)
     client.on_error_listeners.append(keeper.lost)
     mode = SocketMode(handler, state, keeper)
@@ -213,13 +291,3 @@ def start_socket_mode(
     handler.connect()
     keeper.thread.start()
     return mode
-
-
-def health_port_from_env(value: str | None) -> int | None:
-    """`TSUNAGI_HEALTH_PORT`: empty = off; else a port number 1–65535 (ValueError otherwise)."""
-    if not value:
-        return None
-    port = int(value)
-    if not 0 < port < 65536:
-        raise ValueError(value)
-    return port

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import runtime
@@ -15,40 +15,48 @@ from bot.logging_safety import configure as configure_logging
 from bot.manifest import manifest
 from bot.server import make_server
 from bot.settings import Settings
-from bot.socket_mode import health_port_from_env, start_socket_mode
+from bot.slack import TokenRefused, check_tokens
+from bot.socket_mode import start_socket_mode
 from handlers.common.texts import t
 from models.base import crypto, offload
 from models.base.db import transaction
 from models.ops import migrate
 from models.org.orgfile import OrgFileError, load_file
+from models.org.roster import ORG_FILE_RECORD, put_setting
 
 
 def register(sub) -> None:
     run = sub.add_parser("run", help="ボットを起動する（Socket Mode / --http）")
     run.add_argument("--http", action="store_true", help="HTTP で /slack/events を受ける")
-    run.add_argument("--host", default="0.0.0.0")
-    run.add_argument("--port", type=int, default=3000)
+    run.add_argument(
+        "--host", default="0.0.0.0", help="HTTP モードで待ち受けるアドレス（既定 0.0.0.0）"
+    )
+    run.add_argument("--port", type=int, default=3000, help="HTTP モードのポート（既定 3000）")
     # waitress's default. More threads only add requests fighting over one GIL and one SQLite
     # writer: with 8, `tsunagi bench` measured memo answers twice as slow (8 clients).
-    run.add_argument("--threads", type=int, default=4)
+    run.add_argument(
+        "--threads", type=int, default=4, help="HTTP モードで同時に処理する数（既定 4）"
+    )
     run.set_defaults(func=cmd_run)
 
     man = sub.add_parser("manifest", help="Slack アプリのマニフェスト（YAML）を表示する")
     man.add_argument("--http-url", help="HTTP モードの公開URL（例 https://tsunagi.example.jp）")
-    man.set_defaults(func=cmd_manifest)
+    man.set_defaults(func=cmd_manifest, settings_needed=False)
 
     org = sub.add_parser("org", help="組織ファイル").add_subparsers(
         dest="org_command", required=True
     )
     load = org.add_parser("load", help="組織ファイル（TOML）を読み込む")
-    load.add_argument("file", type=Path)
+    load.add_argument("file", type=Path, help="組織ファイル（例 tatsuno.toml）")
     load.set_defaults(func=cmd_org_load)
 
     db = sub.add_parser("db", help="データベース").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="スキーマを作成・更新する").set_defaults(func=cmd_db_upgrade)
 
     keys = sub.add_parser("keys", help="暗号鍵").add_subparsers(dest="keys_command", required=True)
-    keys.add_parser("generate", help="新しい暗号鍵を表示する").set_defaults(func=cmd_keys_generate)
+    keys.add_parser("generate", help="新しい暗号鍵を表示する").set_defaults(
+        func=cmd_keys_generate, settings_needed=False
+    )
     register_rotate(keys)
 
 
@@ -60,10 +68,14 @@ def cmd_run(args, settings: Settings) -> int:
     missing = settings.missing_for_run(http=args.http)
     if missing:
         return fail(t("cli.missing_settings", names="\n".join(f"  {n}" for n in missing)))
+    # A refused token stops here, in words (Bolt would end in an English traceback).
+    app_token = None if args.http else settings.app_token
     try:
-        health_port = health_port_from_env(os.environ.get("TSUNAGI_HEALTH_PORT"))
-    except ValueError:
-        return fail(t("cli.health_port_invalid", value=os.environ.get("TSUNAGI_HEALTH_PORT")))
+        check_tokens(settings.bot_token, app_token, settings.slack_api_url)
+    except TokenRefused as exc:
+        return fail(t("cli.token_refused", name=exc.variable, error=exc.error))
+    except Exception as exc:  # the network: systemd starts the bot again a little later
+        return fail(t("cli.slack_unreachable", kind=type(exc).__name__), 1)
     socket_mode = None
     configure_logging(logging.INFO)  # every logger's lines made safe (bot/logging_safety.py)
     try:
@@ -89,7 +101,12 @@ def cmd_run(args, settings: Settings) -> int:
             server.run()
         else:
             # the size cap (bot/door.py), a prompt reconnect and /healthz: bot/socket_mode.py
-            socket_mode = start_socket_mode(rt, settings.app_token, health_port=health_port)
+            socket_mode = start_socket_mode(
+                rt,
+                settings.app_token,
+                health_port=settings.health_port,
+                alert_after=settings.socket_alert_after,
+            )
             socket_mode.wait()
     except KeyboardInterrupt:
         pass
@@ -113,6 +130,9 @@ def cmd_org_load(args, settings: Settings) -> int:
     try:
         with transaction(engine) as session:
             result = load_file(session, args.file)
+            # for `tsunagi check`: which file is in force, and since when
+            record = {"path": str(args.file.resolve()), "loaded_at": datetime.now(UTC).isoformat()}
+            put_setting(session, ORG_FILE_RECORD, record)
     except OrgFileError as exc:
         return fail(refused_file(args.file, t("orgfile.refused"), exc.problems, "orgfile."))
     except OSError as exc:

@@ -52,7 +52,7 @@ def register(sub) -> None:
     kinds = report_cmd.add_subparsers(dest="report_command", required=True)
     fy = kinds.add_parser("fy", help="年度の実績表（国への報告用）を書き出す")
     fy.add_argument("year", type=int, help="年度（例 2026 = 令和8年度：2026年4月〜2027年3月）")
-    fy.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    fy.add_argument("--format", choices=("csv", "xlsx"), default="csv", help="形式（既定 csv）")
     fy.add_argument("--output", type=Path, help="出力ファイル（csv は省略時に画面へ）")
     add_force(fy)
     fy.add_argument("--internal", action="store_true", help="開示制御なし（管理者のみ・内部用）")

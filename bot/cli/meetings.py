@@ -44,7 +44,7 @@ def register(sub) -> None:
     resources = sub.add_parser("resources", help="参加支援の資源")
     rcmds = resources.add_subparsers(dest="resources_command", required=True)
     load = rcmds.add_parser("load", help="参加支援の資源ファイル（TOML）を読み込む")
-    load.add_argument("file", type=Path)
+    load.add_argument("file", type=Path, help="参加支援の資源のファイル（TOML）")
     load.set_defaults(func=cmd_resources_load)
 
 

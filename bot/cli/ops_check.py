@@ -24,17 +24,28 @@ def register(sub) -> None:
         help="データベース・スキーマ・暗号鍵・Slack・チャンネルを点検する（監視用の終了コード）",
     )
     check.add_argument("--quiet", action="store_true", help="問題と注意だけを表示する")
-    check.set_defaults(func=cmd_check)
+    check.set_defaults(func=cmd_check, settings_needed=False)  # lists the settings' problems
 
 
 def cmd_check(args, settings: Settings) -> int:
     now = system_clock()
-    report = health.run_checks(settings, now=now)
+    report = health.run_checks(
+        settings, now=now, setting_problems=getattr(args, "setting_problems", ())
+    )
     print(t("ops.check.title", at=now.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")))
-    for finding in report.findings:
-        if args.quiet and finding.level is health.Level.ok:
+    order = [*health.SECTIONS, "other"]
+    for section in sorted({f.section for f in report.findings}, key=order.index):
+        shown = [
+            f
+            for f in report.findings
+            if f.section == section and not (args.quiet and f.level is health.Level.ok)
+        ]
+        if not shown:
             continue
-        print(f"{t(MARK[finding.level])} {t('ops.check.' + finding.code, **finding.params)}")
+        print(t("ops.check.heading", section=t(f"ops.check.section.{section}")))
+        for finding in shown:
+            text = t("ops.check." + finding.code, **finding.params)
+            print(f"  {t(MARK[finding.level])} {text}")
     problems = sum(f.level in (health.Level.problem, health.Level.config) for f in report.findings)
     notes = sum(f.level is health.Level.warn for f in report.findings)
     if report.exit_code == 0:

@@ -1,5 +1,6 @@
 """What every notice reader shares: the signature of a renderer, `posted` (the sent message an
-update is for), and this package's own notice, the delivery failure alert."""
+update is for), and this package's own notices: the delivery failure alert, and the Socket Mode
+connection down (and back) alerts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.notices.views import NotReady, Obsolete, Rendered, delivery_failed
+from handlers.notices.views import NotReady, Obsolete, Rendered, delivery_failed, socket_alert
 from models.queues.tables import Notice, NoticeState
 
 # A notice kind's reader: (session, notice, late_due) -> what to send, read at send time.
@@ -30,4 +31,14 @@ def _delivery_failed(session: Session, notice: Notice, late_due: datetime | None
     return delivery_failed(kind=p["kind"], target=p["target"], error=p["error"])
 
 
-NOTICES: dict[str, Renderer] = {"delivery_failed": _delivery_failed}
+def _socket_alert(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
+    p = notice.payload  # queued by bot/socket_mode.py (Alarm)
+    back = notice.kind == "socket_back"
+    return socket_alert(back=back, since=p["since"], minutes=p["minutes"])
+
+
+NOTICES: dict[str, Renderer] = {
+    "delivery_failed": _delivery_failed,
+    "socket_down": _socket_alert,
+    "socket_back": _socket_alert,
+}

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from models.org.tables import Agency, AgencyKind, Member, OrgSetting, Role
 
 _SETTINGS = "tsunagi_settings"  # session.info key: the settings, read once per transaction
+ORG_FILE_RECORD = "org_file"  # setting: which file `tsunagi org load` read last, and when
 
 
 # Statements built once: building and keying a statement costs more than running it on these

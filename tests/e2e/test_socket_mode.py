@@ -9,6 +9,7 @@ import signal
 import socket as socketlib
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -19,8 +20,8 @@ from sqlmodel import Session, func, select
 
 from bot import runtime
 from bot.cli.main import main
-from bot.settings import Settings
-from bot.socket_mode import health_port_from_env, start_socket_mode
+from bot.settings import Settings, read
+from bot.socket_mode import start_socket_mode
 from models.cases.tables import Case, Referral
 from models.queues.tables import Notice
 from sandbox.standin.socket_mode import SocketModeStandin
@@ -183,6 +184,7 @@ def test_an_unacknowledged_envelope_is_redelivered_and_handled_once(sbot):
     ["close", "reset", "refresh_requested", "link_disabled", "warning"],
 )
 def test_the_bot_reconnects_and_the_next_command_works(sbot, fault):
+    started = time.monotonic()
     if fault == "close":
         sbot.socket.close()
     elif fault == "reset":
@@ -190,6 +192,8 @@ def test_the_bot_reconnects_and_the_next_command_works(sbot, fault):
     else:
         sbot.socket.disconnect(fault)
     sbot.socket.wait_connected(connects=2)
+    # promptly: Bolt's own client would notice only at its next ping (about 9 s in all)
+    assert time.monotonic() - started < 2.0
     view = sbot.open_memo("U0PARTNER1")
     assert view["callback_id"] == "memo_submit"
     _, body = sbot.slack.wait_for(lambda: (h := sbot.health())[0] == 200 and h)
@@ -220,14 +224,89 @@ def test_health_says_disconnected_while_the_socket_is_down(db_url, org, slack, s
         rt.engine.dispose()
 
 
+def socket_alerts(engine) -> list[tuple[str, str]]:
+    with Session(engine) as s:
+        rows = s.exec(select(Notice).where(Notice.kind.in_(["socket_down", "socket_back"])))
+        return sorted((n.kind, n.target) for n in rows)
+
+
+def test_the_admins_hear_once_when_the_socket_stays_down_and_once_when_it_is_back(
+    db_url, org, slack, socket, clock
+):
+    settings = Settings(
+        bot_token=slack.token,
+        app_token=socket.app_token,
+        slack_api_url=slack.base_url,
+        database_url=db_url,
+        encryption_keys=[TEST_KEY],
+        channel_interval=0.0,
+    )
+    rt = runtime.build(settings, clock=clock)
+    mode = start_socket_mode(rt, settings.app_token, alert_after=1.0)
+    client = mode.handler.client
+    try:
+        socket.wait_connected()
+        time.sleep(1.5)
+        assert socket_alerts(rt.engine) == []  # connected: nothing to say
+        client.auto_reconnect_enabled = False  # stays down after the close
+        socket.close()
+        slack.wait_for(lambda: socket_alerts(rt.engine))
+        time.sleep(1.5)  # still down, many more looks at it: no second message
+        assert socket_alerts(rt.engine) == [("socket_down", "U0ADMIN1")]
+        rt.delivery.run_once()
+        [down] = slack.messages("DU0ADMIN1")
+        assert "Socket Mode" in down["text"] and "切れたまま" in json.dumps(
+            down["blocks"], ensure_ascii=False
+        )
+        client.auto_reconnect_enabled = True
+        socket.wait_connected(connects=2)
+        slack.wait_for(lambda: len(socket_alerts(rt.engine)) == 2)
+        rt.delivery.run_once()
+        assert [m["text"] for m in slack.messages("DU0ADMIN1")][
+            1
+        ] == "tsunagiとSlackの接続が戻りました"
+        assert socket_alerts(rt.engine) == [
+            ("socket_back", "U0ADMIN1"),
+            ("socket_down", "U0ADMIN1"),
+        ]
+    finally:
+        mode.close()
+        rt.engine.dispose()
+
+
+def test_no_message_while_the_web_api_does_not_answer_either(db_url, org, slack, socket, clock):
+    settings = Settings(
+        bot_token=slack.token,
+        app_token=socket.app_token,
+        slack_api_url=slack.base_url,
+        database_url=db_url,
+        encryption_keys=[TEST_KEY],
+    )
+    rt = runtime.build(settings, clock=clock)
+    mode = start_socket_mode(rt, settings.app_token, alert_after=0.5)
+    try:
+        socket.wait_connected()
+        mode.handler.client.auto_reconnect_enabled = False
+        slack.fail_next("auth.test", status=500, times=100)
+        before = len(slack.calls_to("auth.test"))
+        socket.close()
+        slack.wait_for(lambda: len(slack.calls_to("auth.test")) > before, timeout=10)
+        time.sleep(1.0)
+        assert socket_alerts(rt.engine) == []  # the DM could not arrive: the log says it
+    finally:
+        mode.close()
+        rt.engine.dispose()
+
+
 @pytest.mark.parametrize("value", ["abc", "0", "70000"])
 def test_a_bad_health_port_is_refused(value):
-    with pytest.raises(ValueError):
-        health_port_from_env(value)
+    _, [problem] = read({"TSUNAGI_HEALTH_PORT": value})
+    assert (problem.name, problem.code) == ("TSUNAGI_HEALTH_PORT", "not_port")
 
 
 def test_no_health_port_means_no_health_server():
-    assert health_port_from_env("") is None and health_port_from_env(None) is None
+    assert read({"TSUNAGI_HEALTH_PORT": ""})[0].health_port is None
+    assert read({})[0].health_port is None
 
 
 # --- `tsunagi run` in Socket Mode ---------------------------------------------------------------

@@ -96,12 +96,22 @@ def test_all_in_order(ready, db_url, slack, encryption_key, monkeypatch, capsys)
     code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
     assert code == 0, out
     assert "結果：問題はありません" in out
-    for expected in ("データベース", "スキーマ：最新です", "暗号鍵：保存された個人情報を開けます"):
+    for expected in ("スキーマは最新です（0", "保存された個人情報を開けます"):
         assert expected in out
-    assert "Slack：トークンは有効です" in out
+    assert "SLACK_BOT_TOKENは有効です（auth.test" in out
     for channel in STAFF:
-        assert f"[OK] チャンネル {channel}" in out
+        assert f"[OK] {channel}（" in out
     assert "[NG]" not in out
+    # each section once, in order, under its heading
+    headings = [line for line in out.splitlines() if line.startswith("■ ")]
+    assert headings == [
+        "■ データベース",
+        "■ 暗号鍵",
+        "■ 組織ファイル",
+        "■ 配信",
+        "■ Slack",
+        "■ チャンネル",
+    ]
     code, out = check(monkeypatch, capsys, db_url, slack, encryption_key, "--quiet")
     assert code == 0 and "[OK]" not in out
 
@@ -111,8 +121,12 @@ def test_a_channel_the_bot_is_not_in(ready, db_url, slack, encryption_key, monke
     code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
     assert code == 1
     line = next(line for line in out.splitlines() if "C0KODOMO" in line)
-    assert line.startswith("[NG]") and "こども家庭センター" in line and "/invite @tsunagi" in line
-    assert "問題が 1 件" in out
+    assert (
+        line.strip().startswith("[NG]")
+        and "こども家庭センター" in line
+        and "/invite @tsunagi" in line
+    )
+    assert "問題が1件" in out
 
 
 def test_a_private_channel_the_bot_cannot_see(
@@ -121,7 +135,7 @@ def test_a_private_channel_the_bot_cannot_see(
     slack.add_channel("C0COORD", member=False, is_private=True)
     code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
     assert code == 1
-    assert "[NG] チャンネル C0COORD（重層推進室）：見つかりません" in out
+    assert "[NG] C0COORD（重層推進室）：見つかりません" in out
 
 
 def test_an_archived_channel(ready, db_url, slack, encryption_key, monkeypatch, capsys):
@@ -137,7 +151,7 @@ def test_a_channel_id_that_does_not_exist(
     with transaction(ready) as session:
         load(session, parse(text))
     code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
-    assert code == 1 and "[NG] チャンネル C0NOWHERE（高齢者相談支援センター）" in out
+    assert code == 1 and "[NG] C0NOWHERE（高齢者相談支援センター）" in out
 
 
 def test_staff_missing_from_their_channel_is_a_note(
@@ -146,7 +160,7 @@ def test_staff_missing_from_their_channel_is_a_note(
     slack.add_channel("C0HOUKATSU", members=[])
     code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
     assert code == 0
-    assert "[注意] チャンネル C0HOUKATSU（高齢者相談支援センター）" in out and "U0WIN1" in out
+    assert "[注意] C0HOUKATSU（高齢者相談支援センター）" in out and "U0WIN1" in out
 
 
 def test_an_invalid_token(ready, db_url, slack, encryption_key, monkeypatch, capsys):
@@ -156,7 +170,7 @@ def test_an_invalid_token(ready, db_url, slack, encryption_key, monkeypatch, cap
 
 def test_a_wrong_key(ready, db_url, slack, monkeypatch, capsys):
     code, out = check(monkeypatch, capsys, db_url, slack, Fernet.generate_key().decode())
-    assert code == 1 and "[NG] 暗号鍵" in out
+    assert code == 1 and "■ 暗号鍵\n  [NG] 設定された鍵では" in out
 
 
 def test_old_keys_left_configured_are_pointed_out(
@@ -180,8 +194,8 @@ def test_an_old_schema(slack, encryption_key, monkeypatch, capsys, tmp_path):
 def test_an_unreachable_database(slack, encryption_key, monkeypatch, capsys, tmp_path):
     url = f"sqlite:///{tmp_path}/no/such/folder/x.db"
     code, out = check(monkeypatch, capsys, url, slack, encryption_key)
-    assert code == 1 and "[NG] データベース（sqlite）：接続できません" in out
-    assert "Slack：トークンは有効です" in out  # the rest is still checked
+    assert code == 1 and "■ データベース\n  [NG] 接続できません（sqlite）" in out
+    assert "SLACK_BOT_TOKENは有効です" in out  # the rest is still checked
 
 
 def test_missing_or_malformed_settings_are_exit_code_2(
@@ -191,7 +205,7 @@ def test_missing_or_malformed_settings_are_exit_code_2(
     monkeypatch.setenv("TSUNAGI_DATABASE_URL", db_url)
     monkeypatch.setenv("TSUNAGI_ENCRYPTION_KEY", encryption_key)
     assert main(["check"]) == 2
-    assert "SLACK_BOT_TOKEN が設定されていません" in capsys.readouterr().out
+    assert "SLACK_BOT_TOKENが設定されていません" in capsys.readouterr().out
     code, out = check(monkeypatch, capsys, db_url, slack, "not-a-key")
     assert code == 2 and "Fernet" in out
 
