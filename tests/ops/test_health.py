@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import requests
 from cryptography.fernet import Fernet
+from sqlmodel import Session, select
 
 from bot import health
 from bot.cli.main import main
@@ -16,6 +17,8 @@ from bot.settings import Settings
 from models.base.db import make_engine, transaction
 from models.ops.keys import check_key
 from models.org.orgfile import load, parse
+from models.org.tables import Agency, Member
+from sandbox.standin.socket_mode import SocketModeStandin
 from tests.conftest import ORG_FILE, START
 from tests.support.ops import make_case
 
@@ -218,3 +221,51 @@ def test_notices_that_do_not_go_out_are_a_problem(ready, db_url, encryption_key)
     late = health.run_checks(settings, now=START + timedelta(hours=1))
     (stuck,) = [f for f in late.findings if f.code == "outbox_stuck"]
     assert stuck.level is health.Level.problem and stuck.params["count"] >= 1
+
+
+def test_the_org_file_section_says_which_file_when_how_many_and_who_lacks_the_ack(
+    ready, db_url, slack, encryption_key, monkeypatch, capsys, tmp_path
+):
+    monkeypatch.setenv("TSUNAGI_DATABASE_URL", db_url)
+    code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
+    assert "どのファイルからかの記録はありません" in out  # loaded by the fixture, not the CLI
+    org_file = tmp_path / "町の組織.toml"
+    org_file.write_text(ORG_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["org", "load", str(org_file)]) == 0
+    capsys.readouterr()
+    code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
+    section = out.split("■ 組織ファイル\n")[1].split("■")[0]
+    assert f"[OK] {org_file}を20" in section and "に読み込みました。" in section
+    with Session(ready) as s:
+        members = s.exec(select(Member).where(Member.active)).all()
+        agencies = s.exec(select(Agency).where(Agency.active)).all()
+    assert f"機関{len(agencies)}件、メンバー{len(members)}人が有効です。" in section
+    lacking = sorted(m.slack_id for m in members if m.confidentiality_ack is None)
+    assert lacking and f"がないメンバーが{len(lacking)}人います（{'、'.join(lacking)}）" in section
+    assert code == 0
+
+
+def test_the_app_level_token_is_tried_with_apps_connections_open(
+    ready, db_url, slack, encryption_key, monkeypatch, capsys
+):
+    socket = SocketModeStandin(slack).start()
+    try:
+        monkeypatch.setenv("SLACK_APP_TOKEN", socket.app_token)
+        code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
+        assert code == 0 and "[OK] SLACK_APP_TOKENは有効です（apps.connections.open" in out
+        monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-wrong")
+        code, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
+        assert code == 1
+        [line] = [x for x in out.splitlines() if "SLACK_APP_TOKEN" in x]
+        assert line.strip().startswith("[NG]") and "invalid_auth" in line
+        assert socket.connects == 0  # asked for a URL, never connected
+    finally:
+        socket.stop()
+
+
+def test_without_an_app_level_token_check_says_it_did_not_try(
+    ready, db_url, slack, encryption_key, monkeypatch, capsys
+):
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    _, out = check(monkeypatch, capsys, db_url, slack, encryption_key)
+    assert "SLACK_APP_TOKENが設定されていないので" in out
