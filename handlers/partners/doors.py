@@ -133,4 +133,3 @@ def _pinned_door(client: WebClient, channel: str, key: str) -> str | None:
         ):
             return message.get("ts")
     return None
-

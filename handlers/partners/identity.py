@@ -10,6 +10,7 @@ before the acknowledgement (a refusal is answered in it); everything else waits 
 from __future__ import annotations
 
 import logging
+import threading
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -72,29 +73,40 @@ def check_identity(ack, body: dict, client: WebClient, context: dict, next) -> N
     reason = "team_mismatch" if member is not None else "unknown_team"
     # The workspace's id only: nothing about the person.
     log.warning("a request from workspace %s was refused: %s", who.team, reason)
-    _answer(ack, body, client, t(f"partners.{reason}", town=town))
-    with transaction(svc.engine) as session:
-        audit.record(
-            session,
-            at=svc.clock(),
-            actor_slack_id=who.user,
-            actor_member_id=member.id if member else None,
-            action="identity",
-            allowed=False,
-            detail=f"partners.{reason}",
-        )
+    text = t(f"partners.{reason}", town=town)
+    answer = _ack(ack, body, text)
+
+    def after_the_answer() -> None:  # Slack has its answer once this middleware returns
+        with transaction(svc.engine) as session:
+            audit.record(
+                session,
+                at=svc.clock(),
+                actor_slack_id=who.user,
+                actor_member_id=member.id if member else None,
+                action="identity",
+                allowed=False,
+                detail=f"partners.{reason}",
+            )
+        _tell(body, client, text)
+
+    threading.Thread(target=after_the_answer, name="tsunagi-refusal", daemon=True).start()
+    return answer
 
 
-def _answer(ack, body: dict, client: WebClient, text: str) -> None:
-    """The refusal where the person is: in the command's reply, in place of the submitted form,
-    or (after a click or shortcut) as a note where they clicked or a small modal."""
+def _ack(ack, body: dict, text: str):
+    """The refusal in the acknowledgement itself where Slack shows one: the command's reply, or
+    in place of the submitted form."""
     if body.get("command"):
-        ack(text=text)
-        return
+        return ack(text=text)
     if body.get("type") == "view_submission":
-        ack(response_action="update", view=refused_modal(text).to_dict())
+        return ack(response_action="update", view=refused_modal(text).to_dict())
+    return ack()
+
+
+def _tell(body: dict, client: WebClient, text: str) -> None:
+    """After a click or shortcut: a note only to them where they clicked, else a small modal."""
+    if body.get("command") or body.get("type") == "view_submission":
         return
-    ack()
     if body.get("type") == "block_actions" and (body.get("channel") or body.get("container")):
         tell(client, body, text)
         return

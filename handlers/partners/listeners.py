@@ -37,9 +37,7 @@ def register(app: App) -> None:
 
 
 def _clicked_in(body: dict) -> str | None:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
 
 
 def _refused(svc, body: dict, client: WebClient, *, member, action: Action, reason: str) -> None:

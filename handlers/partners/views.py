@@ -86,8 +86,9 @@ def reach(
     ephemeral message in the channel where they clicked, or as a reply under the door that
     mentions them. Receipt number and status word only."""
     if status is None:
-        body, text = t("partners.reach_receipt", number=number), t(
-            "partners.reach_receipt_text", number=number
+        body, text = (
+            t("partners.reach_receipt", number=number),
+            t("partners.reach_receipt_text", number=number),
         )
     else:
         shown = label("referrer_status", status)
