@@ -6,6 +6,7 @@ Exit codes: 0 all well (notes may be printed), 1 a problem, 2 settings missing o
 from __future__ import annotations
 
 from bot import health
+from bot.cli import partners
 from bot.settings import Settings
 from handlers.common.texts import t
 from models.base.clock import TOKYO, system_clock
@@ -47,9 +48,10 @@ def cmd_check(args, settings: Settings) -> int:
             text = t("ops.check." + finding.code, **finding.params)
             print(f"  {t(MARK[finding.level])} {text}")
     problems = sum(f.level in (health.Level.problem, health.Level.config) for f in report.findings)
+    problems += partners.check_settings(settings, quiet=args.quiet)  # other organisations
     notes = sum(f.level is health.Level.warn for f in report.findings)
-    if report.exit_code == 0:
+    if problems == 0:
         print(t("ops.check.all_well", notes=notes))
     else:
         print(t("ops.check.summary", problems=problems, notes=notes))
-    return report.exit_code
+    return report.exit_code or (1 if problems else 0)

@@ -64,19 +64,15 @@ def _sync_one(engine, client, agency_id, key, channel, text, blocks) -> Outcome:
         door = door_of(session, agency_id)
         known = (door.channel, door.ts, door.digest, door.pinned) if door else None
     try:
-        if known and known[0] == channel and known[1]:
+        if known and known[0] == channel and known[1] and _exists(client, channel, known[1]):
             _, ts, old, pinned = known
             if old == wanted and pinned:
                 return Outcome(key, channel, "unchanged")
-            try:
-                if old != wanted:
-                    client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-                _pin(client, channel, ts)
-                _record(engine, agency_id, channel, ts, wanted)
-                return Outcome(key, channel, "updated" if old != wanted else "unchanged")
-            except SlackApiError as exc:
-                if exc.response.get("error") != "message_not_found":
-                    raise
+            if old != wanted:
+                client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            _pin(client, channel, ts)
+            _record(engine, agency_id, channel, ts, wanted)
+            return Outcome(key, channel, "updated" if old != wanted else "unchanged")
         # Not posted yet (or deleted in Slack, or moved to another channel): adopt a pinned door
         # that a post interrupted before its ts was written, else post one.
         ts = _pinned_door(client, channel, key)
@@ -99,6 +95,14 @@ def _sync_one(engine, client, agency_id, key, channel, text, blocks) -> Outcome:
         error = str(exc.response.get("error") or "unknown")
         log.warning("the door of agency %s could not be kept: %s", key, error)
         return Outcome(key, channel, "failed", error)
+
+
+def _exists(client: WebClient, channel: str, ts: str) -> bool:
+    """Is the door still in the channel (not deleted by someone)?"""
+    found = client.conversations_history(
+        channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
+    ).get("messages")
+    return bool(found)
 
 
 def _record(engine: Engine, agency_id: int, channel: str, ts: str, wanted: str) -> None:
