@@ -219,14 +219,16 @@ def read(env: Mapping[str, str] | None = None) -> tuple[Settings, list[SettingPr
     values = {name: env.get(name) for name in NAMES}
     problems: list[SettingProblem] = []
     try:
-        parsed = Environment.model_validate(values)
+        Environment.model_validate(values)
     except ValidationError as exc:
         for error in exc.errors():
             name = str(error["loc"][0])
             if name not in {p.name for p in problems}:
                 problems.append(SettingProblem(name, error["type"], dict(error.get("ctx") or {})))
-        bad = {p.name for p in problems}
-        parsed = Environment.model_validate({k: v for k, v in values.items() if k not in bad})
+    bad = {p.name for p in problems}
+    parsed = Environment.model_validate({k: v for k, v in values.items() if k not in bad})
+    # A malformed URL is not replaced by the default: nothing may open (and create) that file.
+    database_url = "" if "TSUNAGI_DATABASE_URL" in bad else DEFAULT_DATABASE_URL
     keys = [parsed.TSUNAGI_ENCRYPTION_KEY or ""]
     keys += (parsed.TSUNAGI_OLD_ENCRYPTION_KEYS or "").split(",")
     settings = Settings(
@@ -234,7 +236,7 @@ def read(env: Mapping[str, str] | None = None) -> tuple[Settings, list[SettingPr
         signing_secret=parsed.SLACK_SIGNING_SECRET,
         app_token=parsed.SLACK_APP_TOKEN,
         slack_api_url=parsed.SLACK_API_URL or DEFAULT_SLACK_API_URL,
-        database_url=parsed.TSUNAGI_DATABASE_URL or DEFAULT_DATABASE_URL,
+        database_url=parsed.TSUNAGI_DATABASE_URL or database_url,
         # Old keys only read, and only beside a current key: without one nothing is usable.
         encryption_keys=[k.strip() for k in keys if k.strip()] if keys[0].strip() else [],
         channel_interval=_or(parsed.TSUNAGI_CHANNEL_INTERVAL, 1.0),

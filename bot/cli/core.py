@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import runtime
-from bot.cli.common import current_database, fail, refused_file
+from bot.cli.common import Stop, command, current_database, fail, open_database, refused_file
+from bot.cli.ops_backup import take_backup
 from bot.cli.ops_keys import register_rotate
 from bot.health import probe
 from bot.logging_safety import configure as configure_logging
@@ -17,10 +20,12 @@ from bot.server import make_server
 from bot.settings import Settings
 from bot.slack import TokenRefused, check_tokens
 from bot.socket_mode import start_socket_mode
+from bot.worker import WorkerProcess, listen_for_kicks
 from handlers.common.texts import t
 from models.base import crypto, offload
 from models.base.db import transaction
 from models.ops import migrate
+from models.ops.backup import holds_data, sqlite_file
 from models.org.orgfile import OrgFileError, load_file
 from models.org.roster import ORG_FILE_RECORD, put_setting
 
@@ -39,6 +44,11 @@ def register(sub) -> None:
     )
     run.set_defaults(func=cmd_run)
 
+    # Started by `run` (bot/worker.py); not a command for people, so its help is hidden.
+    worker = sub.add_parser("worker", help=argparse.SUPPRESS)
+    worker.add_argument("--kick-fd", type=int, required=True)
+    worker.set_defaults(func=cmd_worker)
+
     man = sub.add_parser("manifest", help="Slack アプリのマニフェスト（YAML）を表示する")
     man.add_argument("--http-url", help="HTTP モードの公開URL（例 https://tsunagi.example.jp）")
     man.set_defaults(func=cmd_manifest, settings_needed=False)
@@ -51,7 +61,21 @@ def register(sub) -> None:
     load.set_defaults(func=cmd_org_load)
 
     db = sub.add_parser("db", help="データベース").add_subparsers(dest="db_command", required=True)
-    db.add_parser("upgrade", help="スキーマを作成・更新する").set_defaults(func=cmd_db_upgrade)
+    upgrade = db.add_parser(
+        "upgrade",
+        help="スキーマを作成・更新する（データがあれば、先にバックアップを取ります）",
+    )
+    upgrade.add_argument(
+        "--backup-dir",
+        type=Path,
+        help="更新前のバックアップの保存先（既定：SQLite のファイルと同じフォルダの backups）",
+    )
+    upgrade.add_argument(
+        "--no-backup",
+        action="store_true",
+        help="バックアップを取らずに更新する（自分で取ってある場合だけ）",
+    )
+    upgrade.set_defaults(func=cmd_db_upgrade)
 
     keys = sub.add_parser("keys", help="暗号鍵").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("generate", help="新しい暗号鍵を表示する").set_defaults(
@@ -61,13 +85,20 @@ def register(sub) -> None:
 
 
 def _stop_on_sigterm(signum, frame) -> None:
-    raise KeyboardInterrupt  # leaves the server loop; `finally` stops the scheduler and delivery
+    raise KeyboardInterrupt  # leaves the server loop; `finally` stops the worker
 
 
 def cmd_run(args, settings: Settings) -> int:
     missing = settings.missing_for_run(http=args.http)
     if missing:
         return fail(t("cli.missing_settings", names="\n".join(f"  {n}" for n in missing)))
+    configure_logging(logging.INFO)  # every logger's lines made safe (bot/logging_safety.py)
+    try:
+        runtime.prepare_database(settings).dispose()  # the schema and the key: here, offline
+    except crypto.KeyProblem as exc:
+        return fail(t("cli.key_problem", detail=exc))
+    except runtime.NotReady as exc:
+        return fail(t(str(exc)))
     # A refused token stops here, in words (Bolt would end in an English traceback).
     app_token = None if args.http else settings.app_token
     try:
@@ -77,17 +108,12 @@ def cmd_run(args, settings: Settings) -> int:
     except Exception as exc:  # the network: systemd starts the bot again a little later
         return fail(t("cli.slack_unreachable", kind=type(exc).__name__), 1)
     socket_mode = None
-    configure_logging(logging.INFO)  # every logger's lines made safe (bot/logging_safety.py)
-    try:
-        rt = runtime.build(settings)
-    except crypto.KeyProblem as exc:
-        return fail(t("cli.key_problem", detail=exc))
-    except runtime.NotReady as exc:
-        return fail(t(str(exc)))
+    worker = WorkerProcess()  # delivery and reminders in their own process (bot/worker.py)
+    rt = runtime.build(settings, kick_delivery=worker.kick)
+    rt.worker = worker
     offload.isolate()  # numpy, scipy and matplotlib only in short-lived children: RSS stays low
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # systemd/docker stop: shut down cleanly
-    rt.delivery.start()
-    rt.scheduler.start()  # reminders due while the bot was down are dispatched now
+    worker.start()
     try:
         if args.http:
             server = make_server(
@@ -95,7 +121,7 @@ def cmd_run(args, settings: Settings) -> int:
                 host=args.host,
                 port=args.port,
                 threads=args.threads,
-                health=probe(rt.engine, scheduler=rt.scheduler),
+                health=probe(rt.engine, scheduler=worker),
             )
             logging.getLogger("tsunagi").info("HTTP mode on port %s", server.effective_port)
             server.run()
@@ -113,6 +139,27 @@ def cmd_run(args, settings: Settings) -> int:
     finally:
         if socket_mode is not None:
             socket_mode.close()
+        worker.stop()
+    return 0
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    """The delivery loop and the scheduler, until `tsunagi run` stops or leaves (bot/worker.py)."""
+    configure_logging(logging.INFO)
+    try:
+        rt = runtime.build(settings, verify_token=False)  # the server has just checked it
+    except (crypto.KeyProblem, runtime.NotReady):
+        return 2  # the server refused the same settings a moment ago and said why
+    offload.isolate()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
+    listen_for_kicks(args.kick_fd, rt.delivery.kick, done.set)
+    rt.delivery.start()
+    rt.scheduler.start()  # reminders due while the bot was down are dispatched now
+    try:
+        done.wait()
+    finally:
         rt.scheduler.stop()
         rt.delivery.stop()
     return 0
@@ -141,10 +188,40 @@ def cmd_org_load(args, settings: Settings) -> int:
     return 0
 
 
+@command
 def cmd_db_upgrade(args, settings: Settings) -> int:
+    """Nothing to do on a current schema; a database holding data is backed up first (and the
+    upgrade refused when no backup can be made, unless --no-backup says one exists)."""
+    engine = open_database(settings, current=False)
+    try:
+        if migrate.is_current(engine):
+            print(t("cli.db_already_current", revision=migrate.current_revision(engine)))
+            return 0
+        if holds_data(engine):
+            if args.no_backup:
+                print(t("cli.db_upgrade_without_backup"))
+            else:
+                dest = args.backup_dir or _default_backup_dir(settings)
+                try:
+                    dest.mkdir(mode=0o700, parents=True, exist_ok=True)  # a folder: dated files
+                except OSError as exc:
+                    raise Stop(t("ops.file_problem", path=dest, detail=exc.strerror), 2) from exc
+                path, _ = take_backup(settings, engine, dest)
+                print(t("cli.db_backup_before_upgrade", path=path))
+        before = migrate.current_revision(engine) or "-"
+    finally:
+        engine.dispose()
     migrate.upgrade(settings.database_url)
-    print(t("cli.db_upgraded"))
+    print(t("cli.db_upgraded", before=before, after=migrate.head_revision(settings.database_url)))
     return 0
+
+
+def _default_backup_dir(settings: Settings) -> Path:
+    """SQLite: a `backups` folder beside the database file. PostgreSQL: it must be named."""
+    file = sqlite_file(settings.database_url)
+    if file is None:
+        raise Stop(t("cli.db_backup_dir_needed"), 2)
+    return file.resolve().parent / "backups"
 
 
 def cmd_keys_generate(args, settings: Settings) -> int:

@@ -37,24 +37,30 @@ def _describe(summary: backup.Summary) -> str:
     )
 
 
-@command
-def cmd_backup(args, settings: Settings) -> int:
-    engine = open_database(settings, current=False)
+def take_backup(settings: Settings, engine, dest: Path) -> tuple[Path, backup.Summary]:
+    """A checked backup of the configured database at `dest` (a file, or a folder for a dated
+    one), or Stop saying why not. Used by `tsunagi backup` and before `tsunagi db upgrade`."""
     try:
         file = backup.sqlite_file(settings.database_url)
         suffix = ".db" if file is not None else ".dump"
-        dest = backup.target_path(args.dest, at=system_clock(), suffix=suffix)
+        target = backup.target_path(dest, at=system_clock(), suffix=suffix)
         if file is not None:
-            summary = backup.backup_sqlite(engine, dest)
-        else:
-            if not backup.PostgresTools.available():
-                raise Stop(t("ops.backup.pg_tools_missing", dest=dest), 2)
-            summary = backup.backup_postgres(settings.database_url, dest)
+            return target, backup.backup_sqlite(engine, target)
+        if not backup.PostgresTools.available():
+            raise Stop(t("ops.backup.pg_tools_missing", dest=target), 2)
+        return target, backup.backup_postgres(settings.database_url, target)
     except backup.BackupProblem as exc:
         usage = exc.code in ("exists", "no_folder", "memory_database")
         raise _problem(exc, 2 if usage else PROBLEM) from exc
     except OSError as exc:
-        raise Stop(t("ops.file_problem", path=args.dest, detail=exc.strerror), PROBLEM) from exc
+        raise Stop(t("ops.file_problem", path=dest, detail=exc.strerror), PROBLEM) from exc
+
+
+@command
+def cmd_backup(args, settings: Settings) -> int:
+    engine = open_database(settings, current=False)
+    try:
+        dest, summary = take_backup(settings, engine, args.dest)
     finally:
         engine.dispose()
     print(t("ops.backup.done", path=dest))
