@@ -195,6 +195,18 @@ def test_the_command_writes_the_page_and_refuses_bad_days(tmp_path, capsys, monk
     assert "monday.html" in capsys.readouterr().out
     assert "12月1日" not in html.split("</header>")[1]  # only Monday was played
     assert 'data-user="U0SUISHIN1"' in html
+    assert (tmp_path / "monday.html").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_command_refuses_to_overwrite_a_page_without_force(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.html").write_text("my own notes", encoding="utf-8")
+    assert main(["demo", "--open-days", "1", "--output", "mine.html"]) == 2
+    err = capsys.readouterr().err
+    assert "mine.html" in err and "--force" in err and "Traceback" not in err
+    assert (tmp_path / "mine.html").read_text(encoding="utf-8") == "my own notes"
+    assert main(["demo", "--open-days", "1", "--output", "mine.html", "--force"]) == 0
+    assert "<html" in (tmp_path / "mine.html").read_text(encoding="utf-8")
 
 
 # --- headless Chromium ----------------------------------------------------------------------------
