@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 
-from bot import reach
+from bot.partners import reach
 from handlers.notices.kinds import render  # every notice kind's renderer
 from handlers.notices.views import NotReady, Obsolete, Rendered
 from models.base.clock import Clock
@@ -200,7 +200,7 @@ class Delivery:
                 initial_comment=r.text or None,
             )
             return notice.target, resp["files"][0]["id"]
-        if r.ephemeral_user:  # a referrer a DM cannot reach, where they clicked (bot/reach.py)
+        if r.ephemeral_user:  # a referrer no DM reaches, where they clicked (bot/partners/reach.py)
             resp = self.client.chat_postEphemeral(
                 channel=notice.target, user=r.ephemeral_user, text=r.text, blocks=r.blocks
             )
@@ -326,6 +326,6 @@ class Delivery:
 
 def _where(notice: Notice) -> str:
     """Where a notice's message would be found: its channel, or "channel/ts" for a reply under
-    the door (bot/reach.py), which the channel's history does not show."""
+    the door (bot/partners/reach.py), which the channel's history does not show."""
     thread = notice.payload.get("thread_ts") if notice.kind == reach.REACH_KIND else None
     return f"{notice.target}/{thread}" if thread else notice.target
