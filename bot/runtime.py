@@ -15,6 +15,7 @@ from bot.delivery import Delivery
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack import make_client
+from bot.worker import WorkerProcess
 from handlers.common.services import Services
 from models.base import crypto
 from models.base.clock import Clock, system_clock
@@ -35,7 +36,8 @@ class Runtime:
     delivery: Delivery
     app: App
     services: Services
-    scheduler: Scheduler | None = None  # started by `tsunagi run`; tests call .tick()
+    scheduler: Scheduler | None = None  # started by `tsunagi worker`; tests call .tick()
+    worker: WorkerProcess | None = None  # `tsunagi run`: the process running both of them
 
 
 def prepare_database(settings: Settings) -> Engine:
@@ -55,7 +57,10 @@ def build(
     clock: Clock = system_clock,
     verify_token: bool = True,
     sleep: Callable[[float], None] = time.sleep,
+    kick_delivery: Callable[[], None] | None = None,
 ) -> Runtime:
+    """`kick_delivery`: how a listener wakes the delivery loop (default: this process's loop;
+    `tsunagi run` passes the worker process's, bot/worker.py)."""
     engine = prepare_database(settings)
     client = make_client(settings.bot_token, settings.slack_api_url)
     delivery = Delivery(
@@ -65,7 +70,7 @@ def build(
         channel_interval=settings.channel_interval,
         sleep=sleep,
     )
-    services = Services(engine=engine, clock=clock, kick_delivery=delivery.kick)
+    services = Services(engine=engine, clock=clock, kick_delivery=kick_delivery or delivery.kick)
     app = create_app(
         services=services,
         client=client,

@@ -256,7 +256,7 @@ class Alarm:
                     at=self.rt.services.clock(),
                 )
         log.warning("Socket Mode %s: %d admin(s) told", kind.removeprefix("socket_"), len(targets))
-        self.rt.delivery.kick()
+        self.rt.services.kick_delivery()  # the worker process's loop under `tsunagi run`
 
 
 def start_socket_mode(
@@ -281,7 +281,7 @@ def start_socket_mode(
     client.on_error_listeners.append(keeper.lost)
     mode = SocketMode(handler, state, keeper)
     if health_port is not None:
-        check = health_check(state, probe(rt.engine, scheduler=rt.scheduler), client)
+        check = health_check(state, probe(rt.engine, scheduler=rt.worker or rt.scheduler), client)
         server = create_server(
             _health_app(check), host="127.0.0.1", port=health_port, threads=1, ident="tsunagi"
         )

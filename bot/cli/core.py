@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import signal
 import threading
@@ -44,9 +43,11 @@ def register(sub) -> None:
     )
     run.set_defaults(func=cmd_run)
 
-    # Started by `run` (bot/worker.py); not a command for people, so its help is hidden.
-    worker = sub.add_parser("worker", help=argparse.SUPPRESS)
-    worker.add_argument("--kick-fd", type=int, required=True)
+    # Started by `run` (bot/worker.py). argparse cannot hide a subcommand: its help says so.
+    worker = sub.add_parser(
+        "worker", help="配信とリマインダーの処理（run が自動で起動します。直接は使いません）"
+    )
+    worker.add_argument("--kick-fd", type=int, required=True, help="run から起こされるためのパイプ")
     worker.set_defaults(func=cmd_worker)
 
     man = sub.add_parser("manifest", help="Slack アプリのマニフェスト（YAML）を表示する")
