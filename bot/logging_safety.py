@@ -80,3 +80,8 @@ def configure(level: int = logging.INFO) -> None:
     """The logging of `tsunagi run`: one line per record on stderr, made safe first."""
     install()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # waitress warns "Task queue depth is N" whenever more requests wait than it has threads:
+    # under a burst, a line per request, which costs the CPU the people are waiting for (4% of
+    # it in `tsunagi bench`) and buries the lines an IT officer needs. Overload shows in /healthz
+    # and in the answers' times; real waitress errors still go to the log.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)

@@ -161,3 +161,18 @@ def test_no_english_token_warning_at_start(db_url, org, slack, clock, monkeypatc
     finally:
         server.close()
         harness.rt.engine.dispose()
+
+
+def test_a_burst_of_requests_does_not_write_a_queue_line_per_request(monkeypatch):
+    """waitress's "Task queue depth" warning is kept out of `tsunagi run`'s log; its errors stay."""
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    queue = logging.getLogger("waitress.queue")
+    monkeypatch.setattr(queue, "level", logging.NOTSET)
+    logging_safety.configure(logging.INFO)
+    out = io.StringIO()
+    root.handlers[0].setStream(out)
+    queue.warning("Task queue depth is %d", 5)
+    queue.error("a real waitress error")
+    assert "Task queue depth" not in out.getvalue()
+    assert "a real waitress error" in out.getvalue()
