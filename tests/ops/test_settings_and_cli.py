@@ -9,12 +9,14 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bot.cli.main import build_parser, main
 from bot.settings import NAMES, read
 from handlers.common.texts import has
+from models.ops import migrate
 from sandbox.standin.socket_mode import SocketModeStandin
 from tests.conftest import TEST_KEY
 
@@ -184,3 +186,10 @@ def test_mistakes_on_the_command_line_are_told_in_japanese(capsys, args, words):
     assert done.value.code == 2
     err = capsys.readouterr().err
     assert words in err and err.startswith("使い方：") and "error:" not in err
+
+
+def test_the_readme_shows_the_schema_version_this_code_has():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    head = migrate.head_revision("sqlite://")
+    assert f"[OK] スキーマは最新です（{head}）。" in readme
+    assert "設定すると Socket Mode で起動" not in readme  # `tsunagi run` vs `run --http` decides
