@@ -12,6 +12,7 @@ from bot import runtime
 from bot.cli.common import Stop, command, current_database, fail, open_database, refused_file
 from bot.cli.ops_backup import take_backup
 from bot.cli.ops_keys import register_rotate
+from bot.cli.partners import warn_after_load
 from bot.health import probe
 from bot.logging_safety import configure as configure_logging
 from bot.manifest import manifest
@@ -186,6 +187,7 @@ def cmd_org_load(args, settings: Settings) -> int:
     except OSError as exc:
         return fail(f"{args.file}: {exc.strerror}")
     print(t("orgfile.loaded", **result.__dict__))
+    warn_after_load(settings, engine)  # a case channel shared with another organisation
     return 0
 
 

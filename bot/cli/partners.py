@@ -4,10 +4,14 @@
   channel (idempotent: an unchanged door is left alone, a changed one edited in place);
 - `print_check`: the part of `tsunagi check` (and of `tsunagi org load`) about other
   organisations — members from other workspaces and the channels each depends on, and the case
-  channels (coordinator, windows) that must not be shared with another organisation.
+  channels (coordinator, windows) that must not be shared with another organisation;
+- `warn_after_load`: after `tsunagi org load`, a warning for each case channel shared with another
+  organisation (only when a bot token is set; Slack out of reach is one line, never a failure).
 """
 
 from __future__ import annotations
+
+import http.client
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,6 +26,8 @@ from models.base import crypto
 from models.base.db import transaction
 from models.org.doors import case_channels, door_agencies, members_from_elsewhere
 from models.org.tables import Agency
+
+LOAD_TIMEOUT = 5  # seconds per call after `tsunagi org load`: the load is done, this is a check
 
 
 def register(sub) -> None:
@@ -52,7 +58,7 @@ def cmd_door_post(args, settings: Settings) -> int:
 
 def print_check(engine: Engine, client: WebClient | None, *, quiet: bool = False) -> int:
     """Print what concerns other organisations; returns the number of problems (a case channel
-    shared with another organisation)."""
+    shared with another organisation). `quiet`: only what is wrong or unknown."""
     with transaction(engine, write=False) as session:
         elsewhere = [(m.team, m.enterprise, a) for m, a in members_from_elsewhere(session)]
         protected = case_channels(session)
@@ -60,7 +66,11 @@ def print_check(engine: Engine, client: WebClient | None, *, quiet: bool = False
     problems = 0
     lines: list[str] = []
     for channel, what in protected.items():
-        shared = _externally_shared(client, channel)
+        try:
+            shared = _externally_shared(client, channel)
+        except Unreachable:  # said once, not once per channel
+            lines.append(t("partners_cli.slack_unreachable"))
+            break
         if shared:
             problems += 1
             lines.append(t("partners_cli.case_channel_shared", channel=channel, what=what))
@@ -93,6 +103,10 @@ def print_check(engine: Engine, client: WebClient | None, *, quiet: bool = False
     return problems
 
 
+class Unreachable(Exception):
+    """Slack did not answer at all (network, DNS, TLS, a timeout)."""
+
+
 def _externally_shared(client: WebClient | None, channel: str) -> bool | None:
     if client is None:
         return None
@@ -100,7 +114,21 @@ def _externally_shared(client: WebClient | None, channel: str) -> bool | None:
         info = client.conversations_info(channel=channel)["channel"]
     except SlackApiError:
         return None  # the channel checks of `tsunagi check` name the reason
+    except (OSError, http.client.HTTPException) as exc:  # URLError and timeouts are OSErrors
+        raise Unreachable(type(exc).__name__) from exc
     return bool(info.get("is_ext_shared"))
+
+
+def warn_after_load(settings: Settings, engine: Engine) -> int:
+    """After `tsunagi org load`: a warning for each case channel (the coordinator's, a window's)
+    shared with another organisation; the load stands either way. Slack is asked only when a bot
+    token is set (SLACK_API_URL decides where: the stand-in in tests), once per channel, without
+    retries; when it cannot be reached, one line says so. Returns the number of warnings."""
+    if not settings.bot_token:
+        return 0
+    client = make_client(settings.bot_token, settings.slack_api_url, retries=False)
+    client.timeout = LOAD_TIMEOUT
+    return print_check(engine, client, quiet=True)
 
 
 def check_settings(settings: Settings, *, quiet: bool = False) -> int:
