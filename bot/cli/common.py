@@ -28,6 +28,21 @@ from models.ops import migrate
 OK, PROBLEM, CONFIG = 0, 1, 2
 
 
+# models/base/crypto.py's KeyProblem says what is wrong in English (for logs); people read this.
+_KEY_PROBLEMS = {
+    "TSUNAGI_ENCRYPTION_KEY is not set": "cli.key.not_set",
+    "TSUNAGI_ENCRYPTION_KEY is not a Fernet key": "cli.key.not_fernet",
+    "stored data cannot be decrypted with the configured key": "cli.key.wrong",
+    "encryption is not configured": "cli.key.not_set",
+}
+
+
+def key_problem(exc: Exception) -> str:
+    """The text telling the person the encryption key is missing, malformed or wrong."""
+    code = _KEY_PROBLEMS.get(str(exc))
+    return t("cli.key_problem", detail=t(code) if code else type(exc).__name__)
+
+
 def fail(text: str, code: int = 2) -> int:
     print(text, file=sys.stderr)
     return code
@@ -93,7 +108,7 @@ def prepared_database(settings: Settings) -> tuple[Engine | None, str | None]:
     try:
         return runtime.prepare_database(settings), None
     except crypto.KeyProblem as exc:
-        return None, t("cli.key_problem", detail=exc)
+        return None, key_problem(exc)
     except runtime.NotReady as exc:
         return None, t(str(exc))
 
@@ -126,7 +141,7 @@ def configure_keys(settings: Settings) -> None:
     try:
         crypto.configure(settings.encryption_keys)
     except crypto.KeyProblem as exc:
-        raise Stop(t("cli.key_problem", detail=exc), CONFIG) from exc
+        raise Stop(key_problem(exc), CONFIG) from exc
 
 
 def day(value: str) -> date:

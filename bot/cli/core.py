@@ -9,7 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import runtime
-from bot.cli.common import Stop, command, current_database, fail, open_database, refused_file
+from bot.cli.common import (
+    Stop,
+    command,
+    current_database,
+    fail,
+    key_problem,
+    open_database,
+    refused_file,
+)
 from bot.cli.ops_backup import take_backup
 from bot.cli.ops_keys import register_rotate
 from bot.cli.partners import warn_after_load
@@ -98,7 +106,7 @@ def cmd_run(args, settings: Settings) -> int:
     try:
         runtime.prepare_database(settings).dispose()  # the schema and the key: here, offline
     except crypto.KeyProblem as exc:
-        return fail(t("cli.key_problem", detail=exc))
+        return fail(key_problem(exc))
     except runtime.NotReady as exc:
         return fail(t(str(exc)))
     # A refused token stops here, in words (Bolt would end in an English traceback).

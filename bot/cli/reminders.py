@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot import runtime
-from bot.cli.common import fail, print_table
+from bot.cli.common import fail, key_problem, print_table
 from bot.delivery import Delivery
 from bot.scheduler import load_reminders
 from bot.settings import Settings
@@ -141,7 +141,7 @@ def cmd_send_due(args, settings: Settings) -> int:
     try:
         engine = runtime.prepare_database(settings)  # current schema, and the right key
     except crypto.KeyProblem as exc:
-        return fail(t("cli.key_problem", detail=exc))
+        return fail(key_problem(exc))
     except runtime.NotReady as exc:
         return fail(t(str(exc)))
     try:

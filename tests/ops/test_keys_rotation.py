@@ -226,4 +226,7 @@ def test_a_malformed_key_stops_the_bot_with_a_clear_message(tmp_path, monkeypatc
     monkeypatch.setenv("TSUNAGI_ENCRYPTION_KEY", "not-a-key")
     monkeypatch.delenv("TSUNAGI_OLD_ENCRYPTION_KEYS", raising=False)
     assert main(["run", "--http"]) == 2
-    assert "暗号鍵の問題で起動できません" in capsys.readouterr().err
+    err = capsys.readouterr().err  # checked with every variable at start (bot/settings.py)
+    assert "TSUNAGI_ENCRYPTION_KEY：暗号鍵の形（Fernet形式、44文字）ではありません。" in err
+    assert "not-a-key" not in err and "Traceback" not in err
+    assert not (tmp_path / "x.db").exists()  # nothing was opened
