@@ -3,8 +3,9 @@ the workspace the org file gives for them (`team`, and `enterprise` where given)
 when none is given. A request from a workspace nobody in the org file belongs to is refused
 politely and logged with its team id (nothing personal).
 
-One middleware in front of every listener, so no handler can forget it. It reads one member row
-before the acknowledgement (a refusal is answered in it); everything else waits until after.
+One middleware in front of every listener, so no handler can forget it. It reads the roster's
+in-memory copy (models/org/identities.py) before the acknowledgement (a refusal is answered in
+it); everything else waits until after.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from handlers.partners.doors import town_name
 from handlers.partners.views import refused_modal
 from models.base.db import transaction
 from models.ops import audit
-from models.org.doors import Identity, known_team, recognised
-from models.org.roster import member_by_slack_id
+from models.org.doors import Identity, recognised
+from models.org.identities import roster
 
 log = logging.getLogger("tsunagi.partners")
 
@@ -62,14 +63,15 @@ def check_identity(ack, body: dict, client: WebClient, context: dict, next) -> N
         return next()
     home = home_team(context, body)
     svc = services(context)
-    with transaction(svc.engine, write=False) as session:
-        member = member_by_slack_id(session, who.user)
-        ok = recognised(member, who, home_team=home)
-        if ok and member is None and who.team is not None:  # a stranger: from where?
-            ok = known_team(session, who.team, home_team=home)
-        town = "" if ok else town_name(session)
-    if ok:  # outside the read: the listener opens its own transactions
+    known = roster(svc.engine)  # in memory: no transaction before the acknowledgement
+    member = known.members.get(who.user)
+    ok = recognised(member, who, home_team=home)
+    if ok and member is None and who.team is not None:  # a stranger: from where?
+        ok = home is None or who.team == home or who.team in known.teams
+    if ok:
         return next()
+    with transaction(svc.engine, write=False) as session:  # a refusal: rare
+        town = town_name(session)
     reason = "team_mismatch" if member is not None else "unknown_team"
     # The workspace's id only: nothing about the person.
     log.warning("a request from workspace %s was refused: %s", who.team, reason)
@@ -82,7 +84,7 @@ def check_identity(ack, body: dict, client: WebClient, context: dict, next) -> N
                 session,
                 at=svc.clock(),
                 actor_slack_id=who.user,
-                actor_member_id=member.id if member else None,
+                actor_member_id=member.member_id if member else None,
                 action="identity",
                 allowed=False,
                 detail=f"partners.{reason}",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from models.cases.tables import Case, Referral
+from models.org.identities import Known
 from models.org.roster import channel_for
 from models.org.tables import Agency, AgencyKind, Member, PartnerDoor
 
@@ -35,7 +36,7 @@ class Identity:
     enterprise: str | None = None
 
 
-def recognised(member: Member | None, who: Identity, *, home_team: str | None) -> bool:
+def recognised(member: Member | Known | None, who: Identity, *, home_team: str | None) -> bool:
     """Does this request come from where the org file says the member belongs?
 
     A member with `team` in the org file must act from that workspace (and from that
@@ -49,14 +50,6 @@ def recognised(member: Member | None, who: Identity, *, home_team: str | None) -
             return False
         return member.enterprise is None or who.enterprise == member.enterprise
     return home_team is None or who.team == home_team
-
-
-def known_team(session: Session, team: str, *, home_team: str | None) -> bool:
-    """The town's workspace, or the home workspace of a member in the org file."""
-    if team == home_team or home_team is None:
-        return True
-    found = session.exec(select(Member.id).where(Member.team == team, Member.active)).first()
-    return found is not None
 
 
 def members_from_elsewhere(session: Session) -> list[tuple[Member, Agency]]:
