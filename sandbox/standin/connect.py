@@ -148,4 +148,3 @@ class PartnerSlack:
         view = {**view, "state": state, "app_installed_team_id": self.standin.team_id}
         payload = {"type": "view_submission", "trigger_id": "unused", "view": view}
         return self.sender.interaction(self._as(user, payload))
-

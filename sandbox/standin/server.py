@@ -30,7 +30,7 @@ from jsonschema.exceptions import best_match, relevance
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from sandbox.standin import connect
+import sandbox.standin.connect as connect
 
 DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "block-kit.schema.json"
 
