@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from bot.app import create_app
 from bot.delivery import Delivery
+from bot.partners.door_job import door_job
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack import make_client
@@ -77,5 +78,8 @@ def build(
         signing_secret=settings.signing_secret or "",
         verify_token=verify_token,
     )
-    scheduler = Scheduler(engine, clock, kick_delivery=delivery.kick)
+    # The doors in partner channels, kept up to date at start, after an org load and daily; a
+    # client without retries: a post is never sent twice (the sync finds a lost one again).
+    doors = door_job(make_client(settings.bot_token, settings.slack_api_url, retries=False))
+    scheduler = Scheduler(engine, clock, kick_delivery=delivery.kick, extra_jobs=[doors])
     return Runtime(settings, engine, client, delivery, app, services, scheduler)

@@ -20,7 +20,7 @@ and has max_instances=1 (a slow run is never overlapped by the next).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -70,13 +70,16 @@ class Scheduler:
         kick_delivery: Callable[[], None],
         tick: timedelta = TICK,
         jobs: list[PeriodicJob] | None = None,
+        extra_jobs: Sequence[PeriodicJob] = (),
     ) -> None:
+        """`extra_jobs`: jobs of the wiring that talk to Slack, which reminders/ may not
+        (bot/partners/door_job.py), run beside the registered ones."""
         self.engine = engine
         self.clock = clock
         self.kick_delivery = kick_delivery
         self.tick_every = tick
         load_reminders()
-        self.jobs = registered_jobs() if jobs is None else jobs
+        self.jobs = [*(registered_jobs() if jobs is None else jobs), *extra_jobs]
         self.worker = worker_id()
         self._aps = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},

@@ -21,7 +21,7 @@ from bot.cli.common import Stop, command, open_database
 from bot.settings import Settings
 from bot.slack import make_client
 from handlers.common.texts import t
-from handlers.partners.doors import sync_doors
+from handlers.partners.doors import DoorsBusy, sync_doors
 from models.base import crypto
 from models.base.db import transaction
 from models.org.doors import case_channels, door_agencies, members_from_elsewhere
@@ -48,7 +48,10 @@ def cmd_door_post(args, settings: Settings) -> int:
             if not door_agencies(session, args.agency):
                 raise Stop(t("partners_cli.no_such_agency", key=args.agency))
     client = make_client(settings.bot_token, settings.slack_api_url)
-    outcomes = sync_doors(engine, client, agency_key=args.agency)
+    try:
+        outcomes = sync_doors(engine, client, agency_key=args.agency)
+    except DoorsBusy:  # the bot's worker is keeping them right now
+        raise Stop(t("partners_cli.doors_busy"), 1) from None
     for o in outcomes:
         print(t(f"partners_cli.door_{o.result}", agency=o.agency, channel=o.channel, error=o.error))
     if not outcomes:

@@ -4,11 +4,17 @@ its text changes, left alone when it does not (`tsunagi door post`, and at every
 Idempotent: the door's ts and the hash of its text are kept in the database (PartnerDoor). If a
 post reached Slack but its ts was never written (a crash), the pinned door is found again
 (`pins.list`) before anything is posted; a door deleted in Slack is posted anew.
+
+One process at a time: a sync holds a lease in the database (models/org/doors.claim_doors),
+renewed before each door, so two workers (or a worker and `tsunagi door post`) never both find
+a door missing and post two. The other one is told `DoorsBusy`.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -19,10 +25,23 @@ from sqlmodel import Session
 from handlers.common import forms, ids
 from handlers.partners.views import DOOR_METADATA_TYPE, digest, door_message
 from models.base.db import transaction
-from models.org.doors import door_agencies, door_in, door_of, record_door
+from models.org.doors import (
+    claim_doors,
+    door_agencies,
+    door_in,
+    door_of,
+    record_door,
+    release_doors,
+)
 from models.org.roster import setting
 
 log = logging.getLogger("tsunagi.partners")
+
+LEASE_SECONDS = 300.0  # a sync that died holding the lease blocks the next one this long at most
+
+
+class DoorsBusy(Exception):
+    """Another process is keeping the doors right now."""
 
 
 def door_channel(session: Session, view: dict) -> str | None:
@@ -45,17 +64,55 @@ class Outcome:
     error: str | None = None
 
 
-def sync_doors(
-    engine: Engine, client: WebClient, *, agency_key: str | None = None
-) -> list[Outcome]:
-    """Post, edit or leave each door; one agency when `agency_key` is given."""
+def _wanted(engine: Engine, agency_key: str | None) -> list[tuple]:
     with transaction(engine, write=False) as session:
         town = town_name(session)
-        wanted = [
+        return [
             (a.id, a.key, a.channel, *door_message(agency_name=a.name, town=town))
             for a in door_agencies(session, agency_key)
         ]
-    return [_sync_one(engine, client, *entry) for entry in wanted]
+
+
+def sync_doors(
+    engine: Engine, client: WebClient, *, agency_key: str | None = None
+) -> list[Outcome]:
+    """Post, edit or leave each door; one agency when `agency_key` is given. DoorsBusy when
+    another process is keeping the doors (nothing done here)."""
+    holder = f"doors/{uuid.uuid4().hex[:12]}"
+    if not _claim(engine, holder):
+        raise DoorsBusy()
+    outcomes: list[Outcome] = []
+    try:
+        for entry in _wanted(engine, agency_key):
+            if outcomes and not _claim(engine, holder):  # fenced: the lease is still ours
+                log.warning("the doors' lease was lost; the rest is left to its holder")
+                break
+            outcomes.append(_sync_one(engine, client, *entry))
+    finally:
+        with transaction(engine) as session:
+            release_doors(session, holder=holder)
+    return outcomes
+
+
+def _claim(engine: Engine, holder: str) -> bool:
+    with transaction(engine) as session:
+        return claim_doors(session, holder=holder, now=time.time(), seconds=LEASE_SECONDS)
+
+
+def stale_doors(engine: Engine) -> frozenset[tuple[int, str, str]]:
+    """The doors whose record says they are not as they should be (never posted, in another
+    channel, another text, not pinned): (agency id, channel, wanted digest) each. A read only,
+    no Slack: cheap enough to ask every minute. A door deleted in Slack is not seen here."""
+    stale = set()
+    with transaction(engine, write=False) as session:
+        town = town_name(session)
+        for a in door_agencies(session):
+            wanted = digest(*door_message(agency_name=a.name, town=town))
+            door = door_of(session, a.id)
+            kept = door is not None and door.ts and door.pinned
+            if not kept or (door.channel, door.digest) != (a.channel, wanted):
+                stale.add((a.id, a.channel, wanted))
+    return frozenset(stale)
 
 
 def _sync_one(engine, client, agency_id, key, channel, text, blocks) -> Outcome:

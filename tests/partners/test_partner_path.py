@@ -65,9 +65,12 @@ def follow_to_acknowledged(slack, engine, deliver, acknowledge, user: str) -> No
     assert receipt["channel"] == PARTNER_CHANNEL and case.number in receipt["text"]
     assert not [c for c in slack.calls_to("chat.postMessage") if c.ok and c.args["channel"] == user]
     assert slack.messages("C0ADMIN") == []  # nothing failed: no alert
-    acknowledge(routed)
-    deliver_all(deliver)
-    [reply] = [m for m in slack.messages(PARTNER_CHANNEL) if m["thread_ts"]]
+    acknowledge(routed)  # answered at once, handled after the answer: wait for its notice
+    [reply] = slack.wait_for(
+        lambda: (
+            deliver_all(deliver) or [m for m in slack.messages(PARTNER_CHANNEL) if m["thread_ts"]]
+        )
+    )
     assert reply["thread_ts"] == door(slack)["ts"]
     shown = texts(reply)
     assert f"<@{user}>" in shown and case.number in shown and "受付済み" in shown
