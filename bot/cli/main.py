@@ -14,14 +14,38 @@ import re
 import sys
 from importlib.metadata import PackageNotFoundError, entry_points, version
 
-from bot.cli import core, linknet, meetings, ops, outreach, partners, reminders
+from bot.cli import (
+    core,
+    linknet,
+    meetings,
+    ops_audit,
+    ops_backup,
+    ops_check,
+    ops_retention,
+    outreach,
+    partners,
+    reminders,
+)
 from bot.cli.common import fail
 from bot.settings import problem_line, read
 from handlers.common.texts import t
 from models.ops import migrate
 
 # Modules with a `register(subparsers)` function, in the order `tsunagi --help` lists them.
-COMMAND_MODULES = [core, ops, reminders, linknet, outreach, meetings, partners]
+# The IT officer's commands are the ops_* modules; exit codes there: 0 done / all well, 1 a problem
+# was found (tamper, unhealthy), 2 usage or settings (bot/cli/common.py).
+COMMAND_MODULES = [
+    core,
+    ops_backup,
+    ops_retention,
+    ops_audit,
+    ops_check,
+    reminders,
+    linknet,
+    outreach,
+    meetings,
+    partners,
+]
 TOOLS = "tsunagi.commands"  # entry-point group of the tools' command groups (pyproject.toml)
 
 # argparse's own messages (Python 3.11+), each with the code of its Japanese text.

@@ -6,11 +6,11 @@ import threading
 
 from slack_bolt.listener import thread_runner
 
-from bot import prompt_ack
+from bot.server import PromptAck, install_prompt_ack
 
 
 def test_an_ack_wakes_the_thread_waiting_for_it():
-    prompt_ack.install()
+    install_prompt_ack()
     woke = threading.Event()
 
     def wait() -> None:
@@ -19,7 +19,7 @@ def test_an_ack_wakes_the_thread_waiting_for_it():
 
     waiter = threading.Thread(target=wait, daemon=True)
     waiter.start()
-    ack = prompt_ack.PromptAck()
+    ack = PromptAck()
     for _ in range(100):  # an ack before the waiter sleeps wakes nobody: ack again
         ack(text="ok")
         if woke.wait(0.05):
@@ -29,6 +29,6 @@ def test_an_ack_wakes_the_thread_waiting_for_it():
 
 
 def test_the_runner_still_sees_the_rest_of_the_time_module():
-    prompt_ack.install()
+    install_prompt_ack()
     assert thread_runner.time.time() > 0
     assert thread_runner.time.monotonic() > 0
