@@ -1,11 +1,13 @@
 """`tsunagi linknet post [--period YYYY-MM] [--again]` and
-`tsunagi report fy 2026 --format csv|xlsx [--output FILE] [--internal --as U…]`.
+`tsunagi report fy 2026 --format csv|xlsx [--output FILE] [--official --as U…]`.
 
 The post goes through the outbox (the same publication and notices as the monthly job) and is
-delivered right away. The report is written with the same disclosure control as the posts and
-recorded in the same ledger, so neither can be subtracted from the other; `--internal` (exact
-counts, not recorded) needs an admin of the org file named with --as, is written to the audit
-log, and says so on the sheet.
+delivered right away. The report (the publication, by default) is written with the same
+disclosure control as the posts and recorded in the same ledger, so neither can be subtracted
+from the other; `--official` — the return to the prefecture: exact counts, not recorded — needs
+an admin or a coordinator of the org file named with --as, is written to the audit log with
+that name, and says so on the sheet. Meeting counts are exact in both (meetings are not people).
+The CSV and the xlsx hold the same rows: numbers as numbers, "—" before the first record.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from bot.delivery import Delivery
 from bot.settings import Settings
 from bot.slack import make_client
 from handlers.common.texts import t
-from handlers.linknet.views import period_label, report_rows, source_label
+from handlers.linknet.views import fiscal_year_label, period_label, report_rows, source_label
 from models.base.clock import TOKYO, FrozenClock, system_clock
 from models.base.db import transaction
 from models.base.errors import DomainError
@@ -55,8 +57,16 @@ def register(sub) -> None:
     fy.add_argument("--format", choices=("csv", "xlsx"), default="csv", help="形式（既定 csv）")
     fy.add_argument("--output", type=Path, help="出力ファイル（csv は省略時に画面へ）")
     add_force(fy)
-    fy.add_argument("--internal", action="store_true", help="開示制御なし（管理者のみ・内部用）")
-    fy.add_argument("--as", dest="as_user", help="--internal を使う管理者の Slack ID（U…）")
+    fy.add_argument(
+        "--official",
+        "--internal",  # its earlier name
+        dest="official",
+        action="store_true",
+        help="県への報告用（開示制御なしの正確な数。管理者・多機関協働担当者のみ、監査ログに記録）",
+    )
+    fy.add_argument(
+        "--as", dest="as_user", metavar="U…", help="--official を実行する職員の Slack ID"
+    )
     fy.add_argument("--at", help=argparse_hidden())
     fy.set_defaults(func=cmd_report)
 
@@ -135,35 +145,37 @@ def cmd_report(args, settings: Settings) -> int:
         clock = _clock(args)
     except ValueError:
         return fail(t("reminder.cli.bad_at"))
-    if args.internal and not args.as_user:
-        return fail(t("linknet.cli.internal_needs_admin"))
+    if args.official and not args.as_user:
+        return fail(t("linknet.cli.official_needs_as"))
     if args.format == "xlsx" and args.output is None:
-        args.output = Path(f"tsunagi-report-fy{args.year}.xlsx")
+        args.output = Path(_file_name(args.year, clock(), official=args.official))
     engine, problem = free_output_then_database(args, settings)
     if engine is None:
         return fail(problem)
     now = clock()
-    admin = denied = pub = None
+    operator = denied = pub = None
     try:
         with transaction(engine) as session:
-            if args.internal:
+            if args.official:
                 slack_id = args.as_user.strip()[:32]
                 member = member_by_slack_id(session, slack_id)
-                allowed = member is not None and member.has(Role.admin)
+                allowed = member is not None and (
+                    member.has(Role.admin) or member.has(Role.coordinator)
+                )
                 audit.record(
                     session,
                     at=now,
                     actor_slack_id=slack_id,
                     actor_member_id=member.id if member else None,
-                    action="linknet.report_internal",
+                    action="linknet.report_official",
                     allowed=allowed,
-                    detail=f"fy{args.year}",
+                    detail=f"fy{args.year} {args.format}",
                 )
                 if allowed:
-                    admin = member
+                    operator = member
                     pub = exact(session, report_layout(args.year, now=now), now=now)
                 else:
-                    denied = t("linknet.cli.internal_not_admin", slack_id=slack_id)
+                    denied = t("linknet.cli.official_not_allowed", slack_id=slack_id)
             else:
                 publication_id = report(
                     session, fy=args.year, now=now, deadline=ack_deadline_function(session)
@@ -175,8 +187,9 @@ def cmd_report(args, settings: Settings) -> int:
         engine.dispose()
     if denied:
         return fail(denied)
-    heading = _heading(pub, args.year, now, admin)
-    table = report_rows(pub)
+    over = pub.period.last == Period.fiscal_year(args.year).last
+    heading = _heading(pub, args.year, now, operator, over=over)
+    table = report_rows(pub, over=over)
     if args.format == "csv":
         text = _csv(heading, table)
         if args.output is None:
@@ -184,72 +197,114 @@ def cmd_report(args, settings: Settings) -> int:
             return 0
         data: str | bytes = text
     else:
-        data = _xlsx(heading, table, internal=admin is not None)
+        data = _xlsx(heading, table, official=operator is not None)
     try:
         write_private(args.output, data, force=args.force, encoding="utf-8-sig")
     except OutputExists as exc:
         return fail(exc.text)
     except OSError as exc:
         return fail(t("ops.file_problem", path=args.output, detail=exc.strerror))
-    print(t("linknet.cli.report_written", fy=args.year, path=args.output))
+    print(t("linknet.cli.report_written", year=fiscal_year_label(args.year), path=args.output))
     return 0
 
 
-def _heading(pub, fy: int, now: datetime, admin) -> list[str]:
+def _file_name(fy: int, now: datetime, *, official: bool) -> str:
+    """実績報告_令和8年度（2026年度）_4月〜10月分.xlsx (months only while the year runs)."""
+    year = Period.fiscal_year(fy)
+    last = last_complete_month(now)
+    part = (
+        t("linknet.report.file_part", first=year.first.month, last=last.month)
+        if year.first <= last < year.last
+        else ""
+    )
+    kind = t("linknet.report.file_official") if official else ""
+    return t("linknet.report.filename", year=fiscal_year_label(fy), part=part, kind=kind)
+
+
+def _heading(pub, fy: int, now: datetime, operator, *, over: bool) -> list[str]:
     current, previous = pub.layout.columns
     when = now.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+    title = (
+        t("linknet.report.title", year=fiscal_year_label(fy))
+        if over
+        else t(
+            "linknet.report.title_part",
+            year=fiscal_year_label(fy),
+            first=current.first.month,
+            last=current.last.month,
+        )
+    )
     lines = [
-        t("linknet.report.title", fy=fy),
-        t("linknet.report.period", current=period_label(current), previous=period_label(previous)),
+        title,
+        t(
+            "linknet.report.period",
+            current=period_label(current),
+            previous=fiscal_year_label(previous.first.fiscal_year),
+        ),
     ]
-    if admin is not None:
+    if operator is not None:
         lines.append(
-            t("linknet.report.internal", name=admin.name, slack_id=admin.slack_id, when=when)
+            t("linknet.report.official", name=operator.name, slack_id=operator.slack_id, when=when)
         )
     else:
         lines.append(t("linknet.report.controlled", k=pub.k))
+    lines.append(t("linknet.report.units"))
+    if pub.start is not None:
+        start = Month.from_index(pub.start)
+        lines.append(t("linknet.report.before_start", month=period_label(Period.month(start))))
     lines.append(t("linknet.report.made", when=when))
     return lines
 
 
-def _csv(heading: list[str], table: list[list[str]]) -> str:
+def _layout(heading: list[str], table: list[list[str | int]]) -> list[list[str | int]]:
+    """The sheet, row by row, the same in the CSV and the xlsx: the title, the table (its header
+    on the second row, so it can stay in view), a blank row, then the notes."""
+    title, *notes = heading
+    return [[title], *table, [], *([line] for line in notes)]
+
+
+def _csv(heading: list[str], table: list[list[str | int]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    for line in heading:
-        writer.writerow(csv_row([line]))
-    writer.writerow([])
-    writer.writerows(csv_row(row) for row in table)
+    writer.writerows(csv_row(row) for row in _layout(heading, table))
     return out.getvalue()
 
 
-def _xlsx(heading: list[str], table: list[list[str]], *, internal: bool) -> bytes:
+def _width(value: str | int) -> int:
+    """Display width: a Japanese character takes two columns."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(value))
+
+
+def _xlsx(heading: list[str], table: list[list[str | int]], *, official: bool) -> bytes:
+    # openpyxl is imported here: only this command writes a workbook.
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
     book = Workbook()
     sheet = book.active
     sheet.title = t("linknet.report.sheet")
-    for i, line in enumerate(heading, start=1):
-        cell = sheet.cell(row=i, column=1, value=line)
-        cell.data_type = "s"  # the admin's name comes from the org file: never a formula
-        cell.font = Font(
-            bold=i == 1, size=14 if i == 1 else 11, color="C00000" if internal and i == 3 else None
-        )
-    start = len(heading) + 2
-    for r, row in enumerate(table):
+    rows = _layout(heading, table)
+    notes = len(table) + 2  # the first note's row index (0-based) in `rows`
+    for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row, start=1):
-            number = value.isdigit() and c >= 3
-            cell = sheet.cell(row=start + r, column=c, value=int(value) if number else value)
-            if not number:
-                cell.data_type = "s"  # openpyxl would store a leading "=" as a formula
-            if r == 0:
+            cell = sheet.cell(row=r, column=c, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # names come from the org file: never a formula
+            if r == 1:
+                cell.font = Font(bold=True, size=14)
+            elif r == 2:
                 cell.font = Font(bold=True)
                 cell.fill = PatternFill("solid", fgColor="DDEBF7")
-            if c >= 3:
+                cell.alignment = Alignment(horizontal="center", wrap_text=True)
+            elif r <= len(table) + 1 and c >= 3:
                 cell.alignment = Alignment(horizontal="right")
-    for column, width in zip("ABCD", (40, 28, 26, 16), strict=True):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = sheet.cell(row=start + 1, column=1)
+            elif r == notes + 2 and official:
+                cell.font = Font(bold=True, color="C00000")  # 県への報告用: exact counts
+    for c in range(1, 5):
+        widest = max((_width(row[c - 1]) for row in table if len(row) >= c), default=8)
+        sheet.column_dimensions["ABCD"[c - 1]].width = min(max(widest + 2, 10), 60)
+    sheet.freeze_panes = "A3"  # the title and the table's header stay in view
+    sheet.print_title_rows = "1:2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -57,10 +57,16 @@ def render_trend(chart: TrendChart) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
+    # Slack shows the image at about a third of its width in the channel: large type, few
+    # month labels (handlers/linknet/views.X_LABELS), the legend below the plot.
     font = japanese_font()
+    title = font.copy()
+    title.set_size(20)
+    label = font.copy()
+    label.set_size(16)
     small = font.copy()
-    small.set_size(9)
-    figure = Figure(figsize=(9, 5), dpi=100)
+    small.set_size(15)
+    figure = Figure(figsize=(10, 6.4), dpi=100)
     FigureCanvasAgg(figure)
     ax = figure.add_subplot(1, 1, 1)
     xs = list(range(len(chart.x_labels)))
@@ -89,9 +95,14 @@ def render_trend(chart: TrendChart) -> bytes:
         )
     ax.set_xticks(xs)
     ax.set_xticklabels(chart.x_labels, fontproperties=small)
+    ax.tick_params(axis="x", length=0 if len(xs) == 1 else 4)
+    ax.tick_params(axis="y", labelsize=15)
+    if len(xs) == 1:
+        ax.set_xlim(-1, 1)
+    ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel(chart.y_label, fontproperties=font)
-    ax.set_title(chart.title, fontproperties=font)
+    ax.set_ylabel(chart.y_label, fontproperties=label)
+    ax.set_title(chart.title, fontproperties=title)
     ax.grid(axis="y", color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
     # The band's meaning as a footnote, where no bar can cover it.
@@ -101,8 +112,9 @@ def render_trend(chart: TrendChart) -> bytes:
         [*handles, band],
         [*labels, chart.band_label],
         prop=small,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=3,
         frameon=False,
     )
     figure.tight_layout()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from handlers.common.blocks import context, section
 from handlers.common.texts import has, label, t
 from handlers.linknet.chart import Series, TrendChart
+from models.base.numbering import REIWA_OFFSET
 from models.linknet.cells import TOTAL, Cell, Display, Shown
 from models.linknet.figures import TREND_SOURCE, Published
 from models.linknet.periods import Month, Period
@@ -41,6 +42,22 @@ def period_label(p: Period) -> str:
 
 def source_label(source: str) -> str:
     return t(f"linknet.source.{source}")
+
+
+def reiwa(fy: int) -> str:
+    """令和 of a fiscal year (2026 → "8"; 2019 → "元")."""
+    n = fy - REIWA_OFFSET
+    return t("linknet.report.first_year") if n == 1 else str(n)
+
+
+def fiscal_year_label(fy: int) -> str:
+    """令和8年度（2026年度）."""
+    return t("linknet.report.fiscal_year", reiwa=reiwa(fy), fy=fy)
+
+
+def unit_label(source: str) -> str:
+    """実人数 (a case counted once) or 延べ件数 (every event counted)."""
+    return t(f"linknet.unit.{SOURCES[source].unit}")
 
 
 def category_label(source: str, category: str) -> str:
@@ -89,11 +106,15 @@ def _cell(pub: Published, source: str, category: str, p: Period) -> Shown | None
 def _section_text(pub: Published, source: str) -> str:
     current, previous, fytd = pub.layout.columns
     lines = [f"*{source_label(source)}*"]
+    before = [pub.before_start(p) for p in (current, previous, fytd)]
     if source in pub.withheld:
         return "\n".join([*lines, t("linknet.withheld")])
     stock = SOURCES[source].stock
     for category in (TOTAL, *categories_shown(source)):
-        values = [_cell(pub, source, category, p) for p in (current, previous, fytd)]
+        values = [
+            None if gone else _cell(pub, source, category, p)
+            for p, gone in zip((current, previous, fytd), before, strict=True)
+        ]
         shown = [v for v in values if v is not None]
         if category != TOTAL and all(v.display is Display.value and v.value == 0 for v in shown):
             continue  # a category with nothing in any column is left out (it is 0)
@@ -176,13 +197,29 @@ def post_message(pub: Published) -> tuple[str, list[dict]]:
 
 
 def _trend_months(pub: Published) -> list[Month]:
-    return list(pub.layout.trend)
+    """The trend's months from the system's first record on: earlier months are not drawn
+    (they are not 0 — nothing was recorded then); the last month always is."""
+    months = [m for m in pub.layout.trend if not pub.before_start(Period.month(m))]
+    return months or list(pub.layout.trend[-1:])
 
 
-def _x_label(m: Month, first: bool) -> str:
-    if first or m.month == 1:
-        return t("linknet.chart.x_year_month", year=m.year, month=m.month)
-    return t("linknet.chart.x_month", month=m.month)
+X_LABELS = 6  # at most this many month labels: legible at Slack's preview size
+
+
+def _x_labels(months: list[Month]) -> tuple[str, ...]:
+    """Every other (or third) month labelled, the latest always; the year on the first label
+    and on the first label of each new year."""
+    step = -(-len(months) // X_LABELS)
+    out, year = [], None
+    for i, m in enumerate(months):
+        if (len(months) - 1 - i) % step:
+            out.append("")
+        elif m.year != year:
+            out.append(t("linknet.chart.x_year_month", year=m.year, month=m.month))
+            year = m.year
+        else:
+            out.append(t("linknet.chart.x_month", month=m.month))
+    return tuple(out)
 
 
 def _value(s: Shown | None) -> int | None:
@@ -202,7 +239,7 @@ def trend_chart(pub: Published) -> TrendChart:
     totals = series(TOTAL)
     return TrendChart(
         title=t("linknet.chart.title"),
-        x_labels=tuple(_x_label(m, i == 0) for i, m in enumerate(months)),
+        x_labels=_x_labels(months),
         series=tuple(series(c) for c in source.categories),
         totals=Series(t("linknet.chart.total"), totals.values),
         y_label=t("linknet.chart.y_label"),
@@ -263,43 +300,63 @@ def preview_blocks(pub: Published, *, channel: str | None, already: bool) -> lis
 # --- the yearly report ----------------------------------------------------------------------
 
 
-def report_rows(pub: Published) -> list[list[str]]:
-    """Rows a clerk can paste into the national report: item, category, this year, last year."""
+def column_label(pub: Published, p: Period, *, over: bool) -> str:
+    """令和8年度, or 令和8年度（2026年4月〜2026年11月） while the year is not over or when the
+    system started within it."""
+    shown = pub.from_start(p)
+    fy = p.first.fiscal_year
+    if over and shown == p:
+        return t("linknet.report.col_year", year=fiscal_year_label(fy))
+    short = t("linknet.report.fiscal_year_short", reiwa=reiwa(fy))
+    return t("linknet.report.col_part", year=short, span=period_label(shown))
+
+
+def report_item(source: str) -> str:
+    """A table's heading: what is counted and how (実人数 / 延べ件数)."""
+    return t(
+        "linknet.report.item", label=t(f"linknet.report.source.{source}"), unit=unit_label(source)
+    )
+
+
+def report_rows(pub: Published, *, over: bool) -> list[list[str | int]]:
+    """Rows a clerk can paste into the national report: item, category, this year, last year.
+    Numbers are ints; a year before the system's first record is "—" (not 0)."""
     current, previous = pub.layout.columns
-    rows = [
+    rows: list[list[str | int]] = [
         [
             t("linknet.report.col_item"),
             t("linknet.report.col_category"),
-            t(
-                "linknet.report.col_current",
-                fy=current.first.fiscal_year,
-                span=period_label(current),
-            ),
-            t("linknet.report.col_previous", fy=previous.first.fiscal_year),
+            column_label(pub, current, over=over),
+            column_label(pub, previous, over=True),
         ]
     ]
     for source in SOURCES:
         if SOURCES[source].stock:
             continue  # a month's end has no yearly figure
         if source in pub.withheld:
-            rows.append([source_label(source), "", t("linknet.report.withheld"), ""])
+            rows.append([report_item(source), "", t("linknet.report.withheld"), ""])
             continue
         for category in (TOTAL, *categories_shown(source)):
             rows.append(
                 [
-                    source_label(source) if category == TOTAL else "",
+                    report_item(source) if category == TOTAL else "",
                     category_label(source, category),
-                    report_figure(_cell(pub, source, category, current)),
-                    report_figure(_cell(pub, source, category, previous)),
+                    *(
+                        report_figure(
+                            None if pub.before_start(p) else _cell(pub, source, category, p)
+                        )
+                        for p in (current, previous)
+                    ),
                 ]
             )
     return rows
 
 
-def report_figure(s: Shown | None) -> str:
-    """A cell for the report table: the bare number (for pasting), or the suppression mark."""
+def report_figure(s: Shown | None) -> str | int:
+    """A cell for the report table: the number itself (for pasting), the suppression mark, or
+    "—" where nothing was recorded."""
     if s is None:
         return t("linknet.not_shown")
     if s.display is Display.value:
-        return str(s.value)
+        return s.value
     return figure(s, s.k)

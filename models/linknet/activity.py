@@ -2,7 +2,8 @@
 participation resources. Each counts rows of its own table by month, in SQL; a source appears
 in the figures only because its table exists and is filled by the feature that owns it.
 
-- meetings: meetings held, by type, in the month of their start. A meeting counts as held when
+- meetings: meetings held, by type, in the month of their start — shown exactly (meetings are
+  not people; the national form asks for the number). A meeting counts as held when
   its outcomes or minutes were recorded (state held), or when its date has passed and it was not
   cancelled (still scheduled): a meeting is held on its day, and the record often comes later —
   counting only recorded ones would undercount, and would change a month already posted.
@@ -53,6 +54,8 @@ register(
         "meetings",
         tuple(k.value for k in MeetingKind),
         lambda s, a, b: _by_month(s, a, b, Meeting.starts_at, Meeting.kind, HELD_OR_PASSED),
+        unit="events",
+        exact=True,  # meetings are not people: the national form asks for the exact number
     )
 )
 register(
@@ -60,6 +63,7 @@ register(
         "plans",
         ("made",),
         lambda s, a, b: _by_month(s, a, b, Plan.created_at, "made"),
+        unit="events",
     )
 )
 register(
@@ -69,6 +73,7 @@ register(
         lambda s, a, b: _by_month(
             s, a, b, Plan.evaluated_at, Plan.evaluation, Plan.evaluation.is_not(None)
         ),
+        unit="events",
     )
 )
 register(
@@ -76,6 +81,7 @@ register(
         "outreach_contacts",
         tuple(o.value for o in ContactOutcome),
         lambda s, a, b: _by_month(s, a, b, Contact.at, Contact.outcome),
+        unit="events",
     )
 )
 # Outreach targets active / paused at each month's end, replayed from their state history.
@@ -95,4 +101,4 @@ def _resources(session: Session, first: int, last: int) -> Counts:
     return {("used", int(m)): int(n) for m, n in session.exec(query)}
 
 
-register(Source("resources", ("used",), _resources))
+register(Source("resources", ("used",), _resources, unit="events"))

@@ -48,6 +48,7 @@ class Shown:
 class Shape:
     categories: tuple[str, ...]
     stock: bool = False  # a count at a month's end: cells of one month only
+    exact: bool = False  # counts events that are not people (meetings): never suppressed
 
 
 Schema = Mapping[str, Shape]

@@ -12,7 +12,9 @@ Data model
 Display rule (a function of the value alone, so the label tells nothing else)
     0 → "0";  1 … k-1 → "k未満" (primary suppression);  ≥ k → the number, or "秘匿" when the
     cell is chosen for secondary suppression. Hence, publicly: "k未満" ⇒ 1 ≤ x ≤ k-1 and
-    "秘匿" ⇒ x ≥ k. k is at least 3 (MIN_K), by default 10.
+    "秘匿" ⇒ x ≥ k. k is at least 3 (MIN_K), by default 10. A source of events that are not
+    people (meetings: `Shape.exact`) is shown exactly: its cells are never protected nor hidden
+    (it shares no identity with the sources about people, so it tells nothing about them).
 
 The attacker
     knows every cell ever published (the ledger: every earlier post and report, plus the one
@@ -417,6 +419,8 @@ def protected_cells(
     known = {} if values is None else values
     small = set()
     for c in candidates - exact:
+        if schema[c.source].exact:
+            continue  # meetings are not people: their counts protect nobody
         if c not in known:
             known[c] = value_of(schema, c, truth)
         if 1 <= known[c] <= k - 1:

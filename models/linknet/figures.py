@@ -118,6 +118,7 @@ class Draft:
     truth: dict[Atom, int] = field(repr=False)  # internal: frozen into the ledger on publish
     inherited: list[Cell] = field(default_factory=list)
     ledger_head: int = 0  # the ledger it was decided against (ledger.head)
+    start: int | None = None  # the month of the first memo (before it: no figure, not 0)
 
     def get(self, cell: Cell) -> Shown | None:
         return self.cells.get(cell)
@@ -199,6 +200,7 @@ def make_draft(session: Session, layout: Layout, *, k: int, now: datetime) -> Dr
         truth={a: v for a, v in truth.items() if months[0] - 1 <= a[2] <= months[-1]},
         inherited=decision.inherited,
         ledger_head=head,
+        start=first_month(session),
     )
 
 
@@ -233,6 +235,19 @@ class Published:
     measures: dict[tuple[str, int, int], float]
     withheld: frozenset[str]
     created_at: datetime | None = None
+    # The month index of the first memo: months before it are shown as "—", never as 0.
+    start: int | None = None
+
+    def before_start(self, period: Period) -> bool:
+        """The whole period lies before the system's first record (nothing to count there)."""
+        return self.start is None or period.last.index < self.start
+
+    def from_start(self, period: Period) -> Period:
+        """The part of the period from the system's first record on (the period itself when
+        it began earlier or nothing was recorded)."""
+        if self.start is None or period.first.index >= self.start or self.before_start(period):
+            return period
+        return Period(Month.from_index(self.start), period.last)
 
     def get(self, cell: Cell) -> Shown | None:
         return self.cells.get(cell)
@@ -258,6 +273,7 @@ def published(session: Session, publication_id: int) -> Published:
         measures=ledger.measures_of(session, publication_id),
         withheld=frozenset(w for w in row.withheld.split(",") if w),
         created_at=row.created_at,
+        start=first_month(session),
     )
 
 
@@ -276,6 +292,7 @@ def exact(session: Session, layout: Layout, *, now: datetime) -> Published:
         cells=cells,
         measures={},
         withheld=frozenset(),
+        start=first_month(session),
     )
 
 
@@ -288,4 +305,5 @@ def as_published(draft: Draft) -> Published:
         cells=dict(draft.cells),
         measures=dict(draft.measures),
         withheld=frozenset(draft.withheld),
+        start=draft.start,
     )

@@ -52,10 +52,15 @@ class Source:
     count: Counter
     stock: bool = False
     population: str | None = None  # sources counting the same things have the same total
+    # What one count is: a case (実人数 — each case counted once in a period, as one person) or
+    # an event (延べ件数 — a meeting, a plan, a contact; the same case may come back).
+    unit: str = "persons"
+    # Meetings are not people: their counts are shown exactly, never "k未満" nor "秘匿".
+    exact: bool = False
 
     @property
     def shape(self) -> Shape:
-        return Shape(self.categories, self.stock)
+        return Shape(self.categories, self.stock, self.exact)
 
 
 SOURCES: dict[str, Source] = {}

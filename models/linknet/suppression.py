@@ -53,6 +53,8 @@ def suppress(
     for cell in dict.fromkeys(candidate):
         if cell in known:
             state[cell] = Shown(cell, Display.value, known[cell].value, k)
+        elif schema[cell.source].exact:
+            state[cell] = Shown(cell, Display.value, values[cell], k)  # meetings: exact
         else:
             v = values[cell]
             state[cell] = Shown(cell, display_of(v, k), v if v == 0 or v >= k else None, k)
@@ -107,6 +109,7 @@ def suppress(
         s = state[cell]
         return (
             cell.source not in withheld
+            and not schema[cell.source].exact
             and s.display is Display.value
             and cell not in known
             and values[cell] >= k
@@ -149,12 +152,14 @@ def suppress(
         if picked:
             continue
         # Nothing left to hide: leave out the sources involved, then everything new.
-        present = {c.source for c in state} - withheld
+        present = {c.source for c in state if not schema[c.source].exact} - withheld
         near = set().union(*(reach(e) for e in disclosed))
         involved = {
             c.source
             for c in state
-            if c.source in present and not near.isdisjoint(atoms_of(schema, c))
+            if c.source in present
+            and not schema[c.source].exact
+            and not near.isdisjoint(atoms_of(schema, c))
         }
         if involved:
             withheld |= involved

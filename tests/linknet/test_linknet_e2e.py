@@ -1,15 +1,12 @@
 """Link-net end to end against the strict Slack stand-in: the monthly post (blocks, the chart
 uploaded with files_upload_v2 and its alt text), the coordinator's preview, the CLI (post,
-idempotent, --again) and the yearly report (csv / xlsx, suppressed; --internal for admins)."""
+idempotent, --again) and the yearly report's refusals (its files: test_linknet_report.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import pytest
-from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.cli.main import main
@@ -46,14 +43,15 @@ def test_the_monthly_job_posts_the_figures_and_the_chart(bot):
     [message] = bot.slack.messages(LINKNET)
     text = all_text(message["blocks"])
     assert "2026年10月" in message["text"]
-    assert "新規つなぎメモ（分野別）" in text and "計：14件（前月 0件・年度累計 14件）" in text
-    assert "• 期限内：14件" in text and "受付までの時間（中央値）：約3時間" in text
+    assert "新規つなぎメモ（分野別）" in text and "計：14件（前月 —・年度累計 14件）" in text
+    assert "• 期限内：14件" in text and "引き受けまでの時間（中央値）：約3時間" in text
     assert "期限内の割合：100%（前月 —・年度累計 100%）" in text
     [upload] = bot.slack.uploads(LINKNET)
     assert upload["content"].startswith(PNG) and len(upload["content"]) > 10_000
     assert upload["filename"] == "linknet-2026-10.png"
-    assert upload["alt_txt"].startswith("折れ線グラフです。2025年11月から2026年10月まで")
-    assert "合計は0、0、0、0、0、0、0、0、0、0、0、14です。" in upload["alt_txt"]
+    # The months before the first memo are not drawn (they are not 0: nothing was recorded).
+    assert upload["alt_txt"].startswith("折れ線グラフです。2026年10月から2026年10月まで")
+    assert "合計は14です。" in upload["alt_txt"]
     # Nothing personal, no receipt number, no day.
     everything = text + message["text"] + upload["alt_txt"]
     for value in PERSONAL:
@@ -67,8 +65,8 @@ def test_a_count_that_would_follow_from_another_table_is_hidden(bot):
     october(bot.rt.engine, taken=12)
     run_job(bot, START)
     text = all_text(bot.slack.messages(LINKNET)[0]["blocks"])
-    assert "• 受付待ち：10未満（前月末 0件）" in text
-    assert "*受付（期限内に受付されたか）*\\n計：秘匿" in text
+    assert "• 受付待ち：10未満（前月末 —）" in text
+    assert "*窓口の引き受け（期限内に引き受けたか）*\\n計：秘匿" in text
     assert "12件" not in text
 
 
@@ -224,75 +222,7 @@ def test_cli_post_defaults_to_last_month_and_refuses_bad_input(cli_env, org, sla
     assert "2026年10月" in slack.messages(LINKNET)[0]["text"]
 
 
-def report_rows(text: str) -> dict[tuple[str, str], list[str]]:
-    rows = list(csv.reader(io.StringIO(text)))
-    out, item = {}, ""
-    for row in rows:
-        if len(row) == 4:
-            item = row[0] or item
-            out[(item, row[1])] = row[2:]
-    return out
-
-
-def test_cli_report_csv_is_suppressed_and_recorded(cli_env, org, tmp_path, capsys):
-    october(org, n=13)
-    out = tmp_path / "fy2026.csv"
-    assert main(["report", "fy", "2026", "--format", "csv", "--output", str(out), *AT]) == 0
-    text = out.read_text(encoding="utf-8-sig")
-    assert "辰野町 重層的支援体制整備事業 実績（2026年度）" in text and "開示制御" in text
-    rows = report_rows(text)
-    assert rows[("新規つなぎメモ（分野別）", "計")] == ["13", "0"]
-    # 13 received − 12 taken = 1 still waiting (a protected month-end count): hidden.
-    assert rows[("受付（期限内に受付されたか）", "計")][0] == "秘匿"
-    assert rows[("新規つなぎメモ（緊急度別）", "通常")][0] == "13"
-    assert "10未満" not in "".join(rows[("新規つなぎメモ（分野別）", "計")])
-    closed = rows[("終結（理由別）", "計")]
-    assert closed == ["0", "0"]
-    for value in PERSONAL:
-        assert value not in text
-    # Small numbers are never printed: every number in the table is 0 or at least 10.
-    for cells in rows.values():
-        for cell in cells:
-            assert not cell.isdigit() or int(cell) == 0 or int(cell) >= 10
-    with transaction(org) as session:
-        keys = [p.key for p in session.exec(select(LinknetPublication))]
-    assert keys == ["report:2026:2026-10"]
-
-
-def test_cli_report_xlsx(cli_env, org, tmp_path, capsys):
-    october(org, n=4)
-    out = tmp_path / "fy2026.xlsx"
-    assert main(["report", "fy", "2026", "--format", "xlsx", "--output", str(out), *AT]) == 0
-    sheet = load_workbook(out).active
-    values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[0][0] == "辰野町 重層的支援体制整備事業 実績（2026年度）"
-    header = next(r for r in values if r[0] == "項目")
-    assert header[2] == "2026年度（2026年4月〜2026年10月）"
-    total = next(r for r in values if r[0] == "新規つなぎメモ（分野別）")
-    assert total[1:] == ["計", "10未満", 0]
-
-
-def test_cli_report_internal_needs_an_admin(cli_env, org, tmp_path, capsys):
-    october(org, n=4)
-    out = tmp_path / "internal.csv"
-    args = ["report", "fy", "2026", "--output", str(out), "--internal", *AT]
-    assert main(args) == 2
-    assert "--as" in capsys.readouterr().err
-    assert main([*args, "--as", "U0COORD"]) == 2
-    assert "管理者" in capsys.readouterr().err and not out.exists()
-    assert main([*args, "--as", "U0ADMIN1"]) == 0
-    text = out.read_text(encoding="utf-8-sig")
-    assert "内部用（開示制御なし）：試験 情報（U0ADMIN1）" in text
-    assert report_rows(text)[("新規つなぎメモ（分野別）", "計")] == ["4", "0"]  # exact
-    with transaction(org) as session:
-        assert session.exec(select(LinknetPublication)).all() == []  # not recorded
-        entries = session.exec(
-            select(AuditEntry).where(AuditEntry.action == "linknet.report_internal")
-        ).all()
-    assert [(e.actor_slack_id, e.allowed) for e in entries] == [
-        ("U0COORD", False),
-        ("U0ADMIN1", True),
-    ]
+# The yearly report's files, cell by cell: tests/linknet/test_linknet_report.py.
 
 
 def test_cli_report_of_a_year_not_begun(cli_env, org, capsys):

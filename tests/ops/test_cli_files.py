@@ -64,9 +64,9 @@ def test_report_csv_and_xlsx_are_private_and_kept(cli_env, org, tmp_path, capsys
 
 def test_audit_export_defuses_the_as_text_and_is_private(cli_env, org, tmp_path, capsys):  # noqa: F811
     october(org, n=4)
-    # A refused --internal report records the operator's --as text as the actor.
-    assert main(["report", "fy", "2026", "--internal", "--as", FORMULA[:32], *AT]) == 2
-    xlsx_as = ["report", "fy", "2026", "--format", "xlsx", "--internal", "--as", "@SUM(A1)", *AT]
+    # A refused --official report records the operator's --as text as the actor.
+    assert main(["report", "fy", "2026", "--official", "--as", FORMULA[:32], *AT]) == 2
+    xlsx_as = ["report", "fy", "2026", "--format", "xlsx", "--official", "--as", "@SUM(A1)", *AT]
     assert main(xlsx_as) == 2
     (tmp_path / "out").mkdir()
     target = tmp_path / "out" / "audit.csv"
@@ -74,7 +74,7 @@ def test_audit_export_defuses_the_as_text_and_is_private(cli_env, org, tmp_path,
     assert main(export) == 0
     assert mode(target) == 0o600
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
-    actors = [r[2] for r in rows[1:] if r[4] == "linknet.report_internal"]
+    actors = [r[2] for r in rows[1:] if r[4] == "linknet.report_official"]
     assert actors == ["'" + FORMULA[:32], "'@SUM(A1)"]
     for row in rows:
         for cell in row:
