@@ -111,4 +111,4 @@ def test_cli_loads_the_example(engine, db_url, monkeypatch, capsys):
     assert main(["org", "load", str(EXAMPLE)]) == 0
     assert "を読み込みました" in capsys.readouterr().out
     with Session(engine) as s:
-        assert len(list(s.exec(select(Agency)))) == 20  # 情報政策係 (the IT admin): not in 重層推進室
+        assert len(list(s.exec(select(Agency)))) == 20  # with 情報政策係 (the IT admin)
