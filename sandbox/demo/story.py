@@ -36,6 +36,7 @@ START = datetime(2026, 11, 30, 8, 30, tzinfo=TOKYO)  # Monday, the office opens
 HISTORY_FROM = date(2026, 4, 1)  # the bot went live with the fiscal year
 HISTORY_TO = date(2026, 11, 27)  # the Friday before the week
 PROLOGUE = datetime(2026, 11, 29, 20, 0, tzinfo=TOKYO)  # the bot was already running
+OCTOBER_POSTED = datetime(2026, 11, 2, 9, 0, tzinfo=TOKYO)  # November's first business day
 
 # The household of the first memo (an 8050 family: a mother in her 80s, a son in his 50s).
 HOUSEHOLD = {
@@ -124,6 +125,8 @@ def prologue(stage: Stage) -> None:
     Link-net post). Nothing before the week is shown."""
     with transaction(stage.rt.engine) as session:
         history.seed(session, first=HISTORY_FROM, last=HISTORY_TO)
+    stage.clock.at = OCTOBER_POSTED  # October's figures went out then (office hours only)
+    stage.run_all_jobs()
     stage.clock.at = PROLOGUE
     stage.run_all_jobs()
     stage.recorder.skip()
