@@ -24,6 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
+from handlers.common.replies import DM_REFUSED
 from models.base.db import transaction
 from models.org.doors import case_channels, reach_for
 from models.queues import outbox
@@ -31,17 +32,6 @@ from models.queues.tables import Notice
 
 log = logging.getLogger("tsunagi.delivery")
 
-# A DM that cannot be opened or is refused: it will never arrive, whatever we retry.
-DM_REFUSED = frozenset(
-    {
-        "invalid_user_combination",  # Slack Connect: the app may not DM this external user
-        "cannot_dm_bot",
-        "channel_not_found",  # chat.postMessage to a user id that has no DM for this app
-        "user_not_visible",
-        "restricted_action",  # a workspace policy refuses it
-        "not_allowed_token_type",
-    }
-)
 # An ephemeral message that cannot be shown there: try the thread under the door.
 EPHEMERAL_REFUSED = frozenset(
     {"user_not_in_channel", "channel_not_found", "not_in_channel", "is_archived", "user_not_found"}

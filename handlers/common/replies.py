@@ -32,6 +32,7 @@ from models.base.db import transaction
 from models.base.errors import Busy, DomainError
 from models.cases.access import Decision, decide
 from models.ops import audit
+from models.org.doors import door_channel_of
 from models.org.roster import member_by_slack_id
 from models.org.tables import Member
 
@@ -60,19 +61,64 @@ def button_value(body: dict) -> object:
 # --- saying things -------------------------------------------------------------------------------
 
 
-def tell(client: WebClient, body: dict, text: str) -> None:
-    """An ephemeral note to the user who clicked, where they clicked (else a DM)."""
+def tell(
+    client: WebClient, body: dict, text: str, *, context: dict | None = None, modal: bool = True
+) -> None:
+    """A note only to the user who clicked, in the first place that reaches them:
+    1. an ephemeral message in the channel where they clicked;
+    2. no channel (a button in a modal or on the Home tab): a small modal on top of it;
+    3. a direct message;
+    4. when Slack refuses the DM (a person of another organisation: the town's app may not DM
+       them, `invalid_user_combination`), an ephemeral message in their agency's door channel,
+       where they are (needs `context`, for the database).
+    `modal=False`: the caller has tried the modal already."""
     user = body["user"]["id"]
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id"
     )
+    if channel and _said(lambda: client.chat_postEphemeral(channel=channel, user=user, text=text)):
+        return
+    if modal and _over(body) and show(client, body, notice_modal(t("desk.notice_title"), text)):
+        return
     try:
-        if channel:
-            client.chat_postEphemeral(channel=channel, user=user, text=text)
-        else:
-            client.chat_postMessage(channel=user, text=text)
+        client.chat_postMessage(channel=user, text=text)
+        return
     except SlackApiError as exc:
-        log.warning("could not answer the user: %s", exc.response.get("error"))
+        error = exc.response.get("error")
+    door = _door_of(context, user) if error in DM_REFUSED else None
+    if door and _said(lambda: client.chat_postEphemeral(channel=door, user=user, text=text)):
+        return
+    log.warning("could not answer the user: %s", error)
+
+
+# A DM that cannot be opened or is refused: it will never arrive, however often it is tried
+# (here, and for notices in bot/partners/reach.py).
+DM_REFUSED = frozenset(
+    {
+        "invalid_user_combination",  # Slack Connect: the app may not DM this external user
+        "cannot_dm_bot",
+        "channel_not_found",  # chat.postMessage to a user id that has no DM for this app
+        "user_not_visible",
+        "restricted_action",  # a workspace policy refuses it
+        "not_allowed_token_type",
+    }
+)
+
+
+def _said(call: Callable[[], object]) -> bool:
+    try:
+        call()
+    except SlackApiError as exc:
+        log.info("an answer could not be shown there: %s", exc.response.get("error"))
+        return False
+    return True
+
+
+def _door_of(context: dict | None, user: str) -> str | None:
+    if context is None:
+        return None
+    with transaction(services(context).engine, write=False) as session:
+        return door_channel_of(session, user)
 
 
 def message_for(error: DomainError) -> str:
@@ -97,8 +143,9 @@ def _container(body: dict) -> str | None:
     return None
 
 
-def show(client: WebClient, body: dict, view) -> None:
-    """Open a modal; on top of the modal the user clicked in (views.push), else a new one."""
+def show(client: WebClient, body: dict, view) -> bool:
+    """Open a modal; on top of the modal the user clicked in (views.push), else a new one.
+    False when Slack refused it (the trigger expired or was used)."""
     try:
         if _container(body) == "modal":
             client.views_push(trigger_id=body["trigger_id"], view=view)
@@ -106,15 +153,29 @@ def show(client: WebClient, body: dict, view) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as exc:
         log.warning("could not open a modal: %s", exc.response.get("error"))
+        return False
+    return True
 
 
-def answer(client: WebClient, body: dict, text: str, *, title: str | None = None) -> None:
+def answer(
+    client: WebClient,
+    body: dict,
+    text: str,
+    *,
+    title: str | None = None,
+    context: dict | None = None,
+) -> None:
     """Say something to the user who clicked: ephemeral under a message, a small modal over a
-    modal or the Home tab (where nothing else would be seen), else a direct message."""
-    if _container(body) in ("modal", "home") and body.get("trigger_id"):
-        show(client, body, notice_modal(title or t("desk.notice_title"), text))
+    modal or the Home tab (where nothing else would be seen), else as `tell` can."""
+    over = _over(body)
+    if over and show(client, body, notice_modal(title or t("desk.notice_title"), text)):
         return
-    tell(client, body, text)
+    tell(client, body, text, context=context, modal=not over)
+
+
+def _over(body: dict) -> bool:
+    """Clicked in a modal or on the Home tab, with a trigger to open a small modal on top."""
+    return _container(body) in ("modal", "home") and bool(body.get("trigger_id"))
 
 
 def after_action(client: WebClient, context: dict, user: str) -> None:
@@ -240,9 +301,9 @@ def attempt(client: WebClient, context: dict, body: dict, work: Work[T]) -> T | 
         with acting(svc.engine) as session:
             return work(session, body["user"]["id"], svc.clock())
     except Refused as exc:
-        answer(client, body, exc.text)
+        answer(client, body, exc.text, context=context)
     except DomainError as exc:
-        answer(client, body, message_for(exc))
+        answer(client, body, message_for(exc), context=context)
     return None
 
 
@@ -259,7 +320,7 @@ def act(client: WebClient, context: dict, body: dict, work: Work[str]) -> None:
     text = attempt(client, context, body, work)
     if text is not None:
         after_action(client, context, body["user"]["id"])
-        answer(client, body, text)
+        answer(client, body, text, context=context)
 
 
 def redraw(client: WebClient, context: dict, body: dict, build: Work) -> None:

@@ -89,7 +89,7 @@ def check_identity(ack, body: dict, client: WebClient, context: dict, next) -> N
                 allowed=False,
                 detail=f"partners.{reason}",
             )
-        _tell(body, client, text)
+        _tell(body, client, context, text)
 
     threading.Thread(target=after_the_answer, name="tsunagi-refusal", daemon=True).start()
     return answer
@@ -105,12 +105,13 @@ def _ack(ack, body: dict, text: str):
     return ack()
 
 
-def _tell(body: dict, client: WebClient, text: str) -> None:
-    """After a click or shortcut: a note only to them where they clicked, else a small modal."""
+def _tell(body: dict, client: WebClient, context: dict, text: str) -> None:
+    """After a click or shortcut: a note only to them where they clicked (a small modal over a
+    modal; their door channel when a DM is refused), else a small modal."""
     if body.get("command") or body.get("type") == "view_submission":
         return
     if body.get("type") == "block_actions" and (body.get("channel") or body.get("container")):
-        tell(client, body, text)
+        tell(client, body, text, context=context)
         return
     try:
         client.views_open(trigger_id=body.get("trigger_id"), view=refused_modal(text))

@@ -79,6 +79,20 @@ def door_of(session: Session, agency_id: int) -> PartnerDoor | None:
     return session.exec(select(PartnerDoor).where(PartnerDoor.agency_id == agency_id)).first()
 
 
+def door_channel_of(session: Session, slack_id: str) -> str | None:
+    """The door channel of an active member's agency (the door's, else the agency's channel
+    when it is one that holds a door): where a person of another organisation can be told
+    something when a DM to them is refused."""
+    member = session.exec(select(Member).where(Member.slack_id == slack_id, Member.active)).first()
+    agency = session.get(Agency, member.agency_id) if member is not None else None
+    if agency is None:
+        return None
+    door = door_of(session, agency.id)
+    if door is not None and door.ts:
+        return door.channel
+    return agency.channel if agency.kind in DOOR_KINDS else None
+
+
 def door_in(session: Session, channel: str | None) -> PartnerDoor | None:
     """The posted door in `channel`, if the bot keeps one there."""
     if not channel:
