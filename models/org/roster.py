@@ -15,7 +15,8 @@ ORG_FILE_RECORD = "org_file"  # setting: which file `tsunagi org load` read last
 
 # Statements built once: building and keying a statement costs more than running it on these
 # small tables, and they are read in nearly every transaction.
-_ALL_SETTINGS = select(OrgSetting)
+# Key and value only: the rows as ORM objects cost more to build than the query (`tsunagi bench`).
+_ALL_SETTINGS = select(OrgSetting.key, OrgSetting.value)
 _MEMBER_BY_SLACK_ID = select(Member).where(Member.slack_id == bindparam("slack_id"))
 _ACTIVE_OF_KIND = (
     select(Agency).where(Agency.kind == bindparam("kind"), Agency.active).order_by(Agency.position)
@@ -27,7 +28,7 @@ def setting(session: Session, key: str, default: object = None) -> object:
     # (which the identity map cannot remember).
     values = session.info.get(_SETTINGS)
     if values is None:
-        values = {row.key: row.value for row in session.exec(_ALL_SETTINGS)}
+        values = {key: value for key, value in session.execute(_ALL_SETTINGS)}
         session.info[_SETTINGS] = values
     value = values.get(key)
     return default if value is None else value
