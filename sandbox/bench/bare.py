@@ -28,6 +28,7 @@ def bare_app(*, signing_secret: str, token: str, api_url: str) -> App:
     app.shortcut(ids.SHORTCUT_MEMO)(lambda ack: ack())
     app.shortcut(ids.SHORTCUT_MEMO_FROM_MESSAGE)(lambda ack: ack())
     app.event("app_home_opened")(lambda ack: ack())
+    app.action(ids.ACTION_CASE_ACKNOWLEDGE)(lambda ack: ack())
     return app
 
 

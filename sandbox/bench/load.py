@@ -10,9 +10,10 @@ import time
 import urllib.request
 import uuid
 
+from handlers.common import ids
 from handlers.intake.views import memo_modal
 from models.org.tables import Agency
-from sandbox.standin.signed import SignedSlack, state_for
+from sandbox.standin.signed import TEAM, SignedSlack, state_for
 
 MEMO = {
     "person_name": "合成 太郎",
@@ -32,6 +33,28 @@ def _trigger(control: str) -> str:
         return json.load(response)["trigger_id"]
 
 
+def _card_click(spec: dict, action_id: str, value: str) -> dict:
+    """A click on a button of a card the bot posted in a window's channel."""
+    channel = spec["channel"]
+    return {
+        "type": "block_actions",
+        "user": {"id": spec["clicker"], "team_id": TEAM["id"]},
+        "trigger_id": "unused",
+        "container": {"type": "message", "channel_id": channel, "message_ts": "1.000001"},
+        "channel": {"id": channel},
+        "message": {"ts": "1.000001", "blocks": []},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "card",
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+
+
 def run(spec: dict) -> dict:
     if not spec["url"].startswith("http://127.0.0.1:"):
         raise SystemExit("the load generator only targets 127.0.0.1")
@@ -42,6 +65,8 @@ def run(spec: dict) -> dict:
     errors = [0]
     view = memo_modal(windows=[Agency(key="x", name="x", kind="window")], districts=[])
     state = state_for(view, MEMO)
+    values = spec.get("values") or ["0"]  # the buttons' values (case ids), taken in turn
+    turn = [0]
 
     def client() -> None:
         slack = SignedSlack(spec["url"], spec["secret"])
@@ -64,6 +89,13 @@ def run(spec: dict) -> dict:
                     answer = slack.message_shortcut(
                         spec["user"], trigger_id=trigger, text="負荷試験の合成メッセージです。"
                     )
+            elif kind == "acknowledge":  # 受付/引き受け on a case card, by a window member
+                with lock:
+                    value = values[turn[0] % len(values)]
+                    turn[0] += 1
+                payload = _card_click(spec, ids.ACTION_CASE_ACKNOWLEDGE, value)
+                started = time.perf_counter()
+                answer = slack.interaction(payload)
             elif kind == "home":
                 event = {"type": "app_home_opened", "user": spec["user"], "tab": "home"}
                 started = time.perf_counter()

@@ -38,6 +38,7 @@ TOKEN = "xoxb-bench-token"
 KEY = "q2yGgFQ9bz8e3uGJtYHmVwJYzJ2mKcV8cM7r6-1mP7o="
 USER = "U0BENCH"
 COORDINATOR = "U0BCOORD"
+WINDOW = "U0BWIN"
 ORG = """
 [town]
 name = "辰野町"
@@ -102,6 +103,7 @@ USERS = ["U0BENCH", "U0BCOORD", "U0BWIN"]
 KINDS = [
     ("submit", "memo submission", 1.5),
     ("command", "/tsunagi (memo form)", 2),
+    ("acknowledge", "button: take a memo (引き受ける)", 2),
     ("command:help", "/tsunagi help", 2),
     ("command:mine", "/tsunagi mine", 2),
     ("command:status R8-0001", "/tsunagi status R8-0001", 2),
@@ -232,6 +234,7 @@ class Bench:
         self.folder = folder
         self.procs = Processes(folder)
         self.report = Report()
+        self.case_ids: list[str] = []
 
     # --- processes ------------------------------------------------------------------------
     def start_standin(self) -> tuple[str, str]:
@@ -293,6 +296,9 @@ class Bench:
 
     def load(self, url: str, kind: str, clients: int, count: int, seconds: float) -> dict:
         spec = {
+            "values": self.case_ids,
+            "channel": "C0BELDER",
+            "clicker": WINDOW,
             "url": url,
             "secret": SECRET,
             "kind": kind,
@@ -314,13 +320,23 @@ class Bench:
         return json.loads(out.stdout)
 
     # --- the parts ------------------------------------------------------------------------
-    def kinds_table(self, bot_url: str, bare_url: str) -> None:
+    def remember_cases(self, db_url: str) -> None:
+        """The cases the memo rows stored: the button rows take them in turn."""
+        engine = make_engine(db_url)
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql('SELECT id FROM "case" ORDER BY id').scalars()
+            self.case_ids = [str(r) for r in rows]
+        engine.dispose()
+
+    def kinds_table(self, bot_url: str, bare_url: str, db_url: str) -> None:
         """One row per request kind at 8 clients: p50, p99, max (ms), p99 ratio to bare Bolt."""
         print(
             "\nEvery request kind, 8 clients (ms: p50 / p99 / max; ratio of p99 to bare Bolt)",
             flush=True,
         )
         for kind, label, limit in KINDS:
+            if kind == "acknowledge":
+                self.remember_cases(db_url)
             for url in (bare_url, bot_url):  # warm both (first-use imports, caches), unmeasured
                 self.load(url, kind, 8, 16, self.sizes.seconds)
             bare = self.load(bare_url, kind, 8, self.sizes.requests, self.sizes.seconds)
@@ -335,8 +351,8 @@ class Bench:
                 f"target: p99 <= {limit}x bare, max < 1 s",
             )
 
-    def latency(self, bot_url: str, bare_url: str) -> None:
-        self.kinds_table(bot_url, bare_url)
+    def latency(self, bot_url: str, bare_url: str, db_url: str) -> None:
+        self.kinds_table(bot_url, bare_url, db_url)
         print("\nAnswer latency (signed requests to /slack/events; p50 / p95 / p99)", flush=True)
         for kind, label in (
             ("command", "/tsunagi (opens the modal)"),
@@ -412,7 +428,7 @@ class Bench:
                 bot, bot_url, startup = self.start_bot(db_url)
                 self.report.add("`tsunagi run --http` to the first answered request", ms(startup))
                 bare_url = self.start_bare()
-                self.latency(bot_url, bare_url)
+                self.latency(bot_url, bare_url, db_url)
                 print("\nThroughput", flush=True)
                 self.throughput(bot_url, "SQLite", db_url)
                 self.rss(bot, "after the latency and throughput runs")
