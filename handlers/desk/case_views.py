@@ -89,7 +89,13 @@ def case_card(s: CaseSummary, *, late_due: datetime | None = None) -> tuple[str,
     """The message a team sees for a routed memo; refreshed in place as the case moves."""
     blocks = [
         SectionBlock(
-            text=MarkdownTextObject(text=t("card.new", number=s.number)), fields=_fields(s)
+            # 「新しい…」 only while the memo waits to be taken; afterwards its state.
+            text=MarkdownTextObject(
+                text=t("card.new", number=s.number)
+                if s.state == "received"
+                else t("card.head", number=s.number, state=label("state", s.state))
+            ),
+            fields=_fields(s),
         ),
         context(f"{t('card.route')}：{label('route_reason', s.route_reason)}"),
     ]

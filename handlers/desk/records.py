@@ -230,7 +230,11 @@ def submit_assessment(ack: Ack, body: dict, client: WebClient, view: dict, conte
             case_id=case.id,
             detail=f"v{entry.version}",
         )
-        done = t("assessment.done", number=case.number, version=entry.version)
+        done = (
+            t("assessment.done_first", number=case.number)
+            if entry.version == 1  # nothing earlier to keep
+            else t("assessment.done", number=case.number, version=entry.version)
+        )
         return notice_modal(t("desk.done_title"), done)
 
     submit(ack, client, context, body, work, title=t("desk.notice_title"))

@@ -169,7 +169,7 @@ def test_reroute_posts_a_card_to_the_new_window_and_waits_for_it(bot, taken):
     bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0KODOMO1"))
     assert state_of(engine, taken) == "window"
     bot.deliver()
-    acks = [m for m in dms(bot, "U0PARTNER1") if "受付されました" in m["text"]]
+    acks = [m for m in dms(bot, "U0PARTNER1") if "引き受けられました" in m["text"]]
     assert len(acks) == 2
     # the old window no longer may act
     before = len(bot.slack.ephemerals(user="U0WIN1"))

@@ -48,7 +48,7 @@ def test_status_for_the_team_shows_the_case_in_coarse_facts(bot, taken):
 
 def test_status_for_the_referrer_is_a_status_word_only(bot, taken):
     text = command(bot, "U0PARTNER1", "status r8-0001")
-    assert "R8-0001" in text and "受付済み" in text
+    assert "R8-0001" in text and "引き受け済み" in text
     for word in ("重層推進室", "障がい福祉係", "高齢", "緊急", "通常"):
         assert word not in text
 
@@ -62,7 +62,7 @@ def test_status_accepts_how_people_type_numbers(bot, taken, spelling):
 def test_status_refused_outside_ones_rights_is_audited(bot, taken, user):
     text = command(bot, user, "status R8-0001")
     assert "重層推進室" in text  # who to ask
-    assert "調整中" not in text and "受付済み" not in text
+    assert "調整中" not in text and "引き受け済み" not in text
     [entry] = [a for a in audits(bot.rt.engine) if a.actor_slack_id == user]
     assert (entry.action, entry.allowed, entry.case_id) == ("view_case_status", False, taken)
 
@@ -87,10 +87,10 @@ def test_status_without_or_with_a_wrong_number(bot, taken):
 def test_mine_lists_what_is_mine_per_role(bot, taken):
     new_case(bot.rt.engine, START, urgency="urgent")  # R8-0002, waiting at houkatsu
     window = command(bot, "U0WIN1", "mine")
-    assert "受付を待っているつなぎメモ（1件）" in window and "R8-0002" in window
+    assert "引き受けを待っているつなぎメモ（1件）" in window and "R8-0002" in window
     assert "扱っているケース（1件）" in window and "R8-0001" in window
     partner = command(bot, "U0PARTNER1", "mine")
-    assert "送ったつなぎメモ（2件）" in partner and "受付待ち" in partner
+    assert "送ったつなぎメモ（2件）" in partner and "引き受け待ち" in partner
     assert "緊急" not in partner
     assert "リンクネット" in command(bot, "U0DEPT1", "mine")
     assert "登録" in command(bot, "U0STRANGER", "mine")

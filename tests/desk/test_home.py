@@ -62,10 +62,10 @@ def test_strangers_and_former_members_get_a_short_note(bot):
 def test_coordinator_sees_waiting_memos_urgent_first_with_deadlines(bot, desk, clock):
     view = open_home(bot, "U0COORD")
     text = view_text(view)
-    assert "受付を待っているつなぎメモ（3件）" in text
-    waiting = text[text.index("受付を待っている") : text.index("期限を過ぎているもの")]
+    assert "引き受けを待っているつなぎメモ（3件）" in text
+    waiting = text[text.index("引き受けを待っている") : text.index("期限を過ぎているもの")]
     assert numbers({"t": waiting}) == ["R8-0002", "R8-0001", "R8-0003"]
-    assert "受付期限" in waiting
+    assert "引き受けの期限" in waiting
     assert "状態ごとのケース数" in text and "次の会議" in text
     assert "予定されている会議はありません" in text
     assert "期限を過ぎているものはありません" in text
@@ -93,7 +93,7 @@ def test_a_partner_sees_its_memos_with_status_words_only(bot, desk):
     view = open_home(bot, "U0PARTNER1")
     text = view_text(view)
     assert "あなたの機関が送ったつなぎメモ（3件）" in text
-    assert "受付待ち" in text and "受付済み" in text
+    assert "引き受け待ち" in text and "引き受け済み" in text
     assert "R8-0003" not in text  # sent by another agency
     assert "case_detail" not in text  # nothing to open
     for word in ("緊急", "高齢", "75歳", "高齢者相談支援センター", *PERSONAL):
@@ -141,7 +141,7 @@ def test_the_home_is_refreshed_after_the_users_action(bot, desk):
     card = card_of(bot, "C0HOUKATSU", "R8-0002")
     bot.signed.click("U0WIN1", card, "case_acknowledge", trigger_id="t1")
     text = view_text(wait_home_change(bot, "U0WIN1", previous))
-    assert "受付を待っているつなぎメモ（1件）" in text
+    assert "引き受けを待っているつなぎメモ（1件）" in text
     assert "扱っているケース（2件）" in text
 
 

@@ -220,7 +220,7 @@ def test_a_button_that_updates_its_message_acknowledges_first(bot):
         lambda: bot.signed.click("U0WIN1", card, ids.ACTION_CASE_ACKNOWLEDGE, trigger_id=trigger),
     )
     assert answer.status == 200
-    bot.slack.wait_for(lambda: bot.slack.ephemerals("U0WIN1"))  # 受付しました, to the clicker
+    bot.slack.wait_for(lambda: bot.slack.ephemerals("U0WIN1"))  # 引き受けました, to the clicker
     bot.deliver()  # the card itself, updated in place
     [updated] = [m for m in bot.slack.messages("C0HOUKATSU") if m["ts"] == card["ts"]]
     assert updated != card and bot.slack.calls_to("chat.update")

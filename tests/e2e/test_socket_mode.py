@@ -138,7 +138,7 @@ def test_valid_submission_stores_the_memo_posts_the_card_and_a_click_takes_it(sb
     message = memo_card(sbot.slack, "C0HOUKATSU")
     sbot.socket.click("U0WIN1", message, "case_acknowledge", trigger_id="t-sock")
     eph = sbot.slack.wait_for(lambda: sbot.slack.ephemerals(user="U0WIN1"))
-    assert "受付しました" in eph[-1]["text"]
+    assert "引き受けました" in eph[-1]["text"]
     with Session(sbot.rt.engine) as s:
         [case] = s.exec(select(Case)).all()
         assert case.state == "window" and case.acknowledged_at is not None

@@ -172,7 +172,7 @@ def test_acknowledge_by_the_routed_window_updates_the_card_and_tells_the_referre
     message = card(bot, "C0HOUKATSU")
     bot.signed.click("U0WIN1", message, "case_acknowledge", trigger_id=bot.slack.issue_trigger_id())
     eph = bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0WIN1"))
-    assert "受付しました" in eph[-1]["text"]
+    assert "引き受けました" in eph[-1]["text"]
     [case] = cases(bot)
     assert case.state == "window" and case.acknowledged_at is not None
     bot.deliver()
@@ -180,7 +180,7 @@ def test_acknowledge_by_the_routed_window_updates_the_card_and_tells_the_referre
     assert "<@U0WIN1>" in json.dumps(updated["blocks"])
     assert "case_acknowledge" not in json.dumps(updated["blocks"])
     dm = [m for m in bot.slack.messages() if m["channel"] in ("U0PARTNER1", "DU0PARTNER1")]
-    assert any("受付されました" in m["text"] for m in dm)
+    assert any("引き受けられました" in m["text"] for m in dm)
 
 
 def test_acknowledge_by_another_window_is_refused_and_changes_nothing(bot):
@@ -206,7 +206,7 @@ def test_second_acknowledge_says_it_is_already_taken(bot):
     bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0WIN1"))
     bot.signed.click("U0COORD", message, "case_acknowledge", trigger_id="t2")
     eph = bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0COORD"))
-    assert "すでに受付" in eph[-1]["text"]
+    assert "すでに引き受けられています" in eph[-1]["text"]
 
 
 def test_detail_opens_for_the_window_and_is_audited(bot):

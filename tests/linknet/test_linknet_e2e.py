@@ -43,9 +43,9 @@ def test_the_monthly_job_posts_the_figures_and_the_chart(bot):
     [message] = bot.slack.messages(LINKNET)
     text = all_text(message["blocks"])
     assert "2026年10月" in message["text"]
-    assert "新規つなぎメモ（分野別）" in text and "計：14件（前月 —・年度累計 14件）" in text
+    assert "新規つなぎメモ（分野別）" in text and "計：14件（前月：—・年度累計：14件）" in text
     assert "• 期限内：14件" in text and "引き受けまでの時間（中央値）：約3時間" in text
-    assert "期限内の割合：100%（前月 —・年度累計 100%）" in text
+    assert "期限内の割合：100%（前月：—・年度累計：100%）" in text
     [upload] = bot.slack.uploads(LINKNET)
     assert upload["content"].startswith(PNG) and len(upload["content"]) > 10_000
     assert upload["filename"] == "linknet-2026-10.png"
@@ -60,12 +60,12 @@ def test_the_monthly_job_posts_the_figures_and_the_chart(bot):
 
 
 def test_a_count_that_would_follow_from_another_table_is_hidden(bot):
-    """14 memos, 12 taken: "受付待ち 2" is below k — and so are the 12 acknowledgements hidden,
+    """14 memos, 12 taken: "引き受け待ち 2" is below k — and so are the 12 acknowledgements hidden,
     or 14 − 12 would give the 2 away through the identity waiting = new − acknowledged."""
     october(bot.rt.engine, taken=12)
     run_job(bot, START)
     text = all_text(bot.slack.messages(LINKNET)[0]["blocks"])
-    assert "• 受付待ち：10未満（前月末 —）" in text
+    assert "• 引き受け待ち：10未満（前月末：—）" in text
     assert "*窓口の引き受け（期限内に引き受けたか）*\\n計：秘匿" in text
     assert "12件" not in text
 

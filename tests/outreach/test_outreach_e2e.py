@@ -360,7 +360,7 @@ def test_the_assigned_agencies_are_told_at_once_without_the_person(bot, clock):
         assert "最初の接触予定：11/30（月）" in text and f"間隔：{cadence_text(14)}" in text
         assert (
             message["text"]
-            == "アウトリーチ OT-0001の担当になりました（最初の接触予定 11/30（月））"
+            == "アウトリーチOT-0001の担当になりました（最初の接触予定：11/30（月））"
         )
     assert "高齢者相談支援センター" in text_of(channel)
     assert assigned_messages(bot, "C0KODOMO") == []

@@ -329,7 +329,7 @@ def test_unknown_label_and_no_terminal(org, targets, db_url, encryption_key, mon
     code, out = erase(
         monkeypatch, capsys, db_url, encryption_key, "OT-9999", "U0COORD", "request", "--yes"
     )
-    assert code == 1 and "OT-9999 は見つかりませんでした" in out
+    assert code == 1 and "OT-9999は見つかりませんでした" in out
     ref = label(org, targets["recent"])
     code, out = erase(
         monkeypatch,

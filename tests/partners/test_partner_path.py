@@ -73,7 +73,7 @@ def follow_to_acknowledged(slack, engine, deliver, acknowledge, user: str) -> No
     )
     assert reply["thread_ts"] == door(slack)["ts"]
     shown = texts(reply)
-    assert f"<@{user}>" in shown and case.number in shown and "受付済み" in shown
+    assert f"<@{user}>" in shown and case.number in shown and "引き受け済み" in shown
     for personal in ("辰野", "0266", "試験用", "高齢者相談"):  # nothing personal, no agency
         assert personal not in shown
     deliver_all(deliver)  # nothing doubled
@@ -193,4 +193,4 @@ def test_sent_memos_show_receipt_numbers_and_status_words_only(pbot):
     pbot.partner.click(PARTNER, door(slack), ids.ACTION_DOOR_STATUS, trigger_id=trigger)
     slack.wait_for(lambda: len(slack.views_opened()) > before)
     shown = texts(slack.views_opened()[-1]["blocks"])
-    assert case.number in shown and "受付待ち" in shown and "辰野" not in shown
+    assert case.number in shown and "引き受け待ち" in shown and "辰野" not in shown

@@ -89,7 +89,7 @@ def test_memo_not_taken_reminds_the_team_then_escalates_until_taken(bot, clock):
     assert tick(bot).sent == [ack.id]
     bot.deliver()
     [reminder] = reminder_messages(bot, "C0HOUKATSU")
-    assert "R8-0001" in reminder["text"] and "受付" in reminder["text"]
+    assert "R8-0001" in reminder["text"] and "引き受け" in reminder["text"]
     assert {"case_detail", "case_acknowledge", "reminder_snooze_tomorrow"} <= set(
         action_ids(reminder)
     )
@@ -106,7 +106,7 @@ def test_memo_not_taken_reminds_the_team_then_escalates_until_taken(bot, clock):
     [again] = [r for r in by_rule(bot, "memo_ack_escalation") if r.state == "pending"]
     assert again.deliver_at == jst("2026-12-07 10:00")  # keeps asking every deadline
 
-    assert "受付しました" in click(bot, "U0COORD", escalated, "case_acknowledge")
+    assert "引き受けました" in click(bot, "U0COORD", escalated, "case_acknowledge")
     clock.at = jst("2026-12-07 10:00")
     result = tick(bot)
     assert result.sent == [] and result.cancelled == [again.id]
@@ -123,7 +123,7 @@ def test_reminders_already_posted_lose_their_button_once_the_memo_is_taken(bot, 
     posted = reminder_messages(bot)
     assert len(posted) == 2 and all("case_acknowledge" in action_ids(m) for m in posted)
 
-    assert "受付しました" in click(bot, "U0WIN1", posted[0], "case_acknowledge")
+    assert "引き受けました" in click(bot, "U0WIN1", posted[0], "case_acknowledge")
     bot.deliver()
     after = reminder_messages(bot)
     assert [m["ts"] for m in after] == [m["ts"] for m in posted]  # updated, not posted again
@@ -141,7 +141,7 @@ def test_an_acknowledged_memo_gets_no_reminder(bot, clock):
     bot.send_memo("U0PARTNER1")
     bot.deliver()
     [card] = [m for m in bot.slack.messages("C0HOUKATSU") if "case_acknowledge" in action_ids(m)]
-    assert "受付しました" in click(bot, "U0WIN1", card, "case_acknowledge")
+    assert "引き受けました" in click(bot, "U0WIN1", card, "case_acknowledge")
     clock.at = jst("2026-12-10 10:00")
     result = tick(bot)
     assert result.sent == [] and len(result.cancelled) == 2

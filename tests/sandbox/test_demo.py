@@ -81,8 +81,8 @@ def test_the_memo_is_routed_taken_and_its_receipt_number_shown(demo):
     assert number in coordinator and number in teacher
     assert t("memo.error.kana_only") in teacher  # the first try, answered inline
     assert "modal-entry errors" in teacher
-    assert f"{number} を受付しました" in coordinator  # the acknowledgement, to the coordinator
-    assert "が受付しました" in teacher  # the referrer's closed loop
+    assert f"{number} を引き受けました" in coordinator  # the acknowledgement, to the coordinator
+    assert "が引き受けました" in teacher  # the referrer's closed loop
 
 
 def test_the_weeks_memos_start_at_r8_0001_and_the_history_still_fills_the_figures(demo):
@@ -98,7 +98,7 @@ def test_the_weeks_memos_start_at_r8_0001_and_the_history_still_fills_the_figure
         for e in demo.recording.entries
         if e.kind is Kind.message and e.conversation == o.LINKNET_CHANNEL
     ]
-    total = re.search(r"年度累計 (\d+)件", json.dumps(post.blocks, ensure_ascii=False))
+    total = re.search(r"年度累計：(\d+)件", json.dumps(post.blocks, ensure_ascii=False))
     assert total and int(total.group(1)) > 150  # the fiscal year to date: history included
 
 
@@ -120,7 +120,7 @@ def test_reminders_fire_at_their_business_times(demo):
         if e.kind is Kind.message
         and e.conversation == "C0HOUKATSU"
         and demo.cast.neighbour in e.text
-        and "受付されていません" in e.text
+        and "引き受けられていません" in e.text
     ]
     assert [e.at for e in ack] == [jst("2026-12-02 14:00")]  # 2 business days after Mon 14:00
     eve = [

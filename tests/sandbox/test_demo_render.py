@@ -51,7 +51,7 @@ def md(text: str) -> str:
 @pytest.mark.parametrize(
     ("text", "html"),
     [
-        ("*R8-0001*　受付待ち", "<b>R8-0001</b>　受付待ち"),
+        ("*R8-0001*　引き受け待ち", "<b>R8-0001</b>　引き受け待ち"),
         ("これは*太字*です", "これは<b>太字</b>です"),
         ("_斜体_ と ~取り消し~", "<i>斜体</i> と <s>取り消し</s>"),
         ("case_detail_x と 2*3*4", "case_detail_x と 2*3*4"),  # identifiers and sums stay
@@ -153,7 +153,7 @@ def test_header_context_divider_and_button_styles():
                 "elements": [
                     {
                         "type": "button",
-                        "text": {"type": "plain_text", "text": "受付する"},
+                        "text": {"type": "plain_text", "text": "引き受ける"},
                         "style": "primary",
                     },
                     {
@@ -175,7 +175,7 @@ def test_header_context_divider_and_button_styles():
     assert '<div class="b-header">見出し &lt;b&gt;</div>' in html
     assert "小さな <i>注記</i>" in html
     assert '<hr class="b-divider">' in html
-    assert '<span class="btn btn-primary">受付する</span>' in html
+    assert '<span class="btn btn-primary">引き受ける</span>' in html
     assert '<span class="btn btn-danger">終結する</span>' in html
     assert "ケースの操作を選ぶ" in html and "▾" in html
     assert "⋮" in html
@@ -262,7 +262,7 @@ def test_a_form_as_sent_shows_the_answers_and_the_bots_errors():
         "radio": "u",
         "check": ["ok"],
         "day": "2026-12-04",
-        "cases": [_option("R8-0001　未分類", "1")],
+        "cases": [_option("R8-0001　分野の記入なし", "1")],
     }
     html = modal_html(FORM, NAMES, values=values, errors={"many": "選んでください <必須>"})
     assert "試験の<br>内容 &lt;b&gt;" in html
@@ -270,7 +270,7 @@ def test_a_form_as_sent_shows_the_answers_and_the_bots_errors():
     assert html.count('class="radio on"') == 1
     assert 'class="check on"' in html
     assert "2026-12-04" in html and "2026-12-03" not in html
-    assert '<span class="chip">R8-0001　未分類</span>' in html
+    assert '<span class="chip">R8-0001　分野の記入なし</span>' in html
     assert 'class="b-input has-error"' in html
     assert "⚠ 選んでください &lt;必須&gt;" in html
 
