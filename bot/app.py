@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from slack_bolt import App
@@ -24,6 +25,8 @@ from handlers.plans import listeners as plans
 from handlers.reminders import listeners as reminders
 
 log = logging.getLogger("tsunagi.app")
+
+LISTENER_THREADS = 24  # listeners at once, acknowledged or still working after their ack
 
 # Every listener package, each wired by its register(app): Bolt listeners and /tsunagi subcommands.
 # partners first: its middleware checks who acts (team, user) before any listener runs.
@@ -68,6 +71,13 @@ def create_app(
             raise_error_for_unhandled_request=False,
             # Verified in bot/door.py before the body is parsed; Bolt's check logs the body.
             request_verification_enabled=False,
+            # Bolt's default pool has 5 threads, and a listener keeps its thread for the work it
+            # does after ack() (a reply, a Slack call): under a burst the next request's listener
+            # queued behind that work and its acknowledgement waited (`tsunagi bench`: status
+            # p99 3x a bare app). Threads are cheap while they wait for Slack.
+            listener_executor=ThreadPoolExecutor(
+                max_workers=LISTENER_THREADS, thread_name_prefix="tsunagi-listener"
+            ),
         )
 
     @app.middleware

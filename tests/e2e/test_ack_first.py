@@ -335,3 +335,26 @@ def test_socket_mode_message_button_is_acknowledged_before_its_answer(sbot):  # 
         lambda: sbot.socket.click("U0WIN1", card, ids.ACTION_CASE_ACKNOWLEDGE, trigger_id=trigger),
     )
     sbot.slack.wait_for(lambda: sbot.slack.ephemerals("U0WIN1"))
+
+
+def test_listeners_busy_after_their_ack_do_not_hold_up_the_next_acknowledgement(bot):
+    """Work after ack() keeps its listener thread (here: a reply Slack has not answered yet). A
+    burst of such commands must not leave the next request waiting for a free thread: Bolt's
+    default pool of 5 would make the 8th wait until Slack answers the first."""
+    with bot.slack.hold("chat.postEphemeral") as gate:
+        busy = [
+            bot.signed.command("U0COORD", "status R8-0001", trigger_id="unused") for _ in range(8)
+        ]
+        assert all(placeholder(a) for a in busy)  # each acknowledged, each now waiting on Slack
+        assert gate.arrived.wait(5)
+        box: dict = {}
+        thread = threading.Thread(
+            target=lambda: box.update(
+                answer=bot.signed.command("U0COORD", "help", trigger_id="unused")
+            ),
+            daemon=True,
+        )
+        thread.start()
+        thread.join(SLACK_WAITS)
+        assert not thread.is_alive(), "the acknowledgement waited for a listener thread"
+        assert box["answer"].status == 200
