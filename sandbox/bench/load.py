@@ -79,7 +79,10 @@ def run(spec: dict) -> dict:
             if kind == "command" or kind.startswith("command:"):
                 trigger = _trigger(spec["control"])
                 started = time.perf_counter()
-                answer = slack.command(spec["user"], kind.partition(":")[2], trigger_id=trigger)
+                words = kind.partition(":")[2]
+                # typed in a channel the bot is in, as staff do in their team's channel
+                channel = spec["channel"]
+                answer = slack.command(spec["user"], words, trigger_id=trigger, channel=channel)
             elif kind in ("shortcut", "message_shortcut"):
                 trigger = _trigger(spec["control"])
                 started = time.perf_counter()
