@@ -178,10 +178,16 @@ def _over(body: dict) -> bool:
     return _container(body) in ("modal", "home") and bool(body.get("trigger_id"))
 
 
-def after_action(client: WebClient, context: dict, user: str) -> None:
-    """Send what the action queued, and bring the acting user's Home tab up to date."""
+def after_action(client: WebClient, context: dict, body: dict) -> None:
+    """Send what the action queued, and bring the acting user's Home tab up to date where it
+    may be on their screen: after a click in the Home tab or in a modal, or a form sent (a
+    modal may sit on the Home tab, which shows again when it closes). A click on a message in
+    a channel leaves the Home tab alone: Slack sends app_home_opened when they look at it, and
+    it is drawn afresh then. Drawing it after every click on a card cost a window member's
+    burst of 引き受ける about 20 ms each (`tsunagi bench`: a busy window's desk is long)."""
     services(context).kick_delivery()
-    refresh_home(client, context, user)
+    if _container(body) != "message":
+        refresh_home(client, context, body["user"]["id"])
 
 
 # --- rights and the audit log --------------------------------------------------------------------
@@ -319,7 +325,7 @@ def act(client: WebClient, context: dict, body: dict, work: Work[str]) -> None:
     then finds the Home tab up to date — and the text it returns as the answer."""
     text = attempt(client, context, body, work)
     if text is not None:
-        after_action(client, context, body["user"]["id"])
+        after_action(client, context, body)
         answer(client, body, text, context=context)
 
 
@@ -395,4 +401,4 @@ def submit(ack, client: WebClient, context: dict, body: dict, work: Work, **how)
     done = submitted(ack, context, body, work, **how)
     if done is not None:
         ack(response_action="update", view=done)
-        after_action(client, context, body["user"]["id"])
+        after_action(client, context, body)
