@@ -188,7 +188,7 @@ def post_message(pub: Published) -> tuple[str, list[dict]]:
     for source in SOURCES:
         blocks.append(section(_section_text(pub, source)).to_dict())
     if TREND_SOURCE in SOURCES:
-        blocks.append(context(t("linknet.chart_follows")).to_dict())
+        blocks.append(context(t("linknet.chart_follows", months=trend_span(pub))).to_dict())
     blocks.append(context(t("linknet.footer")).to_dict())
     return t("linknet.text", period=period_label(current)), blocks
 
@@ -201,6 +201,15 @@ def _trend_months(pub: Published) -> list[Month]:
     (they are not 0 — nothing was recorded then); the last month always is."""
     months = [m for m in pub.layout.trend if not pub.before_start(Period.month(m))]
     return months or list(pub.layout.trend[-1:])
+
+
+def trend_span(pub: Published) -> str:
+    """What the chart draws, in words: 「2026年10月〜2026年11月」 (a new system has fewer than
+    the layout's twelve months), 「2026年11月」 for one month."""
+    months = _trend_months(pub)
+    if months[0] == months[-1]:
+        return month_label(months[0])
+    return t("linknet.period_span", first=month_label(months[0]), last=month_label(months[-1]))
 
 
 X_LABELS = 6  # at most this many month labels: legible at Slack's preview size
@@ -238,7 +247,7 @@ def trend_chart(pub: Published) -> TrendChart:
 
     totals = series(TOTAL)
     return TrendChart(
-        title=t("linknet.chart.title"),
+        title=t("linknet.chart.title", months=trend_span(pub)),
         x_labels=_x_labels(months),
         series=tuple(series(c) for c in source.categories),
         totals=Series(t("linknet.chart.total"), totals.values),

@@ -10,8 +10,12 @@ import pytest
 from sqlmodel import select
 
 from bot.cli.main import main
+from handlers.linknet.views import post_message, trend_chart
 from models.base.db import transaction
+from models.linknet import figures
 from models.linknet.ledger import LinknetPublication
+from models.linknet.periods import Month
+from models.linknet.posting import post
 from models.ops.tables import AuditEntry
 from models.org.tables import OrgSetting
 from models.queues.tables import Notice
@@ -19,7 +23,7 @@ from reminders.jobs import JobContext
 from reminders.linknet_job import due_month, post_linknet_figures
 from tests.conftest import START, TEST_KEY
 from tests.intake.test_intake_e2e import PERSONAL
-from tests.linknet.test_linknet_figures import OCTOBER, jst, october
+from tests.linknet.test_linknet_figures import OCTOBER, jst, memo, october, one_day
 
 LINKNET = "C0LINKNET"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -51,6 +55,8 @@ def test_the_monthly_job_posts_the_figures_and_the_chart(bot):
     assert upload["filename"] == "linknet-2026-10.png"
     # The months before the first memo are not drawn (they are not 0: nothing was recorded).
     assert upload["alt_txt"].startswith("折れ線グラフです。2026年10月から2026年10月まで")
+    # The message says what the chart draws: one month so far, not 「直近12か月」.
+    assert "新規つなぎメモの推移（分野別・2026年10月）のグラフを投稿します。" in text
     assert "合計は14です。" in upload["alt_txt"]
     # Nothing personal, no receipt number, no day.
     everything = text + message["text"] + upload["alt_txt"]
@@ -70,11 +76,23 @@ def test_a_count_that_would_follow_from_another_table_is_hidden(bot):
     assert "12件" not in text
 
 
+def test_the_chart_title_names_the_months_drawn(bot):
+    """A system two months old draws two months and says so (「直近12か月」 was untrue)."""
+    october(bot.rt.engine)
+    with transaction(bot.rt.engine) as session:
+        memo(session, jst(2026, 11, 4, 10))
+    with transaction(bot.rt.engine) as session:
+        pid = post(session, month=Month(2026, 11), now=jst(2026, 12, 1, 9), deadline=one_day)
+        pub = figures.published(session, pid.publication_id)
+    assert trend_chart(pub).title == "新規つなぎメモの推移（分野別・2026年10月〜2026年11月）"
+    assert "（分野別・2026年10月〜2026年11月）のグラフ" in all_text(post_message(pub)[1])
+    assert "12か月" not in all_text(post_message(pub)[1])
+
+
 def test_the_chart_follows_its_message(bot):
     october(bot.rt.engine)
     bot.deliver()  # the memos' own messages first
     with transaction(bot.rt.engine) as session:
-        from models.linknet.posting import post
         from reminders.linknet_job import ack_deadline_function
 
         post(session, month=OCTOBER, now=START, deadline=ack_deadline_function(session))
