@@ -33,7 +33,14 @@ from models.org.roster import members_with_role
 from models.org.tables import Agency, Member, Role
 from models.queues import outbox
 from models.queues.reminders import cancel as cancel_subject
-from models.queues.reminders import reminders_of, retire_sent
+from models.queues.reminders import (
+    ended_by,
+    ended_detail,
+    reminders_of,
+    retire,
+    retire_sent,
+    sent_of,
+)
 from models.queues.tables import Recipient, ReminderState, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import calendar_for
@@ -46,6 +53,13 @@ log = logging.getLogger("tsunagi.reminders")
 MEETING_EVE = "meeting_eve"
 MEETING_SOON = "meeting_soon"
 MEETING_RULES = (MEETING_EVE, MEETING_SOON)
+# What ended a posted meeting reminder (models.queues.reminders.retire): reminders.toml's
+# reminder.outcome.<event> says it.
+MEETING_MOVED, MEETING_HELD, MEETING_CANCELLED = (
+    "meeting_moved",
+    "meeting_held",
+    "meeting_cancelled",
+)
 SERIES_AHEAD = timedelta(days=62)  # occurrences of a series are made about two months ahead
 
 
@@ -96,7 +110,7 @@ def _schedule_one(session, meeting, member_id: int, rule: str, due: datetime, at
         recipient=Recipient.member(member_id),
         due_at=due,
         at=at,
-        payload={"meeting_id": meeting.id},
+        payload={"meeting_id": meeting.id, "starts_at": meeting.starts_at.isoformat()},
     )
 
 
@@ -130,16 +144,37 @@ def after_scheduled(session: Session, meeting: Meeting, *, at: datetime) -> None
                 _schedule_one(session, meeting, member.id, rule, due, at)
 
 
-def after_rescheduled(session: Session, meeting: Meeting, *, at: datetime) -> None:
-    """The attendees are told; pending reminders move; those already sent are made again."""
+def after_rescheduled(
+    session: Session,
+    meeting: Meeting,
+    *,
+    at: datetime,
+    was: datetime | None = None,
+    by_member_id: int | None = None,
+) -> None:
+    """The attendees are told; pending reminders move; those already posted say the meeting
+    moved (from the time they announced — else `was` — to the new one, by whom, when) and are
+    made again for the new time."""
     _tell(session, meeting, "rescheduled", at)
     subject = _subject(meeting)
+    starts_at = meeting.starts_at.isoformat()
+    for reminder in sent_of(session, subject):
+        announced = (reminder.payload or {}).get("starts_at") or ended_detail(reminder).get("from")
+        if announced is None and was is not None:
+            announced = was.isoformat()
+        moved = {"from": announced, "to": starts_at}
+        retire(
+            session, reminder, event=MEETING_MOVED, at=at, by_member_id=by_member_id, detail=moved
+        )
     times = reminder_times(calendar_for(session), meeting)
     for rule, due in times.items():
         if due is None or due <= at:
             cancel_reminders(session, subject=subject, at=at, reason="meeting_moved", rule=rule)
             continue
         moved = move_reminders(session, subject=subject, rule=rule, to=due, at=at)
+        for reminder in moved:  # what they will announce
+            reminder.payload = {**(reminder.payload or {}), "starts_at": starts_at}
+            session.add(reminder)
         have = {r.recipient for r in moved}
         for member in attendees(session, meeting.id):
             if str(member.id) not in have:
@@ -195,10 +230,21 @@ def after_cancelled(
     """The attendees are told; pending reminders are cancelled; those already posted say so."""
     _tell(session, meeting, "cancelled", at)
     subject = _subject(meeting)
-    retire_sent(
-        session, subject=subject, event="meeting_cancelled", at=at, by_member_id=by_member_id
-    )
+    retire_sent(session, subject=subject, event=MEETING_CANCELLED, at=at, by_member_id=by_member_id)
     return cancel_reminders(session, subject=subject, at=at, reason="meeting_cancelled")
+
+
+def after_held(
+    session: Session, meeting: Meeting, *, at: datetime, by_member_id: int | None = None
+) -> int:
+    """Its record kept (minutes, outcomes): the reminders already posted say the meeting was
+    held (who recorded it, when) — once: a later correction of the record changes nothing, and
+    one that says the meeting moved keeps saying so. Pending ones are cancelled."""
+    subject = _subject(meeting)
+    for reminder in sent_of(session, subject):
+        if ended_by(reminder) is None:
+            retire(session, reminder, event=MEETING_HELD, at=at, by_member_id=by_member_id)
+    return cancel_reminders(session, subject=subject, at=at, reason="meeting_held")
 
 
 def pending_reminders(session: Session, meeting: Meeting):

@@ -82,6 +82,7 @@ def submit_reschedule(ack: Ack, body: dict, client: WebClient, view: dict, conte
         member, meeting = managed(session, at=now, user=user, meeting_id=meeting_id)
         if stale(meeting, view):
             raise DomainError("meeting.changed_meanwhile")
+        was = meeting.starts_at
         domain.reschedule(
             session,
             meeting,
@@ -90,7 +91,9 @@ def submit_reschedule(ack: Ack, body: dict, client: WebClient, view: dict, conte
             keep_place=False,
             at=now,
         )
-        meeting_reminders.after_rescheduled(session, meeting, at=now)
+        meeting_reminders.after_rescheduled(
+            session, meeting, at=now, was=was, by_member_id=member.id
+        )
         detail = f"meeting:{meeting.id}:moved:v{meeting.version}"
         allowed(session, at=now, member=member, action=Action.manage_meeting, detail=detail)
         return notice_modal(t("meeting.title.done"), _done("meeting.done.rescheduled", meeting))

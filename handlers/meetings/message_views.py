@@ -7,12 +7,16 @@ at send time by handlers/meetings/notices.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from handlers.common import ids
 from handlers.common.blocks import context, section
 from handlers.common.texts import t
-from handlers.meetings.documents import meeting_when
+from handlers.desk.case_views import when as when_short
+from handlers.meetings.documents import meeting_when, when_text
 from handlers.meetings.views import button, kind_name, place_text
 from handlers.notices.views import Rendered
 from handlers.reminders.views import ReminderContent
@@ -84,13 +88,37 @@ def minutes_ready(meeting: Meeting) -> Rendered:
     return _message(t("meeting.minutes_ready.text", **values), blocks)
 
 
-def reminder(meeting: Meeting, key: str) -> ReminderContent:
-    """The eve ("eve") or the hour before ("soon")."""
+@dataclass(frozen=True)
+class Moved:
+    """A posted reminder's meeting moved: the time it announced, the new one, by whom, when."""
+
+    announced: datetime
+    to: datetime
+    by: str | None  # Slack user id
+    at: datetime
+
+
+def reminder(meeting: Meeting, key: str, *, moved: Moved | None = None) -> ReminderContent:
+    """The eve ("eve") or the hour before ("soon"); once the meeting moved, what it announced
+    and where it went instead (one text, no button)."""
     values = _values(meeting)
+    if moved is not None:
+        values["when"] = when_text(moved.announced, meeting.minutes_long)
+    subject = t("reminder.subject_of.meeting", **values)
+    outcome = None
+    if moved is not None:
+        outcome = t(
+            "reminder.outcome.meeting_moved",
+            subject=subject,
+            when=when_short(moved.at),
+            who=t("reminder.outcome.who", user=moved.by) if moved.by else "",
+            to=when_text(moved.to, meeting.minutes_long),
+        )
     return ReminderContent(
         text=t(f"meeting.reminder.{key}_text", **values),
         body=t(f"meeting.reminder.{key}_body", **values),
         facts=t(f"meeting.invite.note_{meeting.kind}"),
         buttons=(_agenda_button(meeting),),
-        subject=t("reminder.subject_of.meeting", **values),
+        subject=subject,
+        outcome=outcome,
     )

@@ -34,6 +34,7 @@ from models.meetings.minutes import minutes_of, store_minutes
 from models.meetings.rules import attendees, clean_lines
 from models.meetings.tables import Meeting, MeetingKind
 from models.queues import outbox
+from reminders import meetings as meeting_reminders
 
 
 def open_minutes(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
@@ -111,6 +112,7 @@ def submit_linknet_record(
         domain.replace_topics(session, meeting, topics)
         text = minutes_text(session, meeting, by=member, notes=notes)
         store_minutes(session, meeting, text=text, by=member, at=now, notes=notes)
+        meeting_reminders.after_held(session, meeting, at=now, by_member_id=member.id)
         detail = f"meeting:{meeting.id}:minutes"
         allowed(session, at=now, member=member, action=Action.manage_meeting, detail=detail)
         return notice_modal(t("meeting.title.done"), t("meeting.done.minutes"))

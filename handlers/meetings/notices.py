@@ -16,8 +16,10 @@ from handlers.reminders.notices import ContentReader
 from handlers.reminders.views import ReminderContent
 from models.meetings.rules import attendees
 from models.meetings.tables import Meeting, MeetingState
+from models.org.tables import Member
+from models.queues.reminders import ended_by, ended_detail
 from models.queues.tables import Notice, Reminder
-from reminders.meetings import MEETING_EVE, MEETING_SOON, meeting_of
+from reminders.meetings import MEETING_EVE, MEETING_MOVED, MEETING_SOON, meeting_of
 
 
 def _meeting(session: Session, notice: Notice) -> Meeting:
@@ -61,11 +63,25 @@ def _minutes_ready(session: Session, notice: Notice, late_due: datetime | None) 
     return message_views.minutes_ready(_meeting(session, notice))
 
 
+def _moved(session: Session, reminder: Reminder) -> message_views.Moved | None:
+    """What a posted reminder says once its meeting moved (retired by after_rescheduled)."""
+    ended = ended_by(reminder)
+    detail = ended_detail(reminder)
+    if ended is None or ended[0] != MEETING_MOVED or not detail.get("to"):
+        return None
+    to = datetime.fromisoformat(detail["to"])
+    announced = datetime.fromisoformat(detail["from"]) if detail.get("from") else to
+    by = session.get(Member, ended[1]) if ended[1] else None
+    return message_views.Moved(
+        announced=announced, to=to, by=by.slack_id if by else None, at=ended[2]
+    )
+
+
 def _meeting_reminder(session: Session, reminder: Reminder, key: str) -> ReminderContent:
     meeting = meeting_of(session, reminder)
     if meeting is None:
         raise Obsolete("the meeting is gone")
-    return message_views.reminder(meeting, key)
+    return message_views.reminder(meeting, key, moved=_moved(session, reminder))
 
 
 NOTICES: dict[str, Renderer] = {

@@ -29,6 +29,7 @@ from models.plans import tasks as plans
 from models.plans.outcomes import OutcomeInput, TaskInput, outcome_of, record_case_outcome
 from models.plans.resources import active_resources
 from models.plans.tables import TASKS_MAX, TaskState
+from reminders import meetings as meeting_reminders
 from reminders import plans as plan_reminders
 
 
@@ -147,6 +148,7 @@ def submit_outcome(ack: Ack, body: dict, client: WebClient, view: dict, context:
         plan_reminders.after_outcome(session, result, at=now)
         text = minutes_text(session, meeting, by=member)
         store_minutes(session, meeting, text=text, by=member, at=now)
+        meeting_reminders.after_held(session, meeting, at=now, by_member_id=member.id)
         allowed(
             session,
             at=now,

@@ -295,6 +295,36 @@ def refresh_messages(session: Session, *, reminder: Reminder, at: datetime) -> i
     return queued
 
 
+def retire(
+    session: Session,
+    reminder: Reminder,
+    *,
+    event: str,
+    at: datetime,
+    by_member_id: int | None = None,
+    detail: dict | None = None,
+) -> int:
+    """One posted reminder whose request is over: what ended it — the event, who, when, and
+    `detail` (ids and times only, e.g. where a meeting moved) — goes into its payload, and its
+    messages are queued for a chat.update that says so."""
+    ended = {
+        **(detail or {}),
+        "event": event,
+        "by": by_member_id,
+        "at": _aware(at, "at").isoformat(),
+    }
+    reminder.payload = {**(reminder.payload or {}), "ended": ended}
+    reminder.version += 1
+    reminder.updated_at = at
+    session.add(reminder)
+    return refresh_messages(session, reminder=reminder, at=at)
+
+
+def sent_of(session: Session, subject: Subject) -> list[Reminder]:
+    """The reminders of `subject` already posted."""
+    return list(reminders_of(session, subject, states=[ReminderState.sent.value]))
+
+
 def retire_sent(
     session: Session,
     *,
@@ -304,25 +334,25 @@ def retire_sent(
     by_member_id: int | None = None,
 ) -> int:
     """The reminders of `subject` already posted, once what they asked for is over (a meeting
-    cancelled, a plan evaluated): what ended them — the event, who, when; ids only — goes into
-    their payload, and their messages are queued for a chat.update that says so."""
-    queued = 0
-    for reminder in reminders_of(session, subject, states=[ReminderState.sent.value]):
-        ended = {"event": event, "by": by_member_id, "at": _aware(at, "at").isoformat()}
-        reminder.payload = {**(reminder.payload or {}), "ended": ended}
-        reminder.version += 1
-        reminder.updated_at = at
-        session.add(reminder)
-        queued += refresh_messages(session, reminder=reminder, at=at)
-    return queued
+    cancelled or held, a plan evaluated): each retired (see retire)."""
+    return sum(
+        retire(session, r, event=event, at=at, by_member_id=by_member_id)
+        for r in sent_of(session, subject)
+    )
 
 
 def ended_by(reminder: Reminder) -> tuple[str, int | None, datetime] | None:
-    """What retire_sent recorded: (event, member id, when), or None."""
+    """What retire recorded: (event, member id, when), or None."""
     ended = (reminder.payload or {}).get("ended")
     if not isinstance(ended, dict) or "event" not in ended or "at" not in ended:
         return None
     return str(ended["event"]), ended.get("by"), datetime.fromisoformat(ended["at"])
+
+
+def ended_detail(reminder: Reminder) -> dict:
+    """The detail retire recorded with the event ({} when none)."""
+    ended = (reminder.payload or {}).get("ended")
+    return dict(ended) if isinstance(ended, dict) else {}
 
 
 def listing(session: Session, *, include_closed: bool = False) -> list[Reminder]:
