@@ -93,9 +93,10 @@ def create_app(
     # never here, where every request waits for it before Slack gets its answer.
 
     @app.error
-    def on_error(error, body, client, response):
-        # The person is told, under a reference code that is also in the log line.
-        return failures.answer(error, body, client, response)
+    def on_error(error, body, client, response, context):
+        # The person is told, under a reference code that is also in the log line; as every
+        # answer, it reaches a person of another organisation too (context: their door).
+        return failures.answer(error, body, client, response, context)
 
     for feature in FEATURES:
         feature.register(app)

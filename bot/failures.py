@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
 from bot.logging_safety import frames_only
+from handlers.common.replies import tell
 from handlers.common.texts import t
 from models.base.errors import Busy
 
@@ -44,25 +45,28 @@ def _first_input_block(view: dict) -> str | None:
     return None
 
 
-def _tell(client: WebClient, body: dict, text: str) -> None:
-    """An ephemeral message where the person is in a channel, else a direct message."""
+def _tell(client: WebClient, body: dict, text: str, context: dict | None) -> None:
+    """The same reach as every other answer (handlers/common/replies.tell): an ephemeral message
+    where they clicked or typed, a small modal over the modal they clicked in, a DM — and for a
+    person of another organisation, whom Slack refuses the town's app a DM, their agency's door
+    channel (read from the database through `context`)."""
     user = (body.get("user") or {}).get("id") or body.get("user_id")
-    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
     if not user:
         return
-    if channel:
-        try:
-            client.chat_postEphemeral(channel=channel, user=user, text=text)
-            return
-        except Exception as exc:  # not in that channel, or it is gone: a DM instead
-            log.info("ephemeral error answer not possible (%s); sending a DM", type(exc).__name__)
-    try:
-        client.chat_postMessage(channel=user, text=text)
-    except Exception as exc:
-        log.warning("could not tell the person about a failure (%s)", type(exc).__name__)
+    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    shaped = {**body, "user": {**(body.get("user") or {}), "id": user}}  # a slash command: user_id
+    if channel and not body.get("channel"):
+        shaped["channel"] = {"id": channel}
+    tell(client, shaped, text, context=context)
 
 
-def answer(error: Exception, body: dict, client: WebClient, response: BoltResponse | None):
+def answer(
+    error: Exception,
+    body: dict,
+    client: WebClient,
+    response: BoltResponse | None,
+    context: dict | None = None,
+):
     """Log the failure under a reference code and tell the person (in the modal if still open)."""
     code = reference_code()
     body = body if isinstance(body, dict) else {}
@@ -76,13 +80,13 @@ def answer(error: Exception, body: dict, client: WebClient, response: BoltRespon
         frames_only((type(error), error, error.__traceback__)),
     )
     try:
-        return _answer(body, client, response, kind=kind, busy=busy, code=code)
+        return _answer(body, client, response, context, kind=kind, busy=busy, code=code)
     except Exception as exc:  # the answer itself failed: still no 500 and no second traceback
         log.warning("could not answer the failure [%s] (%s)", code, type(exc).__name__)
         return BoltResponse(status=200, body="") if response is not None else None
 
 
-def _answer(body: dict, client, response, *, kind, busy: bool, code: str):
+def _answer(body: dict, client, response, context, *, kind, busy: bool, code: str):
     reference = t("error.reference", ref=code)
     text = t("error.busy" if busy else "error.generic") + reference
     if response is not None and kind == "view_submission":  # not yet acknowledged: in the modal
@@ -93,7 +97,7 @@ def _answer(body: dict, client, response, *, kind, busy: bool, code: str):
             return BoltResponse(
                 status=200, body=json.dumps(errors), headers={"content-type": "application/json"}
             )
-    _tell(client, body, text)
+    _tell(client, body, text, context)
     if response is not None:  # a failure is answered, not shown by Slack as a broken app
         return BoltResponse(status=200, body="")
     return None

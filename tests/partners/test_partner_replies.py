@@ -5,8 +5,11 @@ DM with them. Through signed requests and the stand-in."""
 
 from __future__ import annotations
 
+import re
+
 from handlers.common import ids
-from tests.partners.conftest import PARTNER, PARTNER_CHANNEL
+from handlers.partners import listeners as partner_listeners
+from tests.partners.conftest import PARTNER, PARTNER_CHANNEL, PARTNER_TEAM
 
 ELSEWHERE = "T0ELSE"  # not the workspace the org file gives for PARTNER: refused
 
@@ -72,3 +75,40 @@ def test_when_no_modal_can_be_shown_the_door_channel_tells_them_not_a_dm(pbot):
     assert [c.error for c in dms_to(slack, PARTNER)] == ["invalid_user_combination"]
     assert [c.error for c in slack.calls_to("views.push")] == ["expired_trigger_id"]
     assert slack.messages("C0ADMIN") == []
+
+
+def test_a_crash_after_the_acknowledgement_reaches_them_in_their_door_channel(
+    pbot, monkeypatch, caplog
+):
+    """Their click in a modal was acknowledged, then the listener failed: the error answer and
+    its reference code come the way every answer does — the trigger has expired, so no modal;
+    Slack refuses the DM; an ephemeral message in their agency's door channel."""
+    slack = pbot.slack
+    open_a_modal(pbot)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(partner_listeners, "sent_memos_page", crash)
+    click_in_modal(pbot, PARTNER, PARTNER_TEAM, trigger_id=slack.issue_trigger_id(ttl=0))
+    [note] = slack.wait_for(lambda: slack.ephemerals(PARTNER))
+    code = re.search(r"E-[A-Z0-9]{4}", note["text"]).group()
+    assert note["channel"] == PARTNER_CHANNEL and "処理できませんでした" in note["text"]
+    assert [c.error for c in dms_to(slack, PARTNER)] == ["invalid_user_combination"]
+    assert any(
+        code in r.getMessage() and "listener failed" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_a_crash_answered_in_a_small_modal_while_the_trigger_lives(pbot, monkeypatch):
+    slack = pbot.slack
+    open_a_modal(pbot)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(partner_listeners, "sent_memos_page", crash)
+    click_in_modal(pbot, PARTNER, PARTNER_TEAM, trigger_id=slack.issue_trigger_id())
+    [pushed] = slack.wait_for(lambda: [c for c in slack.calls_to("views.push") if c.ok])
+    assert "処理できませんでした" in str(pushed.args["view"]) and "E-" in str(pushed.args["view"])
+    assert dms_to(slack, PARTNER) == [] and slack.ephemerals(PARTNER) == []
