@@ -14,8 +14,8 @@ from models.cases.lifecycle import CaseState, can_move, referrer_status
 from models.cases.tables import (  # builds on this module
     Case,
     CaseEvent,
+    ConsentRecord,
     Referral,
-    current_consent,
     require_consent,
 )
 from models.org.tables import Agency, Member
@@ -188,13 +188,30 @@ class CaseDetail:
 
 def summary(session: Session, case: Case) -> CaseSummary:
 
-    referral = referral_of(session, case.id)
+    # Columns, not rows: a summary shows nothing personal, so nothing encrypted is read (and
+    # decrypted) for it — it is drawn for every card, notice and status answer.
+    consent_to_share = session.exec(
+        select(Referral.consent_to_share).where(Referral.case_id == case.id)
+    ).one()
+    consent_status = session.exec(
+        select(ConsentRecord.status)
+        .where(ConsentRecord.case_id == case.id)
+        .order_by(ConsentRecord.id.desc())
+        .limit(1)
+    ).first()
     acknowledger = session.get(Member, case.acknowledged_by_id) if case.acknowledged_by_id else None
     lead = session.get(Agency, case.lead_agency_id) if case.lead_agency_id else None
-
-    consent = current_consent(session, case.id)
     last = session.exec(
-        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id.desc())
+        select(
+            CaseEvent.kind,
+            CaseEvent.to_state,
+            CaseEvent.actor_id,
+            CaseEvent.at,
+            CaseEvent.agency_id,
+        )
+        .where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
     ).first()
     last_line = None
     if last is not None:
@@ -216,7 +233,7 @@ def summary(session: Session, case: Case) -> CaseSummary:
         age_band=case.age_band,
         routed_agency=session.get(Agency, case.routed_agency_id).name,
         referrer_agency=session.get(Agency, case.referrer_agency_id).name,
-        consent_to_share=referral.consent_to_share,
+        consent_to_share=consent_to_share,
         route_reason=case.route_reason,
         created_at=case.created_at,
         acknowledged_at=case.acknowledged_at,
@@ -225,7 +242,7 @@ def summary(session: Session, case: Case) -> CaseSummary:
         lead_agency=lead.name if lead else None,
         state_since=case.state_since or case.created_at,
         last_event=last_line,
-        consent_status=consent.status if consent else None,
+        consent_status=consent_status,
     )
 
 

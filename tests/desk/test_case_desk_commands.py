@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from models.base import crypto
 from models.cases.lifecycle import CaseState
 from tests.conftest import START
 from tests.intake.test_intake_e2e import PERSONAL
@@ -51,6 +52,17 @@ def test_status_for_the_referrer_is_a_status_word_only(bot, taken):
     assert "R8-0001" in text and "引き受け済み" in text
     for word in ("重層推進室", "障がい福祉係", "高齢", "緊急", "通常"):
         assert word not in text
+
+
+def test_a_status_answer_decrypts_nothing(bot, taken, monkeypatch):
+    """A status shows no personal detail, so it reads none: nothing encrypted is opened for it
+    (summary() reads columns, not the memo's rows)."""
+    opened = []
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda token: opened.append(1) or real(token))
+    for user in ("U0WIN1", "U0PARTNER1"):
+        assert "R8-0001" in command(bot, user, "status R8-0001")
+    assert opened == []
 
 
 @pytest.mark.parametrize("spelling", ["ｒ８－０００１", "R8ー0001", " R8-0001 "])
