@@ -74,6 +74,9 @@ def served(db_url, org, slack, tmp_path):
         "TSUNAGI_DATABASE_URL": db_url,
         "TSUNAGI_ENCRYPTION_KEY": TEST_KEY,
         "TSUNAGI_CHANNEL_INTERVAL": "0",
+        # A worker killed with -9 leaves its claims until their lease runs out: 1 s here, so the
+        # next worker takes them over within the test (90 s in service).
+        "TSUNAGI_LEASE_SECONDS": "1",
     }
     env.pop("SLACK_APP_TOKEN", None)
     log = (tmp_path / "run.log").open("w")
