@@ -52,21 +52,18 @@ def memo_modal(
 ) -> dict:
     """The memo form as Block Kit (checked by slack_sdk's models when built).
 
-    Built once per org (the windows and districts) and prefill: every /tsunagi and shortcut
-    opens it, and building it through the models cost more than the rest of the request."""
+    Built once per org (the windows and districts): every /tsunagi and shortcut opens it, and
+    building it through the models cost more than the rest of the request. A form prefilled
+    from a message is built each time: the message's text is never kept in a cache."""
     destinations = tuple((a.name, a.key) for a in windows)
-    return json.loads(_memo_modal_json(destinations, tuple(districts), prefill, cut))
+    if prefill is not None:
+        return _memo_modal(destinations, tuple(districts), prefill, cut).to_dict()
+    return json.loads(_memo_modal_json(destinations, tuple(districts)))
 
 
 @lru_cache(maxsize=16)
-def _memo_modal_json(
-    windows: tuple[tuple[str, str], ...],
-    districts: tuple[str, ...],
-    prefill: str | None,
-    cut: bool = False,
-) -> str:
-    view = _memo_modal(windows, districts, prefill, cut)
-    return json.dumps(view.to_dict(), ensure_ascii=False)
+def _memo_modal_json(windows: tuple[tuple[str, str], ...], districts: tuple[str, ...]) -> str:
+    return json.dumps(_memo_modal(windows, districts, None).to_dict(), ensure_ascii=False)
 
 
 def concern_groups() -> list[OptionGroup]:
