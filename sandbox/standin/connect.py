@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sandbox.standin.signed import state_for
+from sandbox.standin.signed import click_payload, state_for
 
 
 class NotOffered(Exception):
@@ -121,27 +121,8 @@ class PartnerSlack:
         return {**payload, "team": team, "user": {"id": user, "team_id": team["id"]}}
 
     def click(self, user: str, message: dict, action_id: str, *, trigger_id: str):
-        for block in message["blocks"]:
-            for element in block.get("elements", []):
-                if element.get("action_id") == action_id:
-                    action = {
-                        "type": "button",
-                        "action_id": action_id,
-                        "block_id": block["block_id"],
-                        "value": element.get("value"),
-                        "action_ts": "1700000000.1",
-                    }
-                    payload = {
-                        "type": "block_actions",
-                        "trigger_id": trigger_id,
-                        "container": {"type": "message", "channel_id": message["channel"]},
-                        "channel": {"id": message["channel"]},
-                        "message": {"ts": message["ts"], "blocks": message["blocks"]},
-                        "response_url": "http://127.0.0.1:9/unused",
-                        "actions": [action],
-                    }
-                    return self.sender.interaction(self._as(user, payload))
-        raise AssertionError(f"no button {action_id} in the message")
+        payload = click_payload(user, message, action_id, trigger_id=trigger_id)
+        return self.sender.interaction(self._as(user, payload))
 
     def submit(self, user: str, view: dict, values: dict):
         state = {"values": state_for(view, values)}

@@ -118,34 +118,7 @@ class SignedSlack:
 
     def click(self, user: str, message: dict, action_id: str, *, trigger_id: str) -> Answer:
         """Click the button `action_id` in a message the stand-in holds."""
-        for block in message["blocks"]:
-            for element in block.get("elements", []):
-                if element.get("action_id") == action_id:
-                    action = {
-                        "type": "button",
-                        "action_id": action_id,
-                        "block_id": block["block_id"],
-                        "value": element.get("value"),
-                        "action_ts": "1700000000.1",
-                    }
-                    break
-            else:
-                continue
-            break
-        else:
-            raise AssertionError(f"no button {action_id} in the message")
-        return self.interaction(
-            {
-                "type": "block_actions",
-                "user": {"id": user, "team_id": TEAM["id"]},
-                "trigger_id": trigger_id,
-                "container": {"type": "message", "channel_id": message["channel"]},
-                "channel": {"id": message["channel"]},
-                "message": {"ts": message["ts"], "blocks": message["blocks"]},
-                "response_url": "http://127.0.0.1:9/unused",
-                "actions": [action],
-            }
-        )
+        return self.interaction(click_payload(user, message, action_id, trigger_id=trigger_id))
 
     def event(self, event: dict, *, event_id: str, retry_num: int | None = None) -> Answer:
         body = json.dumps(
@@ -184,3 +157,32 @@ def state_for(view: dict, values: dict) -> dict:
             raise AssertionError(f"unsupported element {kind}")
         state[block["block_id"]] = {element["action_id"]: entry}
     return state
+
+
+def click_payload(
+    user: str, message: dict, action_id: str, *, trigger_id: str, team: dict = TEAM
+) -> dict:
+    """The block_actions payload of a click on the button `action_id` in `message` (as the
+    stand-in holds it), by `user` of `team` — the same for HTTP and Socket Mode."""
+    for block in message["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return {
+                    "type": "block_actions",
+                    "user": {"id": user, "team_id": team["id"]},
+                    "trigger_id": trigger_id,
+                    "container": {"type": "message", "channel_id": message["channel"]},
+                    "channel": {"id": message["channel"]},
+                    "message": {"ts": message["ts"], "blocks": message["blocks"]},
+                    "response_url": "http://127.0.0.1:9/unused",
+                    "actions": [
+                        {
+                            "type": "button",
+                            "action_id": action_id,
+                            "block_id": block["block_id"],
+                            "value": element.get("value"),
+                            "action_ts": "1700000000.1",
+                        }
+                    ],
+                }
+    raise AssertionError(f"no button {action_id} in the message")

@@ -23,7 +23,7 @@ from typing import Any
 from websockets.sync.server import ServerConnection, serve
 
 from .server import SlackStandin, _ApiError
-from .signed import TEAM, state_for
+from .signed import TEAM, click_payload, state_for
 
 APP_ID = "A0TSUNAGI"
 
@@ -279,29 +279,7 @@ class SocketModeStandin:
         )
 
     def click(self, user: str, message: dict, action_id: str, *, trigger_id: str) -> dict:
-        for block in message["blocks"]:
-            for element in block.get("elements", []):
-                if element.get("action_id") == action_id:
-                    action = {
-                        "type": "button",
-                        "action_id": action_id,
-                        "block_id": block["block_id"],
-                        "value": element.get("value"),
-                        "action_ts": "1700000000.1",
-                    }
-                    return self.interaction(
-                        {
-                            "type": "block_actions",
-                            "user": {"id": user, "team_id": TEAM["id"]},
-                            "trigger_id": trigger_id,
-                            "container": {"type": "message", "channel_id": message["channel"]},
-                            "channel": {"id": message["channel"]},
-                            "message": {"ts": message["ts"], "blocks": message["blocks"]},
-                            "response_url": "http://127.0.0.1:9/unused",
-                            "actions": [action],
-                        }
-                    )
-        raise AssertionError(f"no button {action_id} in the message")
+        return self.interaction(click_payload(user, message, action_id, trigger_id=trigger_id))
 
     def event(self, event: dict, *, event_id: str) -> Envelope:
         payload = {
