@@ -14,6 +14,7 @@ from bot import failures
 from bot.logging_safety import install as install_safe_logging
 from handlers.common import commands
 from handlers.common.services import CONTEXT_KEY, Services
+from handlers.common.timely import answer_in_time
 from handlers.desk import listeners as case_desk
 from handlers.home import listeners as home
 from handlers.intake import listeners as intake
@@ -87,6 +88,9 @@ def create_app(
         # every call; ours keeps one per thread (bot/slack.py). The token never changes.
         context["client"] = client
         return next()
+
+    # A form's answer within Slack's 3 s, even when its work stalls (handlers/common/timely.py).
+    app.middleware(answer_in_time)
 
     # Slack retries events it thinks we missed: the retry check is a database write, so it runs
     # in the event's listener after the acknowledgement (handlers.services.first_delivery_of),

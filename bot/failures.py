@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
 from bot.logging_safety import frames_only
+from handlers.common import timely
 from handlers.common.replies import tell
 from handlers.common.texts import t
 from models.base.errors import Busy
@@ -97,6 +98,8 @@ def _answer(body: dict, client, response, context, *, kind, busy: bool, code: st
             return BoltResponse(
                 status=200, body=json.dumps(errors), headers={"content-type": "application/json"}
             )
+    if kind == "view_submission" and timely.told_late(context, text):
+        return None  # the interim screen was showing: the failure took its place
     _tell(client, body, text, context)
     if response is not None:  # a failure is answered, not shown by Slack as a broken app
         return BoltResponse(status=200, body="")

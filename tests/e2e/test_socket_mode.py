@@ -22,10 +22,12 @@ from bot import runtime
 from bot.cli.main import main
 from bot.settings import Settings, read
 from bot.socket_mode import start_socket_mode
+from handlers.common import timely
 from models.cases.tables import Case, Referral
 from models.queues.tables import Notice
 from sandbox.standin.socket_mode import SocketModeStandin
 from tests.conftest import SIGNING_SECRET, TEST_KEY, memo_values
+from tests.e2e.test_timely import WORKING, slow_validation
 
 
 def count(engine, model) -> int:
@@ -358,3 +360,20 @@ def test_tsunagi_run_serves_socket_mode_and_health(db_url, org, slack, socket, t
         proc.wait(timeout=30)
         log.close()
     assert proc.returncode == 0, (tmp_path / "run.log").read_text()
+
+
+def test_a_submission_whose_work_outlasts_the_wait_is_answered_in_time(sbot, monkeypatch):
+    """The interim screen goes back in the envelope's acknowledgement; the receipt follows by
+    views.update (handlers/common/timely.py), as over HTTP."""
+    monkeypatch.setattr(timely, "ANSWER_WITHIN", 0.1)
+    monkeypatch.setattr(timely, "SETTLE", 0.0)
+    view = sbot.open_memo("U0PARTNER1")
+    slow_validation(monkeypatch)
+    answer = sbot.socket.submit("U0PARTNER1", view, memo_values())
+    assert answer["response_action"] == "update"
+    assert WORKING in json.dumps(answer["view"]["blocks"], ensure_ascii=False)
+    [call] = sbot.slack.wait_for(lambda: sbot.slack.calls_to("views.update"))
+    assert call.ok and call.args["view_id"] == view["id"]
+    [shown] = [v for v in sbot.slack.views_opened() if v["id"] == view["id"]]
+    assert "R8-0001" in json.dumps(shown["blocks"], ensure_ascii=False)
+    assert count(sbot.rt.engine, Case) == 1
