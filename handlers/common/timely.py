@@ -33,6 +33,8 @@ ANSWER_WITHIN = 2.0
 # while the late answer goes by its own API call: it waits this long after the first, so Slack
 # does not show the late answer and then the interim screen over it.
 SETTLE = 0.5
+# The watchdog looks at most this often: deadlines close together are handled in one look.
+BATCH = 0.05
 
 
 def _title(view: dict) -> str:
@@ -127,23 +129,33 @@ class _Watchdog:
                     target=self._run, name="tsunagi-timely", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            # Woken only for a new earliest deadline: a wake-up per form would take the
+            # interpreter from the requests being answered (`tsunagi bench`).
+            if self._heap[0][2] is answer:
+                self._cond.notify()
+
+    def _due(self) -> list[TimelyAnswer]:
+        with self._cond:
+            while True:
+                while not self._heap:
+                    self._cond.wait()
+                wait = self._heap[0][0] - time.monotonic()
+                if wait <= 0:
+                    break
+                self._cond.wait(max(wait, BATCH))
+            due = []
+            now = time.monotonic()
+            while self._heap and self._heap[0][0] <= now:
+                due.append(heapq.heappop(self._heap)[2])
+            return due
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while not self._heap:
-                    self._cond.wait()
-                deadline, _, answer = self._heap[0]
-                wait = deadline - time.monotonic()
-                if wait > 0:
-                    self._cond.wait(wait)
-                    continue
-                heapq.heappop(self._heap)
-            try:
-                answer.interim()
-            except Exception as exc:  # the watchdog must outlive one broken answer
-                log.warning("could not give the interim screen (%s)", type(exc).__name__)
+            for answer in self._due():  # nearly all were answered long ago: nothing to do
+                try:
+                    answer.interim()
+                except Exception as exc:  # the watchdog must outlive one broken answer
+                    log.warning("could not give the interim screen (%s)", type(exc).__name__)
 
 
 _watchdog = _Watchdog()

@@ -12,14 +12,18 @@ from bot.server import PromptAck, install_prompt_ack
 def test_an_ack_wakes_the_thread_waiting_for_it():
     install_prompt_ack()
     woke = threading.Event()
+    made: list[PromptAck] = []
 
     def wait() -> None:
+        made.append(PromptAck())  # as the request's own thread makes it (bot/server.py)
         thread_runner.time.sleep(60)  # Bolt's poll step; here a long one
         woke.set()
 
     waiter = threading.Thread(target=wait, daemon=True)
     waiter.start()
-    ack = PromptAck()
+    while not made:
+        woke.wait(0.01)
+    ack = made[0]
     for _ in range(100):  # an ack before the waiter sleeps wakes nobody: ack again
         ack(text="ok")
         if woke.wait(0.05):
