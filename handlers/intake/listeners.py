@@ -20,6 +20,7 @@ from models.base.errors import Busy, DomainError
 from models.cases import memo as intake
 from models.cases.access import Action, decide
 from models.cases.memo import LIMITS, MemoInput
+from models.org.identities import copy_of, roster
 from models.org.roster import districts, member_by_slack_id, windows
 from models.org.tables import Agency
 from reminders.memo import ack_rules, schedule_ack_reminders
@@ -39,7 +40,8 @@ def open_memo(client: WebClient, context: dict, *, user: str, trigger_id: str, m
     `message`: the Slack message of a message shortcut, read as its writer wrote it (names
     looked up within a short budget: the trigger id lasts 3 seconds)."""
     svc = services(context)
-    refusal = _refusal(svc, user)
+    member = user in roster(svc.engine).members  # in memory; the submission checks again
+    refusal = None if member else _refusal(svc, user)
     if refusal is not None:
         view = notice_modal(t("access.not_registered_title"), refusal)
         client.views_open(trigger_id=trigger_id, view=view)
@@ -50,13 +52,17 @@ def open_memo(client: WebClient, context: dict, *, user: str, trigger_id: str, m
     _open_form(client, svc, trigger_id=trigger_id, prefill=prefill or None, cut=was_cut)
 
 
+def _form_choices(session: Session) -> tuple[list[Agency], list[str]]:
+    return windows(session), districts(session)
+
+
 def _open_form(
     client: WebClient, svc, *, trigger_id: str, prefill: str | None = None, cut: bool = False
 ) -> None:
-    with transaction(svc.engine, write=False) as session:
-        view = memo_modal(
-            windows=windows(session), districts=districts(session), prefill=prefill, cut=cut
-        )
+    # The windows and districts change only when the org file is loaded: read from memory
+    # (models/org/identities.py), so opening the form runs no query.
+    choices, places = copy_of(svc.engine, _form_choices)
+    view = memo_modal(windows=choices, districts=places, prefill=prefill, cut=cut)
     client.views_open(trigger_id=trigger_id, view=view)
 
 
@@ -82,13 +88,15 @@ def _refusal(svc, user: str) -> str | None:
 
 
 def memo_command(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]) -> None:
-    """`/tsunagi`: strangers are answered in the command's own reply, members get the form."""
+    """`/tsunagi`: a member of the roster gets the form at once (the submission checks again);
+    anyone else is answered in the command's own reply."""
     svc = services(context)
     user = body["user_id"]
-    refusal = _refusal(svc, user)
-    if refusal is not None:
-        ack(text=refusal)
-        return
+    if user not in roster(svc.engine).members:  # in memory: no query before the ack
+        refusal = _refusal(svc, user)
+        if refusal is not None:
+            ack(text=refusal)
+            return
     ack()
     _open_form(client, svc, trigger_id=body["trigger_id"])
 

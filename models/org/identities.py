@@ -5,20 +5,24 @@ database transaction before the acknowledgement.
 Why: that check runs on every click, command and submission; a transaction of its own cost about
 a tenth of a request's CPU (`tsunagi bench`). The copy is read again at once after this process
 changes a member, and at most `FRESH_FOR` seconds after another process does (`tsunagi org load`).
+`copy_of` keeps other small reads of the organisation the same way (the memo form's choices).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, Pool, event, select
 from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
 
 from models.base.db import transaction
-from models.org.tables import Member
+from models.org.tables import Agency, Member, OrgSetting
 
 FRESH_FOR = 1.0  # seconds: how stale the copy may be after another process changed the roster
 
@@ -38,40 +42,53 @@ class Roster:
     teams: frozenset[str]  # the home workspaces the org file names
 
 
-_copies: WeakKeyDictionary[Pool, tuple[int, float, Roster]] = WeakKeyDictionary()
+T = TypeVar("T")
+
+# Per database: each reader's copy with the generation and the time it was read.
+_copies: WeakKeyDictionary[Pool, dict[Callable, tuple[int, float, object]]] = WeakKeyDictionary()
 _lock = threading.Lock()
-_generation = 0  # raised whenever this process commits a change to a member
+_generation = 0  # raised whenever this process commits a change to the organisation
+_ORG_TABLES = (Member, Agency, OrgSetting)
 
 
-def roster(engine: Engine) -> Roster:
-    """The active members by Slack id: at most FRESH_FOR seconds old, fresh after our change."""
+def copy_of(engine: Engine, read: Callable[[Session], T]) -> T:
+    """What `read(session)` returns, kept in memory: at most FRESH_FOR seconds old, and read
+    again at once after this process changed a member, an agency or a setting. `read` is a
+    module-level function of the organisation's tables (its identity is the key)."""
     now = time.monotonic()
-    held = _copies.get(engine.pool)
+    held = _copies.get(engine.pool, {}).get(read)
     if held is not None and held[0] == _generation and now - held[1] < FRESH_FOR:
         return held[2]
     with _lock:
         generation = _generation
         with transaction(engine, write=False) as session:
-            rows = session.execute(
-                select(Member.id, Member.slack_id, Member.team, Member.enterprise).where(
-                    Member.active
-                )
-            ).all()
-        members = {slack_id: Known(id_, team, ent) for id_, slack_id, team, ent in rows}
-        teams = frozenset(k.team for k in members.values() if k.team)
-        copy = Roster(members, teams)
-        _copies[engine.pool] = (generation, now, copy)
-        return copy
+            value = read(session)
+        _copies.setdefault(engine.pool, {})[read] = (generation, now, value)
+        return value
+
+
+def _read_roster(session: Session) -> Roster:
+    rows = session.execute(
+        select(Member.id, Member.slack_id, Member.team, Member.enterprise).where(Member.active)
+    ).all()
+    members = {slack_id: Known(id_, team, ent) for id_, slack_id, team, ent in rows}
+    return Roster(members, frozenset(k.team for k in members.values() if k.team))
+
+
+def roster(engine: Engine) -> Roster:
+    """The active members by Slack id: at most FRESH_FOR seconds old, fresh after our change."""
+    return copy_of(engine, _read_roster)
 
 
 @event.listens_for(OrmSession, "after_flush")
-def _note_member_changes(session: OrmSession, _context) -> None:
-    if any(isinstance(o, Member) for o in (*session.new, *session.dirty, *session.deleted)):
-        session.info["tsunagi_roster_changed"] = True
+def _note_org_changes(session: OrmSession, _context) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(o, _ORG_TABLES) for o in changed):
+        session.info["tsunagi_org_changed"] = True
 
 
 @event.listens_for(OrmSession, "after_commit")
-def _forget_after_member_changes(session: OrmSession) -> None:
+def _forget_after_org_changes(session: OrmSession) -> None:
     global _generation
-    if session.info.pop("tsunagi_roster_changed", False):
+    if session.info.pop("tsunagi_org_changed", False):
         _generation += 1
