@@ -28,14 +28,11 @@ from models.cases.routing import UNKNOWN_DESTINATION
 from models.org.tables import Agency
 
 
-def _text_input(
-    block: str, *, optional: bool, multiline: bool = False, initial: str | None = None, **kw
-) -> InputBlock:
+def _text_input(block: str, *, optional: bool, multiline: bool = False, **kw) -> InputBlock:
     element = PlainTextInputElement(
         action_id=ids.VALUE,
         multiline=multiline,
         max_length=LIMITS[block],
-        initial_value=(initial or None) and initial[: LIMITS[block]],
         placeholder=plain(kw.pop("placeholder")) if "placeholder" in kw else None,
     )
     return InputBlock(
@@ -54,16 +51,23 @@ def memo_modal(
 
     Built once per org (the windows and districts): every /tsunagi and shortcut opens it, and
     building it through the models cost more than the rest of the request. A form prefilled
-    from a message is built each time: the message's text is never kept in a cache."""
+    from a message is a fresh copy of it with the text put in: the message's text is never kept
+    in a cache."""
     destinations = tuple((a.name, a.key) for a in windows)
-    if prefill is not None:
-        return _memo_modal(destinations, tuple(districts), prefill, cut).to_dict()
-    return json.loads(_memo_modal_json(destinations, tuple(districts)))
+    form = json.loads(_memo_modal_json(destinations, tuple(districts)))
+    if prefill:
+        blocks = form["blocks"]
+        at = next(i for i, b in enumerate(blocks) if b.get("block_id") == "narrative")
+        blocks[at]["element"]["initial_value"] = prefill[: LIMITS["narrative"]]
+        if cut:
+            note = context(t("memo.prefill.cut_note", limit=LIMITS["narrative"])).to_dict()
+            blocks.insert(at + 1, note)
+    return form
 
 
 @lru_cache(maxsize=16)
 def _memo_modal_json(windows: tuple[tuple[str, str], ...], districts: tuple[str, ...]) -> str:
-    return json.dumps(_memo_modal(windows, districts, None).to_dict(), ensure_ascii=False)
+    return json.dumps(_memo_modal(windows, districts).to_dict(), ensure_ascii=False)
 
 
 def concern_groups() -> list[OptionGroup]:
@@ -77,12 +81,7 @@ def concern_groups() -> list[OptionGroup]:
     ]
 
 
-def _memo_modal(
-    windows: tuple[tuple[str, str], ...],
-    districts: tuple[str, ...],
-    prefill: str | None,
-    cut: bool = False,
-) -> View:
+def _memo_modal(windows: tuple[tuple[str, str], ...], districts: tuple[str, ...]) -> View:
     destinations = [option(name, key) for name, key in windows]
     destinations.append(option(t("memo.destination_unknown"), UNKNOWN_DESTINATION))
     normal = labelled_options("urgency", [Urgency.normal])[0]
@@ -132,10 +131,8 @@ def _memo_modal(
             "narrative",
             optional=False,
             multiline=True,
-            initial=prefill,
             placeholder=t("memo.narrative_placeholder"),
         ),
-        *([context(t("memo.prefill.cut_note", limit=LIMITS["narrative"]))] if cut else []),
         InputBlock(
             block_id="urgency",
             label=plain(t("memo.urgency")),
