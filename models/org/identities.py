@@ -52,19 +52,33 @@ _ORG_TABLES = (Member, Agency, OrgSetting)
 
 
 def copy_of(engine: Engine, read: Callable[[Session], T]) -> T:
-    """What `read(session)` returns, kept in memory: at most FRESH_FOR seconds old, and read
-    again at once after this process changed a member, an agency or a setting. `read` is a
+    """What `read(session)` returns, kept in memory: at most about FRESH_FOR seconds old, and
+    read again at once after this process changed a member, an agency or a setting. `read` is a
     module-level function of the organisation's tables (its identity is the key)."""
-    now = time.monotonic()
-    held = _copies.get(engine.pool, {}).get(read)
-    if held is not None and held[0] == _generation and now - held[1] < FRESH_FOR:
+    held = _current(engine, read)
+    if held is not None and time.monotonic() - held[1] < FRESH_FOR:
         return held[2]
-    with _lock:
+    # Old by time only, and another thread is reading it afresh: this one does not queue.
+    if not _lock.acquire(blocking=held is None):
+        return held[2]
+    try:
+        again = _current(engine, read)  # read by another thread while this one waited
+        if again is not None and time.monotonic() - again[1] < FRESH_FOR:
+            return again[2]
+        now = time.monotonic()
         generation = _generation
         with transaction(engine, write=False) as session:
             value = read(session)
         _copies.setdefault(engine.pool, {})[read] = (generation, now, value)
         return value
+    finally:
+        _lock.release()
+
+
+def _current(engine: Engine, read: Callable) -> tuple[int, float, object] | None:
+    """The copy read since this process last changed the organisation, if any."""
+    held = _copies.get(engine.pool, {}).get(read)
+    return held if held is not None and held[0] == _generation else None
 
 
 def _read_roster(session: Session) -> Roster:
