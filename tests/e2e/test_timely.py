@@ -28,6 +28,7 @@ from tests.support.desk import (
     pick_from_menu,
     state_of,
     state_of_view,
+    submit,
 )
 
 WORKING = "処理しています。終わりしだい、この画面に結果を表示します。このままお待ちください。"
@@ -156,3 +157,18 @@ def test_a_case_step_answered_late_replaces_the_interim_screen(bot, monkeypatch)
     assert WORKING in interim_text(answer)
     assert "R8-0001 を終結しました。" in shown_late(bot, view["id"])
     assert state_of(bot.rt.engine, case_id) == "closed"
+
+
+def test_the_test_helpers_read_a_late_answer_as_the_person_sees_it(bot, monkeypatch):
+    """tests/support/forms.settled: a slow moment on a busy machine gives the same answer."""
+    monkeypatch.setattr(timely, "ANSWER_WITHIN", 0.0)
+    monkeypatch.setattr(timely, "SETTLE", 0.0)
+    case_id = new_case(bot.rt.engine, START)
+    bring_to(bot.rt.engine, case_id, CaseState.window, START)
+    bot.deliver()
+    before = len(bot.slack.views_opened())
+    pick_from_menu(bot, "U0WIN1", card_of(bot, "C0HOUKATSU", "R8-0001"), f"close:{case_id}")
+    view = opened_after(bot, before)
+    answer = submit(bot, "U0WIN1", view, {"close_reason": "connected"})
+    assert answer["response_action"] == "update"
+    assert "R8-0001 を終結しました。" in json.dumps(answer["view"], ensure_ascii=False)

@@ -19,6 +19,7 @@ from models.cases.tables import Case
 from models.ops.tables import AuditEntry
 from models.org.tables import Agency, Member
 from sandbox.standin.signed import TEAM
+from tests.support.forms import settled
 
 USERS = {
     "coordinator": "U0COORD",
@@ -282,12 +283,13 @@ def submit(bot, user: str, view: dict, values: dict) -> dict:
     After a step is done the bot refreshes the user's Home tab; this waits for it, so no
     listener is still at work when the test ends."""
     home = home_hash(bot, user)
+    updates = len(bot.slack.calls_to("views.update"))
     view = {**view, "state": {"values": state_of_view(view, values)}}
     answer = bot.signed.interaction(
         {"type": "view_submission", "user": _user(user), "trigger_id": "unused", "view": view}
     )
     assert answer.status == 200, answer.text
-    body = answer.json()
+    body = settled(bot.slack, view["id"], answer.json(), updates)
     done = (body.get("view") or {}).get("title", {}).get("text") == "完了しました"
     if done:
         wait_home_change(bot, user, home)

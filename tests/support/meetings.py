@@ -14,6 +14,7 @@ from models.meetings.tables import Meeting
 from models.ops.tables import AuditEntry
 from models.queues.tables import Reminder
 from sandbox.standin.signed import TEAM
+from tests.support.forms import settled
 
 COORD = "U0COORD"
 
@@ -61,12 +62,13 @@ def submit(bot, slack_id: str, view: dict, values: dict) -> dict:
     When the action is done the bot goes on to refresh the user's Home tab; this waits for it,
     so no listener is still at work (holding a transaction) when the test ends."""
     home = (bot.slack.home_views(slack_id) or {}).get("hash")
+    updates = len(bot.slack.calls_to("views.update"))
     view = {**view, "state": {"values": state_for(view, values)}}
     answer = bot.signed.interaction(
         {"type": "view_submission", "user": user(slack_id), "trigger_id": "unused", "view": view}
     )
     assert answer.status == 200, answer.text
-    body = answer.json() if answer.text else {}
+    body = settled(bot.slack, view["id"], answer.json() if answer.text else {}, updates)
     if (body.get("view") or {}).get("title", {}).get("text") == "完了しました":
         bot.slack.wait_for(
             lambda: (v := bot.slack.home_views(slack_id)) is not None and v["hash"] != home
