@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from models.base.clock import TOKYO
 from models.base.errors import DomainError
 from models.base.numbering import next_number
+from models.base.prefix import starts_with
 from models.base.upsert import as_loaded
 from models.cases.concerns import AGE_BANDS, CONCERN_BY_KEY, ConsentToShare, Urgency, domains_of
 from models.cases.lifecycle import CaseState
@@ -303,7 +304,7 @@ def refresh_case_messages(session: Session, case: Case, at: datetime) -> None:
     """Queue a chat.update of every card of this case, so channels show the current state."""
     cards = session.exec(
         select(Notice).where(
-            Notice.kind == "case_card", Notice.key.startswith(f"case:{case.id}:card:")
+            Notice.kind == "case_card", starts_with(Notice.key, f"case:{case.id}:card:")
         )
     )
     for card in cards:

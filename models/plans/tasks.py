@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
 from models.base.errors import DomainError
+from models.base.prefix import starts_with
 from models.cases.memo import card_targets
 from models.cases.tables import Case
 from models.org.tables import Agency
@@ -240,7 +241,9 @@ def refresh_task_messages(session: Session, task: PlanTask, *, at: datetime) -> 
     """Queue a chat.update of every message that told the agency of this task, so a task no
     longer open (done, or ended by a new plan) says so and stops offering its buttons."""
     messages = session.exec(
-        select(Notice).where(Notice.kind == TASK_MESSAGE, Notice.key.startswith(f"task:{task.id}:"))
+        select(Notice).where(
+            Notice.kind == TASK_MESSAGE, starts_with(Notice.key, f"task:{task.id}:")
+        )
     )
     queued = 0
     for message in messages:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, and_, func, literal, or_, update
 from sqlmodel import Session, select
 
 from models.base.db import UTCDateTime, transaction
+from models.base.prefix import starts_with
 from models.base.upsert import insert_all_if_absent, insert_if_absent
 from models.org.roster import channel_for, members_with_role
 from models.org.tables import Role
@@ -265,7 +266,7 @@ def backoff(attempts: int) -> timedelta:
 
 def sent_notices_for(session: Session, *, kind: str, key_prefix: str) -> list[Notice]:
     rows = session.exec(
-        select(Notice).where(Notice.kind == kind, Notice.key.startswith(key_prefix))
+        select(Notice).where(Notice.kind == kind, starts_with(Notice.key, key_prefix))
     )
     return list(rows)
 

@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from models.base.db import transaction
 from models.base.errors import DomainError
+from models.base.prefix import starts_with
 from models.base.upsert import as_loaded, insert_all_if_absent, inserted_id
 from models.queues import lease, outbox
 from models.queues.tables import (
@@ -279,7 +280,7 @@ def refresh_messages(session: Session, *, reminder: Reminder, at: datetime) -> i
     posted = session.exec(
         select(Notice).where(
             Notice.kind == "reminder",
-            Notice.key.startswith(f"reminder:{reminder.id}:"),
+            starts_with(Notice.key, f"reminder:{reminder.id}:"),
         )
     )
     queued = 0
