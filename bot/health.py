@@ -20,7 +20,7 @@ from bot.slack import make_client
 from handlers.common.texts import t
 from models.base import crypto
 from models.base.clock import TOKYO
-from models.base.db import make_engine, transaction
+from models.base.db import make_engine, missing_sqlite_file, transaction
 from models.ops import migrate
 from models.ops.keys import key_opens, not_current
 from models.org.roster import ORG_FILE_RECORD
@@ -154,9 +154,14 @@ def run_checks(
 
 def _database(report: Report, settings: Settings) -> Engine | None:
     try:
-        engine = make_engine(settings.database_url)
+        missing = missing_sqlite_file(settings.database_url)
+        if missing is None:
+            engine = make_engine(settings.database_url)
     except Exception:
         report.add(Level.config, "database_url_invalid")
+        return None
+    if missing is not None:  # connecting would create an empty file: a check changes nothing
+        report.add(Level.problem, "database_file_missing", path=missing)
         return None
     if not database_ok(engine):
         engine.dispose()

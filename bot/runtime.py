@@ -20,7 +20,7 @@ from bot.worker import WorkerProcess
 from handlers.common.services import Services
 from models.base import crypto
 from models.base.clock import Clock, system_clock
-from models.base.db import make_engine, transaction
+from models.base.db import make_engine, missing_sqlite_file, transaction
 from models.ops import migrate
 from models.ops.keys import check_key
 
@@ -44,6 +44,8 @@ class Runtime:
 def prepare_database(settings: Settings) -> Engine:
     """Open the database, refuse an old schema, and prove the encryption key."""
     crypto.configure(settings.encryption_keys)
+    if missing_sqlite_file(settings.database_url) is not None:  # not made empty by a start
+        raise NotReady("cli.db_not_current")
     engine = make_engine(settings.database_url)
     if not migrate.is_current(engine):
         raise NotReady("cli.db_not_current")

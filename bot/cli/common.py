@@ -22,7 +22,7 @@ from bot.settings import Settings
 from handlers.common.texts import t
 from models.base import crypto
 from models.base.clock import TOKYO
-from models.base.db import make_engine
+from models.base.db import make_engine, missing_sqlite_file
 from models.ops import migrate
 
 OK, PROBLEM, CONFIG = 0, 1, 2
@@ -70,8 +70,16 @@ def command(func: Callable[[object, Settings], int]) -> Callable[[object, Settin
     return run
 
 
-def open_database(settings: Settings, *, current: bool = True) -> Engine:
-    """The configured database, reachable and (unless `current=False`) at the latest schema."""
+def open_database(settings: Settings, *, current: bool = True, create: bool = False) -> Engine:
+    """The configured database, reachable and (unless `current=False`) at the latest schema.
+    A SQLite file that does not exist is made only with `create` (`tsunagi db upgrade`): any
+    other command would leave an empty file behind a mistyped URL."""
+    try:
+        missing = None if create else missing_sqlite_file(settings.database_url)
+    except Exception as exc:  # an unusable URL: a settings problem
+        raise Stop(t("ops.db_url_invalid"), CONFIG) from exc
+    if missing is not None:
+        raise Stop(t("ops.db_file_missing", path=missing), PROBLEM)
     try:
         engine = make_engine(settings.database_url)
         with engine.connect() as conn:
@@ -87,7 +95,10 @@ def open_database(settings: Settings, *, current: bool = True) -> Engine:
 
 
 def current_database(settings: Settings) -> Engine | None:
-    """The configured database if its schema is current (None: upgrade it first)."""
+    """The configured database if its schema is current (None: upgrade it first; a SQLite
+    file that is not there is not made here)."""
+    if missing_sqlite_file(settings.database_url) is not None:
+        return None
     engine = make_engine(settings.database_url)
     return engine if migrate.is_current(engine) else None
 

@@ -218,7 +218,7 @@ def cmd_org_load(args, settings: Settings) -> int:
 def cmd_db_upgrade(args, settings: Settings) -> int:
     """Nothing to do on a current schema; a database holding data is backed up first (and the
     upgrade refused when no backup can be made, unless --no-backup says one exists)."""
-    engine = open_database(settings, current=False)
+    engine = open_database(settings, current=False, create=True)
     try:
         if migrate.is_current(engine):
             print(t("cli.db_already_current", revision=migrate.current_revision(engine)))

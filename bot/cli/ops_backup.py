@@ -72,7 +72,7 @@ def cmd_backup(args, settings: Settings) -> int:
 @command
 def cmd_restore(args, settings: Settings) -> int:
     configure_keys(settings)
-    engine = open_database(settings, current=False)
+    engine = open_database(settings, current=False, create=True)  # a new server: a new file
     try:
         file = backup.sqlite_file(settings.database_url)
         if file is None and not backup.PostgresTools.available():

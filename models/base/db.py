@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC
+from pathlib import Path
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import DateTime, Engine, Pool, event
+from sqlalchemy import DateTime, Engine, Pool, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
@@ -53,6 +54,14 @@ def normalise_url(url: str) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL when it does not exist (connecting would create it empty)."""
+    parsed = make_url(normalise_url(url))
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return None if Path(parsed.database).exists() else parsed.database
 
 
 def make_engine(url: str) -> Engine:

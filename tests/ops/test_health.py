@@ -194,10 +194,12 @@ def test_an_old_schema(slack, encryption_key, monkeypatch, capsys, tmp_path):
     assert code == 1 and "tsunagi db upgrade" in out
 
 
-def test_an_unreachable_database(slack, encryption_key, monkeypatch, capsys, tmp_path):
+def test_a_database_file_that_is_not_there(slack, encryption_key, monkeypatch, capsys, tmp_path):
     url = f"sqlite:///{tmp_path}/no/such/folder/x.db"
     code, out = check(monkeypatch, capsys, url, slack, encryption_key)
-    assert code == 1 and "■ データベース\n  [NG] 接続できません（sqlite）" in out
+    missing = f"[NG] データベースのファイル {tmp_path}/no/such/folder/x.db がありません"
+    assert code == 1 and "■ データベース\n  " + missing in out
+    assert not (tmp_path / "no").exists()  # the check made nothing
     assert "SLACK_BOT_TOKENは有効です" in out  # the rest is still checked
 
 

@@ -90,6 +90,31 @@ def test_check_lists_a_malformed_variable_among_its_findings(tmp_path):
     assert not (tmp_path / "tsunagi.db").exists()  # the default was not opened in its place
 
 
+EXAMPLE_ORG = str(Path(__file__).resolve().parents[2] / "tatsuno.example.toml")
+
+
+@pytest.mark.parametrize(
+    "args", [["check"], ["audit", "verify"], ["org", "load", EXAMPLE_ORG], ["run", "--http"]]
+)
+def test_a_database_file_that_is_not_there_is_named_and_not_made(tmp_path, args):
+    """A mistyped path or a first start without `tsunagi db upgrade`: said in words, and no
+    empty database is left behind (a later `run` would otherwise find an empty schema)."""
+    env = {
+        "TSUNAGI_DATABASE_URL": f"sqlite:///{tmp_path}/typo.db",
+        "TSUNAGI_ENCRYPTION_KEY": TEST_KEY,
+        "SLACK_BOT_TOKEN": "xoxb-fine",
+        "SLACK_SIGNING_SECRET": "fine",
+    }
+    result = run_cli(args, env, tmp_path)
+    assert result.returncode in (1, 2) and "Traceback" not in result.stderr
+    said = result.stdout + result.stderr
+    assert "`tsunagi db upgrade`" in said  # what to do, whichever command was asked
+    assert not (tmp_path / "typo.db").exists()
+    made = run_cli(["db", "upgrade"], env, tmp_path)  # the one command that makes it
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "typo.db").exists()
+
+
 def test_commands_that_need_no_settings_still_work(monkeypatch, capsys):
     monkeypatch.setenv("TSUNAGI_ENCRYPTION_KEY", "broken")  # while making a new one
     assert main(["keys", "generate"]) == 0
