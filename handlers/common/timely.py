@@ -8,7 +8,7 @@ seconds after the request arrived, the form is replaced by a 「処理してい�
 the work carries on in its own transaction, and its answer takes that screen's place through
 `views.update` when it comes. Nothing is stored twice and nothing is half-stored: the work's
 transaction is the same either way. HTTP and Socket Mode alike (a middleware, before any
-listener).
+listener). Every other listener's `ack` is an `Acknowledgement`: an answer once given stays given.
 """
 
 from __future__ import annotations
@@ -57,18 +57,19 @@ def late_screen(title: str, answer: dict) -> dict | None:
     return notice_modal(title, t("form.late_done")).to_dict()
 
 
-class TimelyAnswer:
-    """The `ack` a view submission's listener receives: the first answer is the acknowledgement;
-    once the interim screen went out instead, a later answer replaces it by `views.update`."""
+class Acknowledgement:
+    """The `ack` every listener receives: Bolt's, whose answer, once given, stays given.
 
-    def __init__(self, ack, client: WebClient, view: dict) -> None:
+    Bolt's listener runner, when a listener fails after it acknowledged, sets the answer back to
+    None while its request thread may not yet have read it; that thread then waits out the 3
+    seconds and answers Slack "unhandled request" (seen on a busy machine). The answer given
+    first is what Slack gets."""
+
+    def __init__(self, ack) -> None:
         self._ack = ack
-        self._client = client
-        self._view_id = view.get("id")
-        self.title = _title(view)
-        self._lock = threading.Lock()
-        self._given = False
-        self._interim_at: float | None = None
+
+    def __call__(self, *args, **kwargs):
+        return self._ack(*args, **kwargs)
 
     @property
     def response(self):  # Bolt's listener runner looks here for the acknowledgement
@@ -76,7 +77,23 @@ class TimelyAnswer:
 
     @response.setter
     def response(self, value) -> None:  # Bolt sets it when a listener fails
+        if value is None and self._ack.response is not None:
+            return
         self._ack.response = value
+
+
+class TimelyAnswer(Acknowledgement):
+    """The `ack` a view submission's listener receives: the first answer is the acknowledgement;
+    once the interim screen went out instead, a later answer replaces it by `views.update`."""
+
+    def __init__(self, ack, client: WebClient, view: dict) -> None:
+        super().__init__(ack)
+        self._client = client
+        self._view_id = view.get("id")
+        self.title = _title(view)
+        self._lock = threading.Lock()
+        self._given = False
+        self._interim_at: float | None = None
 
     @property
     def late(self) -> bool:
@@ -162,7 +179,8 @@ _watchdog = _Watchdog()
 
 
 def answer_in_time(body, context, next):
-    """Middleware: every view submission's `ack` becomes a TimelyAnswer."""
+    """Middleware: every listener's `ack` is an Acknowledgement; a view submission's a
+    TimelyAnswer."""
     if isinstance(body, dict) and body.get("type") == "view_submission":
         answer = TimelyAnswer(context.ack, context.client, body.get("view") or {})
         context["ack"] = answer
@@ -170,6 +188,8 @@ def answer_in_time(body, context, next):
             answer.interim()
         else:
             _watchdog.watch(answer, time.monotonic() + ANSWER_WITHIN)
+    elif context.ack is not None:
+        context["ack"] = Acknowledgement(context.ack)
     return next()
 
 
