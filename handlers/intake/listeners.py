@@ -147,7 +147,6 @@ def _take_memo(svc, *, user: str, memo: MemoInput, view: dict) -> dict:
                     raise
                 fields = error.params["fields"]
                 return {"response_action": "errors", "errors": {f: t(c) for f, c in fields.items()}}
-            rules = ack_rules(session)
     if not decision:
         with transaction(svc.engine) as session:
             text = refuse(
@@ -159,6 +158,9 @@ def _take_memo(svc, *, user: str, memo: MemoInput, view: dict) -> dict:
                 reason=decision.reason,
             )
         return {"response_action": "update", "view": notice_modal(t("memo.title"), text)}
+    # The calendar, the reminder settings and the coordinator change only with the org file:
+    # read from memory (models/org/identities.py), not in every memo's transaction.
+    rules = copy_of(svc.engine, ack_rules)
     try:
         with transaction(svc.engine) as session:
             origin = door_channel(session, view)  # sent from a partner channel's door
