@@ -39,9 +39,8 @@ from models.ops.backup import holds_data, sqlite_file
 from models.org.orgfile import OrgFileError, load_file
 from models.org.roster import ORG_FILE_RECORD, put_setting
 
-SWITCH_INTERVAL = (
-    0.001  # seconds a thread may hold the interpreter while others wait (default 5 ms)
-)
+# Seconds a thread may hold the interpreter while others wait (Python's default: 5 ms).
+SWITCH_INTERVAL = 0.001
 
 
 def register(sub) -> None:

@@ -41,7 +41,7 @@ def _title(view: dict) -> str:
     return ((view.get("title") or {}).get("text") or t("form.working_title"))[:24]
 
 
-def late_screen(title: str, answer: dict) -> dict | None:
+def late_screen(title: str, answer: dict) -> dict:
     """What the screen shows when the work's answer comes after the interim screen: the next
     screen it chose, its field errors as a list, or that it is done."""
     action = answer.get("response_action")
@@ -118,9 +118,9 @@ class TimelyAnswer(Acknowledgement):
         body = t("form.working")
         self._ack(response_action="update", view=notice_modal(self.title, body))
 
-    def show(self, view: dict | None) -> None:
+    def show(self, view: dict) -> None:
         """Put `view` in place of the interim screen."""
-        if view is None or self._interim_at is None:
+        if self._interim_at is None:
             return
         time.sleep(max(0.0, self._interim_at + SETTLE - time.monotonic()))
         try:

@@ -40,8 +40,7 @@ def open_memo(client: WebClient, context: dict, *, user: str, trigger_id: str, m
     `message`: the Slack message of a message shortcut, read as its writer wrote it (names
     looked up within a short budget: the trigger id lasts 3 seconds)."""
     svc = services(context)
-    member = user in roster(svc.engine).members  # in memory; the submission checks again
-    refusal = None if member else _refusal(svc, user)
+    refusal = _refusal(svc, user)
     if refusal is not None:
         view = notice_modal(t("access.not_registered_title"), refusal)
         client.views_open(trigger_id=trigger_id, view=view)
@@ -69,8 +68,12 @@ def _open_form(
 def _refusal(svc, user: str) -> str | None:
     """None if `user` may send memos; else the explanation, the refusal written to the audit log.
 
-    The check only reads, so members opening the form do not queue behind memos being stored.
+    Every active member may: one in the in-memory roster is let through without a query (the
+    submission checks again). The check only reads, so members opening the form do not queue
+    behind memos being stored.
     """
+    if user in roster(svc.engine).members:
+        return None
     with transaction(svc.engine, write=False) as session:
         member = member_by_slack_id(session, user)
         decision = decide(session, member, Action.send_memo)
@@ -92,11 +95,10 @@ def memo_command(ack: Ack, body: dict, client: WebClient, context: dict, args: l
     anyone else is answered in the command's own reply."""
     svc = services(context)
     user = body["user_id"]
-    if user not in roster(svc.engine).members:  # in memory: no query before the ack
-        refusal = _refusal(svc, user)
-        if refusal is not None:
-            ack(text=refusal)
-            return
+    refusal = _refusal(svc, user)  # a member: from memory, no query before the ack
+    if refusal is not None:
+        ack(text=refusal)
+        return
     ack()
     _open_form(client, svc, trigger_id=body["trigger_id"])
 

@@ -140,16 +140,22 @@ def test_an_answer_in_time_is_the_acknowledgement_alone(bot):
     assert not bot.slack.calls_to("views.update")
 
 
-def test_a_case_step_answered_late_replaces_the_interim_screen(bot, monkeypatch):
-    """Every form, not only the memo: here 終結 on a case's message (another listener)."""
-    monkeypatch.setattr(timely, "ANSWER_WITHIN", 0.0)  # the interim screen before any work
+def close_form_answered_late(bot, monkeypatch) -> tuple[int, dict]:
+    """R8-0001 taken by its window, and the 終結 form opened from its card; every form from now
+    on gets the interim screen before any work."""
+    monkeypatch.setattr(timely, "ANSWER_WITHIN", 0.0)
     monkeypatch.setattr(timely, "SETTLE", 0.0)
     case_id = new_case(bot.rt.engine, START)
     bring_to(bot.rt.engine, case_id, CaseState.window, START)
     bot.deliver()
     before = len(bot.slack.views_opened())
     pick_from_menu(bot, "U0WIN1", card_of(bot, "C0HOUKATSU", "R8-0001"), f"close:{case_id}")
-    view = opened_after(bot, before)
+    return case_id, opened_after(bot, before)
+
+
+def test_a_case_step_answered_late_replaces_the_interim_screen(bot, monkeypatch):
+    """Every form, not only the memo: here 終結 on a case's message (another listener)."""
+    case_id, view = close_form_answered_late(bot, monkeypatch)
     filled = {**view, "state": {"values": state_of_view(view, {"close_reason": "connected"})}}
     answer = bot.signed.interaction(
         {"type": "view_submission", "user": {"id": "U0WIN1"}, "trigger_id": "x", "view": filled}
@@ -161,14 +167,7 @@ def test_a_case_step_answered_late_replaces_the_interim_screen(bot, monkeypatch)
 
 def test_the_test_helpers_read_a_late_answer_as_the_person_sees_it(bot, monkeypatch):
     """tests/support/forms.settled: a slow moment on a busy machine gives the same answer."""
-    monkeypatch.setattr(timely, "ANSWER_WITHIN", 0.0)
-    monkeypatch.setattr(timely, "SETTLE", 0.0)
-    case_id = new_case(bot.rt.engine, START)
-    bring_to(bot.rt.engine, case_id, CaseState.window, START)
-    bot.deliver()
-    before = len(bot.slack.views_opened())
-    pick_from_menu(bot, "U0WIN1", card_of(bot, "C0HOUKATSU", "R8-0001"), f"close:{case_id}")
-    view = opened_after(bot, before)
+    _, view = close_form_answered_late(bot, monkeypatch)
     answer = submit(bot, "U0WIN1", view, {"close_reason": "connected"})
     assert answer["response_action"] == "update"
     assert "R8-0001 を終結しました。" in json.dumps(answer["view"], ensure_ascii=False)
