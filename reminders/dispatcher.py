@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.base.db import transaction
-from models.cases.memo import card_targets
+from models.cases.destinations import card_targets
 from models.org.roster import channel_for, coordinator_agency, members_with_role
 from models.org.tables import Agency, Member, Role
 from models.queues import lease, outbox

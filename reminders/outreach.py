@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
-from models.cases.memo import card_targets
+from models.cases.destinations import card_targets
 from models.org.roster import coordinator_agency
 from models.org.tables import Agency
 from models.outreach.dates import escalate_after_days

@@ -19,9 +19,10 @@ from models.base.db import transaction
 from models.base.errors import Busy, DomainError
 from models.cases import memo as intake
 from models.cases.access import Action, decide
+from models.cases.destinations import intake_org
 from models.cases.memo import LIMITS, MemoInput
 from models.org.identities import copy_of, roster
-from models.org.roster import districts, member_by_slack_id, windows
+from models.org.roster import member_by_slack_id
 from models.org.tables import Agency
 from reminders.memo import ack_rules, schedule_ack_reminders
 
@@ -51,17 +52,13 @@ def open_memo(client: WebClient, context: dict, *, user: str, trigger_id: str, m
     _open_form(client, svc, trigger_id=trigger_id, prefill=prefill or None, cut=was_cut)
 
 
-def _form_choices(session: Session) -> tuple[list[Agency], list[str]]:
-    return windows(session), districts(session)
-
-
 def _open_form(
     client: WebClient, svc, *, trigger_id: str, prefill: str | None = None, cut: bool = False
 ) -> None:
     # The windows and districts change only when the org file is loaded: read from memory
     # (models/org/identities.py), so opening the form runs no query.
-    choices, places = copy_of(svc.engine, _form_choices)
-    view = memo_modal(windows=choices, districts=places, prefill=prefill, cut=cut)
+    org = copy_of(svc.engine, intake_org)
+    view = memo_modal(windows=org.windows, districts=org.districts, prefill=prefill, cut=cut)
     client.views_open(trigger_id=trigger_id, view=view)
 
 
@@ -133,46 +130,65 @@ def submit_memo(ack: Ack, body: dict, view: dict, context: dict) -> None:
 
 
 def _take_memo(svc, *, user: str, memo: MemoInput, view: dict) -> dict:
-    """The answer to a submission: a refusal, inline errors, or the receipt (memo stored)."""
+    """The answer to a submission: a refusal, inline errors, or the receipt (memo stored).
+
+    One transaction, and it writes: who sends, where the memo goes, the calendar and the
+    reminder settings come from the in-memory copies of the organisation (they change only with
+    the org file; models/org/identities.py), and the database confirms the sender as it stores.
+    """
     at = svc.clock()
-    # Reads first, outside the write: SQLite has one writer, and every memo waits for it.
-    with transaction(svc.engine, write=False) as session:
-        member = member_by_slack_id(session, user)
-        decision = decide(session, member, Action.send_memo)
-        if decision:
-            if stored := intake.existing_for_view(session, view["id"]):  # Slack sent it again
-                return _sent(stored.number, _agency_name(session, stored))
-            try:
-                routed = intake.route_memo(session, memo=memo, referrer=member)
-            except DomainError as error:
-                if error.code != intake.INVALID:
-                    raise
-                fields = error.params["fields"]
-                return {"response_action": "errors", "errors": {f: t(c) for f, c in fields.items()}}
-    if not decision:
-        with transaction(svc.engine) as session:
-            text = refuse(
-                session,
-                at=at,
-                slack_id=user,
-                member=member,
-                action=Action.send_memo,
-                reason=decision.reason,
-            )
-        return {"response_action": "update", "view": notice_modal(t("memo.title"), text)}
-    # The calendar, the reminder settings and the coordinator change only with the org file:
-    # read from memory (models/org/identities.py), not in every memo's transaction.
+    referrer = _referrer(svc, user)
+    if referrer is None:
+        return _refused(svc, user, at)
+    try:
+        routed = intake.route_memo(copy_of(svc.engine, intake_org), memo=memo, referrer=referrer)
+    except DomainError as error:
+        if error.code != intake.INVALID:
+            raise
+        fields = error.params["fields"]
+        return {"response_action": "errors", "errors": {f: t(c) for f, c in fields.items()}}
     rules = copy_of(svc.engine, ack_rules)
     try:
         with transaction(svc.engine) as session:
             origin = door_channel(session, view)  # sent from a partner channel's door
             case = intake.store(session, routed, view["id"], at=at, origin_channel=origin)
             schedule_ack_reminders(session, case=case, at=at, rules=rules)  # never lost
-    except intake.DuplicateSubmission:  # a retry of this view was stored at the same moment
+    except intake.DuplicateSubmission:  # this view was stored already (sent twice)
         with transaction(svc.engine, write=False) as session:
             stored = intake.existing_for_view(session, view["id"])
             return _sent(stored.number, _agency_name(session, stored))
+    except DomainError as error:
+        if error.code != "access.not_registered":
+            raise
+        return _refused(svc, user, at)  # removed from the roster a moment ago
     return _sent(case.number, routed.target.name)
+
+
+def _referrer(svc, user: str) -> intake.Referrer | None:
+    """The sender as the roster's copy knows them; one it does not know is looked up (a member
+    added by `tsunagi org load` a moment ago). None: not an active member."""
+    known = roster(svc.engine).members.get(user)
+    if known is not None:
+        return intake.Referrer(known.member_id, known.agency_id, user)
+    with transaction(svc.engine, write=False) as session:
+        member = member_by_slack_id(session, user)
+        return None if member is None else intake.Referrer.of(member)
+
+
+def _refused(svc, user: str, at) -> dict:
+    """The sender is not an active member: the refusal, written to the audit log, in the form."""
+    with transaction(svc.engine) as session:
+        member = member_by_slack_id(session, user)
+        decision = decide(session, member, Action.send_memo)
+        text = refuse(
+            session,
+            at=at,
+            slack_id=user,
+            member=member,
+            action=Action.send_memo,
+            reason=decision.reason or "access.not_registered",
+        )
+    return {"response_action": "update", "view": notice_modal(t("memo.title"), text)}
 
 
 def _agency_name(session: Session, case) -> str:

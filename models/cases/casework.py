@@ -20,6 +20,7 @@ from models.base.errors import DomainError, NotAllowed
 from models.cases.access import Action, decide
 from models.cases.assessment import latest
 from models.cases.consent import history
+from models.cases.destinations import card_targets
 from models.cases.lifecycle import (
     STEP_FROM,
     CaseState,
@@ -28,7 +29,7 @@ from models.cases.lifecycle import (
     resume_target,
     stages_from,
 )
-from models.cases.memo import card_targets, refresh_case_messages
+from models.cases.memo import refresh_case_messages
 from models.cases.records import events_of, move, record_event
 from models.cases.tables import Case
 from models.org.roster import coordinator_agency

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -16,14 +17,13 @@ from models.base.numbering import next_number
 from models.base.prefix import starts_with
 from models.base.upsert import as_loaded
 from models.cases.concerns import AGE_BANDS, CONCERN_BY_KEY, ConsentToShare, Urgency, domains_of
+from models.cases.destinations import Destination, IntakeOrg, intake_org
 from models.cases.lifecycle import CaseState
 from models.cases.records import case_by_id, move
 from models.cases.routing import UNKNOWN_DESTINATION, route
 from models.cases.tables import Case, CaseEvent, Referral
 from models.ops import audit
-from models.org.roster import active_members_of, channel_for, coordinator_agency, windows
-from models.org.roster import districts as town_districts
-from models.org.tables import Agency, Domain, Member, Role
+from models.org.tables import Agency, Member, Role
 from models.queues import outbox, reminders
 from models.queues.tables import Notice, ReminderState, Subject, SubjectKind
 
@@ -53,7 +53,7 @@ class MemoInput:
     household: str | None = None
 
 
-def validate(session: Session, memo: MemoInput) -> dict[str, str]:
+def validate(org: IntakeOrg, memo: MemoInput) -> dict[str, str]:
     """Field name -> message code, for every problem. Empty when the memo can be stored."""
     errors: dict[str, str] = {}
     for name, limit in LIMITS.items():
@@ -72,12 +72,12 @@ def validate(session: Session, memo: MemoInput) -> dict[str, str]:
         errors["consent_to_share"] = "memo.error.choose_one"
     if memo.age_band not in AGE_BANDS:
         errors["age_band"] = "memo.error.choose_one"
-    if memo.district and memo.district not in town_districts(session):
+    if memo.district and memo.district not in org.districts:
         errors["district"] = "memo.error.invalid_choice"
     if memo.person_kana and not KANA.match(memo.person_kana):
         errors.setdefault("person_kana", "memo.error.kana_only")
     named = memo.destination and memo.destination != UNKNOWN_DESTINATION
-    if named and memo.destination not in {a.key for a in windows(session)}:
+    if named and memo.destination not in {w.key for w in org.windows}:
         errors["destination"] = "memo.error.invalid_choice"
     return errors
 
@@ -85,13 +85,6 @@ def validate(session: Session, memo: MemoInput) -> dict[str, str]:
 def _clean(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
-
-
-def _windows_by_domain(open_windows: list[Agency]) -> dict[Domain, list[str]]:
-    table: dict[Domain, list[str]] = {}
-    for agency in open_windows:
-        table.setdefault(Domain(agency.domain), []).append(agency.key)
-    return table
 
 
 _CASE_OF_VIEW = select(Referral.case_id).where(Referral.source_view_id == bindparam("view_id"))
@@ -103,35 +96,47 @@ def existing_for_view(session: Session, view_id: str) -> Case | None:
 
 
 @dataclass(frozen=True)
+class Referrer:
+    """Who sends a memo: a member's ids, as the roster's in-memory copy knows them. Whether
+    they are still an active member is asked again in the transaction that stores the memo."""
+
+    id: int
+    agency_id: int
+    slack_id: str
+
+    @classmethod
+    def of(cls, member: Member) -> Referrer:
+        return cls(member.id, member.agency_id, member.slack_id)
+
+
+@dataclass(frozen=True)
 class Routed:
-    """A validated memo and where it goes: decided by reads alone, before anything is written
+    """A validated memo and where it goes: decided without a query, before anything is written
     (so the write that follows is short: SQLite has one writer and a person is waiting)."""
 
     memo: MemoInput
-    referrer: Member
-    target: Agency
+    referrer: Referrer
+    target: Destination
     reason: str
-    card_targets: list[str]
 
 
-def route_memo(session: Session, *, memo: MemoInput, referrer: Member) -> Routed:
-    """Validate and route a memo (reads only); DomainError(INVALID) with the fields' problems."""
-    errors = validate(session, memo)
+def route_memo(org: IntakeOrg, *, memo: MemoInput, referrer: Referrer) -> Routed:
+    """Validate and route a memo (no query); DomainError(INVALID) with the fields' problems."""
+    errors = validate(org, memo)
     if errors:
         raise DomainError(INVALID, fields=errors)
-    open_windows = windows(session)
     decision = route(
         concerns=memo.concerns,
         destination=memo.destination,
-        windows_by_domain=_windows_by_domain(open_windows),
+        windows_by_domain=org.windows_by_domain(),
     )
     if decision.to_coordinator:
-        target = coordinator_agency(session)
+        target = org.coordinator
     else:
-        target = next(a for a in open_windows if a.key == decision.window_key)
+        target = next(w for w in org.windows if w.key == decision.window_key)
     if target is None:
         raise DomainError("org.not_loaded")
-    return Routed(memo, referrer, target, decision.reason.value, card_targets(session, target))
+    return Routed(memo, referrer, target, decision.reason.value)
 
 
 def submit(
@@ -143,7 +148,8 @@ def submit(
     """
     if view_id and (case := existing_for_view(session, view_id)):
         return case
-    return store(session, route_memo(session, memo=memo, referrer=referrer), view_id, at=at)
+    routed = route_memo(intake_org(session), memo=memo, referrer=Referrer.of(referrer))
+    return store(session, routed, view_id, at=at)
 
 
 def store(
@@ -157,8 +163,12 @@ def store(
     """Write a routed memo: the case with its receipt number, the memo (encrypted), its first
     event, the audit entry and the notices. DuplicateSubmission if this view was stored already
     (the transaction is then lost; read the first one in a new one). `origin_channel`: the door's
-    channel the memo came from (where the referrer hears back if a DM cannot reach them)."""
+    channel the memo came from (where the referrer hears back if a DM cannot reach them).
+    DomainError("access.not_registered") if the referrer is no longer an active member."""
     memo, referrer, target = routed.memo, routed.referrer, routed.target
+    # The roster's copy let them in; the database decides, in the transaction that writes.
+    if not session.execute(_REFERRER_ACTIVE, {"id": referrer.id}).scalar():
+        raise DomainError("access.not_registered")
     fy, seq, number = next_number(session, at.astimezone(TOKYO).date())
     # Core inserts, not ORM units of work: this runs for every memo, while a person waits.
     values = dict(
@@ -225,7 +235,7 @@ def store(
             "target": channel,
             "payload": {"case_id": case_id},
         }
-        for channel in routed.card_targets
+        for channel in target.cards
     ]
     receipt = {
         "key": f"case:{case_id}:receipt",
@@ -241,21 +251,12 @@ def store(
 _INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
 _INSERT_REFERRAL = insert(Referral.__table__)
 _INSERT_EVENT = insert(CaseEvent.__table__)
+_MEMBERS = Member.__table__.c
+_REFERRER_ACTIVE = core_select(_MEMBERS.active).where(_MEMBERS.id == bindparam("id"))
 
 
 class DuplicateSubmission(Exception):
     """Another request stored this view's memo first; read it back and answer with it."""
-
-
-def card_targets(session: Session, agency: Agency) -> list[str]:
-    """Where a case routed to `agency` is announced: its channel, else DMs to its members."""
-    if agency.kind == "coordinator":
-        channel = channel_for(session, "coordinator") or agency.channel
-    else:
-        channel = agency.channel
-    if channel:
-        return [channel]
-    return [m.slack_id for m in active_members_of(session, agency.id)]
 
 
 def acknowledge(session: Session, *, case_id: int, member: Member, at: datetime) -> Case:

@@ -29,9 +29,11 @@ FRESH_FOR = 1.0  # seconds: how stale the copy may be after another process chan
 
 @dataclass(frozen=True)
 class Known:
-    """An active member as the identity check needs them: nothing personal."""
+    """An active member as the identity check (and a memo's sender) needs them: nothing
+    personal."""
 
     member_id: int
+    agency_id: int
     team: str | None
     enterprise: str | None
 
@@ -83,9 +85,11 @@ def _current(engine: Engine, read: Callable) -> tuple[int, float, object] | None
 
 def _read_roster(session: Session) -> Roster:
     rows = session.execute(
-        select(Member.id, Member.slack_id, Member.team, Member.enterprise).where(Member.active)
+        select(Member.id, Member.slack_id, Member.agency_id, Member.team, Member.enterprise).where(
+            Member.active
+        )
     ).all()
-    members = {slack_id: Known(id_, team, ent) for id_, slack_id, team, ent in rows}
+    members = {sid: Known(id_, agency, team, ent) for id_, sid, agency, team, ent in rows}
     return Roster(members, frozenset(k.team for k in members.values() if k.team))
 
 

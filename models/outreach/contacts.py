@@ -12,6 +12,7 @@ from models.cases import memo as intake
 from models.cases.casework import post_cards
 from models.cases.concerns import ConsentToShare, Urgency
 from models.cases.consent import ConsentInput, ConsentInvalid, record
+from models.cases.destinations import intake_org
 from models.cases.lifecycle import CaseState
 from models.cases.memo import refresh_case_messages
 from models.cases.records import move
@@ -234,7 +235,7 @@ def _case_for(session: Session, target: OutreachTarget, *, by: Member, at: datet
         person_kana=person.get("kana"),
         contact=person.get("contact"),
     )
-    problems = intake.validate(session, memo)
+    problems = intake.validate(intake_org(session), memo)
     if problems:  # a value the memo does not accept (too long …): say so, store nothing
         raise OutreachInvalid({"outcome": "outreach.error.case_not_made"})
     case = intake.submit(session, memo=memo, referrer=by, view_id=None, at=at)

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from models.base.clock import TOKYO
 from models.base.errors import DomainError
 from models.base.prefix import starts_with
-from models.cases.memo import card_targets
+from models.cases.destinations import card_targets
 from models.cases.tables import Case
 from models.org.tables import Agency
 from models.plans.tables import (

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import insert, update
 from sqlmodel import Session, func, select
 
 from models.cases.tables import Case, Referral
 from models.ops.tables import AuditEntry
+from models.org import identities
+from models.org.tables import Member
 from models.queues.tables import Notice
 from tests.conftest import memo_values
 
@@ -154,6 +157,44 @@ def test_the_same_view_submitted_twice_makes_one_memo(bot):
     assert first.json() == second.json()
     assert count(bot, Case) == 1
     assert bot.deliver() == 2
+
+
+# The memo is taken from the roster's in-memory copy (models/org/identities.py); another process
+# (`tsunagi org load`) changes the members behind it. Core statements: no ORM event tells the bot.
+
+
+def test_a_member_removed_by_another_process_is_refused_and_nothing_is_stored(bot, monkeypatch):
+    monkeypatch.setattr(identities, "FRESH_FOR", 3600)  # the copy surely still holds them
+    view = bot.open_memo("U0PARTNER1")
+    with bot.rt.engine.begin() as conn:
+        conn.execute(update(Member).where(Member.slack_id == "U0PARTNER1").values(active=False))
+    answer = bot.signed.submit("U0PARTNER1", view, memo_values())
+    assert answer.status == 200
+    body = answer.json()
+    assert body["response_action"] == "update"
+    assert "登録" in json.dumps(body, ensure_ascii=False)
+    assert count(bot, Case) == 0 and count(bot, Referral) == 0 and count(bot, Notice) == 0
+    refused = [(a.actor_slack_id, a.action) for a in audits(bot) if not a.allowed]
+    assert refused == [("U0PARTNER1", "send_memo")]
+
+
+def test_a_member_added_by_another_process_is_taken_at_once(bot, monkeypatch):
+    monkeypatch.setattr(identities, "FRESH_FOR", 3600)  # the copy surely does not know them
+    view = bot.open_memo("U0PARTNER1")
+    with bot.rt.engine.begin() as conn:
+        agency = conn.execute(
+            select(Member.agency_id).where(Member.slack_id == "U0PARTNER1")
+        ).scalar_one()
+        conn.execute(
+            insert(Member).values(
+                slack_id="U0NEWCOMER", name="試験 新任", agency_id=agency, roles=["partner"]
+            )
+        )
+    answer = bot.signed.submit("U0NEWCOMER", view, memo_values())
+    assert "R8-0001" in json.dumps(answer.json(), ensure_ascii=False)
+    with Session(bot.rt.engine) as s:
+        [case] = s.exec(select(Case)).all()
+        assert s.get(Member, case.referrer_id).slack_id == "U0NEWCOMER"
 
 
 def test_receipt_numbers_follow_the_fiscal_year(bot, clock):
