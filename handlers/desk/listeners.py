@@ -330,9 +330,13 @@ def mine_command(body: dict, client: WebClient, context: dict, args: list[str]) 
     svc = services(context)
     user = body["user_id"]
     now = svc.clock()
-    with transaction(svc.engine) as session:
+    # Reads only for a member (no queue behind memos being stored); a refusal is written.
+    with transaction(svc.engine, write=False) as session:
         member = member_by_slack_id(session, user)
-        if member is None:
+        if member is not None:
+            text = mine_text(build_desk(session, member, now=now, page_size=MINE_LINES))
+    if member is None:
+        with transaction(svc.engine) as session:
             text = refuse(
                 session,
                 at=now,
@@ -341,6 +345,4 @@ def mine_command(body: dict, client: WebClient, context: dict, args: list[str]) 
                 action=Action.list_mine,
                 reason="access.not_registered",
             )
-        else:
-            text = mine_text(build_desk(session, member, now=now, page_size=MINE_LINES))
     return Reply(text)

@@ -102,6 +102,19 @@ def request_path(engine: Engine) -> Engine:
     return bounded
 
 
+_READ_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def _reading(engine: Engine) -> Engine:
+    """The engine for pure reads (a plain BEGIN on SQLite), built once: every read transaction
+    asks for it, and building one per call cost more than a small query (`tsunagi bench`)."""
+    reading = _READ_ENGINES.get(engine)
+    if reading is None:
+        reading = engine.execution_options(tsunagi_write=False)
+        _READ_ENGINES[engine] = reading
+    return reading
+
+
 def _remaining_ms() -> int:
     deadline = _DEADLINE.get()
     if deadline is None:
@@ -194,7 +207,7 @@ def transaction(
     if wait is None:
         wait = engine.get_execution_options().get(_WAIT_OPTION)
     deadline = None if wait is None else time.monotonic() + wait
-    bind = engine if write else engine.execution_options(tsunagi_write=False)
+    bind = engine if write else _reading(engine)
     turn = _write_turn(engine, deadline) if write else nullcontext()
     token = _DEADLINE.set(deadline)
     try:
