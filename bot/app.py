@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from slack_bolt import App
@@ -14,6 +13,7 @@ from bot import failures
 from bot.logging_safety import install as install_safe_logging
 from handlers.common import commands
 from handlers.common.services import CONTEXT_KEY, Services
+from handlers.common.slots import ListenerPool
 from handlers.common.timely import answer_in_time
 from handlers.desk import listeners as case_desk
 from handlers.home import listeners as home
@@ -75,8 +75,9 @@ def create_app(
             # Bolt's default pool has 5 threads, and a listener keeps its thread for the work it
             # does after ack() (a reply, a Slack call): under a burst the next request's listener
             # queued behind that work and its acknowledgement waited (`tsunagi bench`: status
-            # p99 3x a bare app). Threads are cheap while they wait for Slack.
-            listener_executor=ThreadPoolExecutor(
+            # p99 3x a bare app). Threads are cheap while they wait; the work after the ack
+            # runs a few at a time (handlers/common/slots.py).
+            listener_executor=ListenerPool(
                 max_workers=LISTENER_THREADS, thread_name_prefix="tsunagi-listener"
             ),
         )

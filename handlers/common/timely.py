@@ -22,6 +22,7 @@ import time
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers.common import slots
 from handlers.common.blocks import notice_modal
 from handlers.common.texts import t
 
@@ -69,7 +70,9 @@ class Acknowledgement:
         self._ack = ack
 
     def __call__(self, *args, **kwargs):
-        return self._ack(*args, **kwargs)
+        answer = self._ack(*args, **kwargs)
+        slots.acknowledged()  # the work after the answer waits its turn (slots.py)
+        return answer
 
     @property
     def response(self):  # Bolt's listener runner looks here for the acknowledgement

@@ -1,0 +1,106 @@
+"""Acknowledgements first: the work after ack() runs two listeners at a time, and no
+acknowledgement waits for it (handlers/common/slots.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from handlers.common import slots
+from handlers.desk import listeners as case_desk
+from sandbox.standin.signed import SignedSlack
+from tests.conftest import SIGNING_SECRET
+from tests.e2e.test_socket_mode import sbot, socket  # noqa: F401  (fixtures)
+from tests.linknet.test_linknet_e2e import answers_to, placeholder
+
+MEMBER = "U0WIN1"
+
+
+def _held_mine(monkeypatch):
+    """/tsunagi mine whose work, after the ack, waits until the test lets it go."""
+    inside, release = [], threading.Event()
+    lock = threading.Lock()
+    real = case_desk.mine_text
+
+    def held(*args, **kwargs):
+        with lock:
+            inside.append(threading.get_ident())
+        release.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(case_desk, "mine_text", held)
+    return inside, release
+
+
+def _commands(bot, count: int) -> list:
+    """`count` people at once, each with a connection of their own."""
+
+    def ask(i: int):
+        return SignedSlack(bot.url, SIGNING_SECRET).command(MEMBER, "mine", trigger_id=f"t{i}")
+
+    with ThreadPoolExecutor(count) as pool:
+        return [a.result(timeout=10) for a in [pool.submit(ask, i) for i in range(count)]]
+
+
+def test_four_commands_are_all_acknowledged_while_two_work(bot, monkeypatch):
+    monkeypatch.setattr(slots, "SLOT_WAIT", 30.0)  # nobody goes on without a slot here
+    inside, release = _held_mine(monkeypatch)
+    try:
+        answers = _commands(bot, 4)
+        # Every person got the placeholder while the work of two was still held.
+        assert [placeholder(a) for a in answers] == ["作成しています…少しお待ちください。"] * 4
+        bot.slack.wait_for(lambda: len(inside) == 2)
+        time.sleep(0.3)  # had a third listener not waited for a slot, it would be inside now
+        assert len(inside) == 2
+    finally:
+        release.set()
+    bot.slack.wait_for(lambda: len(inside) == 4)
+    replies = bot.slack.wait_for(lambda: len(answers_to(bot, MEMBER)) == 4 or None)
+    assert replies
+
+
+def test_a_listener_waits_for_a_slot_only_a_moment(bot, monkeypatch):
+    monkeypatch.setattr(slots, "SLOT_WAIT", 0.2)
+    inside, release = _held_mine(monkeypatch)
+    try:
+        answers = _commands(bot, 3)
+        assert all(a.status == 200 for a in answers)
+        # Two hold their slots; the third goes on without one after SLOT_WAIT.
+        bot.slack.wait_for(lambda: len(inside) == 3)
+    finally:
+        release.set()
+    bot.slack.wait_for(lambda: len(answers_to(bot, MEMBER)) == 3 or None)
+
+
+def test_the_slots_are_free_again_after_a_listener_fails(bot, monkeypatch):
+    monkeypatch.setattr(slots, "SLOT_WAIT", 30.0)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a failure after the acknowledgement")
+
+    monkeypatch.setattr(case_desk, "mine_text", broken)
+    for answer in _commands(bot, 4):
+        assert answer.status == 200
+    monkeypatch.undo()
+    monkeypatch.setattr(slots, "SLOT_WAIT", 30.0)
+    inside, release = _held_mine(monkeypatch)
+    try:
+        _commands(bot, 2)
+        bot.slack.wait_for(lambda: len(inside) == 2)  # both slots were given back
+    finally:
+        release.set()
+
+
+def test_in_socket_mode_too_every_envelope_is_acknowledged_while_two_work(sbot, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(slots, "SLOT_WAIT", 30.0)
+    inside, release = _held_mine(monkeypatch)
+    try:
+        acks = [sbot.socket.command(MEMBER, "mine", trigger_id=f"s{i}") for i in range(4)]
+        assert [a.get("text") for a in acks] == ["作成しています…少しお待ちください。"] * 4
+        sbot.slack.wait_for(lambda: len(inside) == 2)
+        time.sleep(0.3)  # had a third listener not waited for a slot, it would be inside now
+        assert len(inside) == 2
+    finally:
+        release.set()
+    sbot.slack.wait_for(lambda: len(answers_to(sbot, MEMBER)) == 4 or None)
