@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from handlers.common import ids
+from handlers.common import ids, slots
 from handlers.common.services import first_delivery_of, services
 from handlers.home.views import PAGED, home_view, read_pages
 from models.base.db import transaction
@@ -60,14 +61,58 @@ def refresh_home(
         log.warning("could not publish the Home tab: %s", exc.response.get("error"))
 
 
+class _Drawings:
+    """One Home drawing per person at a time. The Home opened again while it is drawn (a person
+    moving between tabs) is folded into one more drawing after it, not one drawing each: the
+    person sees the desk as it is at the end, and a burst of opens costs two drawings."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._asked_again: dict[str, bool] = {}  # the person -> opened again while drawn
+
+    def start(self, user: str) -> bool:
+        """True: draw now. False: a drawing is under way; it will run once more."""
+        with self._lock:
+            if user in self._asked_again:
+                self._asked_again[user] = True
+                return False
+            self._asked_again[user] = False
+            return True
+
+    def again(self, user: str) -> bool:
+        """After a drawing: True to draw once more; False ends this person's drawing."""
+        with self._lock:
+            if self._asked_again.get(user):
+                self._asked_again[user] = False
+                return True
+            self._asked_again.pop(user, None)
+            return False
+
+    def abandon(self, user: str) -> None:
+        with self._lock:
+            self._asked_again.pop(user, None)
+
+
+_drawings = _Drawings()
+
+
 def publish_home(event: dict, body: dict, client: WebClient, context: dict) -> None:
     """app_home_opened: Bolt has acknowledged the event before this runs (events are
     acknowledged first), so the retry check and the desk's reads wait for no HTTP answer."""
-    if event.get("tab") not in (None, "home"):
+    user = event.get("user")
+    if event.get("tab") not in (None, "home") or not user:
         return
-    if not first_delivery_of(context, body):
-        return
-    refresh_home(client, context, event["user"])
+    if not _drawings.start(user):
+        return  # folded into the drawing under way (a retry of it needs no check either)
+    slots.acknowledged()  # acknowledged by Bolt already: the drawing waits its turn
+    try:
+        if first_delivery_of(context, body):
+            refresh_home(client, context, user)
+        while _drawings.again(user):
+            refresh_home(client, context, user)
+    except BaseException:
+        _drawings.abandon(user)
+        raise
 
 
 def turn_page(ack: Ack, body: dict, client: WebClient, context: dict) -> None:

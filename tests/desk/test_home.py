@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
+from handlers.home import listeners as home
 from models.cases.lifecycle import CaseState
 from tests.conftest import START
 from tests.intake.test_intake_e2e import PERSONAL
@@ -178,3 +181,33 @@ def test_no_personal_data_on_any_home(bot, desk):
         text = json.dumps(open_home(bot, user), ensure_ascii=False)
         for value in PERSONAL:
             assert value not in text
+
+
+def test_the_home_opened_again_while_it_is_drawn_is_drawn_once_more_not_each_time(bot, monkeypatch):
+    started, release = threading.Event(), threading.Event()
+    real = home.home_view
+
+    def held(*args, **kwargs):
+        if not started.is_set():
+            started.set()
+            release.wait(10)  # the first drawing is held until the test lets it go
+        return real(*args, **kwargs)
+
+    def published(user: str) -> int:
+        calls = bot.slack.calls_to("views.publish")
+        return len([c for c in calls if c.ok and c.args.get("user_id") == user])
+
+    monkeypatch.setattr(home, "home_view", held)
+    opened = {"type": "app_home_opened", "user": "U0WIN1", "tab": "home", "channel": "DU0WIN1"}
+    assert bot.signed.event(opened, event_id="EvFirst").status == 200
+    assert started.wait(5)
+    for i in range(4):  # every open is acknowledged while the first drawing is under way
+        assert bot.signed.event(opened, event_id=f"EvAgain{i}").status == 200
+    other = {"type": "app_home_opened", "user": "U0COORD", "tab": "home", "channel": "DU0COORD"}
+    assert bot.signed.event(other, event_id="EvOther").status == 200
+    bot.slack.wait_for(lambda: published("U0COORD") == 1)  # another person is not held up
+    assert published("U0WIN1") == 0
+    release.set()
+    bot.slack.wait_for(lambda: published("U0WIN1") == 2)
+    time.sleep(0.3)  # a drawing per open would have published five times by now
+    assert published("U0WIN1") == 2
