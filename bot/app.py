@@ -11,9 +11,8 @@ from slack_sdk import WebClient
 
 from bot import failures
 from bot.logging_safety import install as install_safe_logging
-from handlers.common import commands
+from handlers.common import commands, slots
 from handlers.common.services import CONTEXT_KEY, Services
-from handlers.common.slots import ListenerPool
 from handlers.common.timely import answer_in_time
 from handlers.desk import listeners as case_desk
 from handlers.home import listeners as home
@@ -24,6 +23,7 @@ from handlers.outreach import listeners as outreach
 from handlers.partners import listeners as partners
 from handlers.plans import listeners as plans
 from handlers.reminders import listeners as reminders
+from models.base.db import admit_with
 
 log = logging.getLogger("tsunagi.app")
 
@@ -64,6 +64,8 @@ def create_app(
     *, services: Services, client: WebClient, signing_secret: str, verify_token: bool = True
 ) -> App:
     install_safe_logging()
+    # A listener's transactions after its acknowledgement go in turns (handlers/common/slots.py).
+    admit_with(slots.turn)
     with _quiet_token_warning():
         app = App(
             client=client,
@@ -77,7 +79,7 @@ def create_app(
             # queued behind that work and its acknowledgement waited (`tsunagi bench`: status
             # p99 3x a bare app). Threads are cheap while they wait; the work after the ack
             # runs a few at a time (handlers/common/slots.py).
-            listener_executor=ListenerPool(
+            listener_executor=slots.ListenerPool(
                 max_workers=LISTENER_THREADS, thread_name_prefix="tsunagi-listener"
             ),
         )

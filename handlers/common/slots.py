@@ -1,53 +1,69 @@
-"""Acknowledgements first: the work a listener does after its ack() runs a few at a time.
+"""Acknowledgements first: the database work a listener does after its ack() runs two at a time.
 
 A listener answers Slack with ack() and keeps its thread for the work after it (a reply, a
-desk, a Slack call). Under a burst, dozens of such threads ran at once, and Python runs one
-thread at a time: they spent the interpreter handing it from one to another instead of
+desk, a Slack call). Under a burst, dozens of such threads computed at once, and Python runs
+one thread at a time: they spent the interpreter handing it from one to another instead of
 working (`tsunagi bench`, /tsunagi mine at 8 clients: 7.7 ms of CPU per request, a third of it
-in the kernel; with two slots 4.2 ms). The acknowledgements themselves never wait for a slot:
-a listener takes one only after it has answered, and waits at most SLOT_WAIT for it (a form's
-trigger id lasts 3 seconds), then goes on without one.
+in the kernel; two at a time: 4.2 ms). So after its acknowledgement a listener opens a
+transaction only in its turn (`turn`, which models/base/db.py asks for every transaction; the
+wiring in bot/app.py connects the two). Nothing else waits:
 
-`ListenerPool` is the pool Bolt runs listeners in (bot/app.py); `acknowledged()` is called by
-every listener's `ack` (handlers/common/timely.py).
+- an acknowledgement never does: a listener is given turns only after it has answered;
+- a call to Slack does not hold a turn (a form's trigger id lasts 3 seconds);
+- a turn is waited for at most SLOT_WAIT; after that the listener goes on without one.
+
+`ListenerPool` is the pool Bolt runs listeners in; `acknowledged()` is called by every
+listener's `ack` (handlers/common/timely.py) and by event listeners, which Bolt acknowledges
+before they run.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
-WORK_SLOTS = 2  # listeners working after their ack at once
-SLOT_WAIT = 0.5  # seconds a listener waits for a slot before it works without one
+WORK_SLOTS = 2  # listeners in a transaction after their acknowledgement, at once
+SLOT_WAIT = 0.5  # seconds a listener waits for its turn before it goes on without one
 
 _slots = threading.BoundedSemaphore(WORK_SLOTS)
-_here = threading.local()  # .listening: a pool thread running a listener; .holding: its slot
+# Per thread: .listening (a pool thread running a listener), .answered (it has acknowledged),
+# .holding (it has a turn now).
+_here = threading.local()
 
 
 def acknowledged() -> None:
-    """The listener of this thread has answered: its remaining work waits for a slot.
+    """The listener of this thread has answered Slack: from now on it works in turns.
+    Outside the pool (Bolt acknowledging an event in the request's thread) nothing changes."""
+    if getattr(_here, "listening", False):
+        _here.answered = True
 
-    Outside the pool (Bolt acknowledging an event in the request's thread) nothing waits."""
-    if getattr(_here, "listening", False) and not getattr(_here, "holding", False):
-        _here.holding = _slots.acquire(timeout=SLOT_WAIT)
 
-
-def _finished() -> None:
-    _here.listening = False
-    if getattr(_here, "holding", False):
-        _here.holding = False
-        _slots.release()
+@contextmanager
+def turn() -> Iterator[None]:
+    """A turn for the work inside, if this thread is a listener that has answered."""
+    if not getattr(_here, "answered", False) or getattr(_here, "holding", False):
+        yield  # before the acknowledgement, outside listeners, or already in its turn
+        return
+    _here.holding = _slots.acquire(timeout=SLOT_WAIT)
+    try:
+        yield
+    finally:
+        if _here.holding:
+            _here.holding = False
+            _slots.release()
 
 
 class ListenerPool(ThreadPoolExecutor):
-    """Bolt's listener executor: frees a listener's slot when the listener returns."""
+    """Bolt's listener executor: each listener starts as not yet answered."""
 
     def submit(self, fn, /, *args, **kwargs):
         def listen(*a, **kw):
-            _here.listening = True
+            _here.listening, _here.answered = True, False
             try:
                 return fn(*a, **kw)
             finally:
-                _finished()
+                _here.listening = _here.answered = False
 
         return super().submit(listen, *args, **kwargs)

@@ -71,7 +71,7 @@ class Acknowledgement:
 
     def __call__(self, *args, **kwargs):
         answer = self._ack(*args, **kwargs)
-        slots.acknowledged()  # the work after the answer waits its turn (slots.py)
+        slots.acknowledged()  # its work after the answer goes in turns (slots.py)
         return answer
 
     @property

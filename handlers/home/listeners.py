@@ -104,7 +104,7 @@ def publish_home(event: dict, body: dict, client: WebClient, context: dict) -> N
         return
     if not _drawings.start(user):
         return  # folded into the drawing under way (a retry of it needs no check either)
-    slots.acknowledged()  # acknowledged by Bolt already: the drawing waits its turn
+    slots.acknowledged()  # acknowledged by Bolt already: the drawing goes in turns
     try:
         if first_delivery_of(context, body):
             refresh_home(client, context, user)

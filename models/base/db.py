@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC
 from pathlib import Path
@@ -194,6 +194,17 @@ def _write_turn(engine: Engine, deadline: float | None) -> Iterator[None]:
         gate.release()
 
 
+# Who may open a transaction now: everyone at once, unless the wiring says otherwise (bot/app.py:
+# a listener's work after its acknowledgement waits its turn, handlers/common/slots.py).
+_admission: Callable[[], AbstractContextManager] = nullcontext
+
+
+def admit_with(gate: Callable[[], AbstractContextManager]) -> None:
+    """Every transaction is opened inside `gate()` (a context manager that may wait a while)."""
+    global _admission
+    _admission = gate
+
+
 @contextmanager
 def transaction(
     engine: Engine, *, write: bool = True, wait: float | None = None
@@ -211,7 +222,7 @@ def transaction(
     turn = _write_turn(engine, deadline) if write else nullcontext()
     token = _DEADLINE.set(deadline)
     try:
-        with turn, Session(bind, expire_on_commit=False) as session:
+        with _admission(), turn, Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
