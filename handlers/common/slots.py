@@ -10,7 +10,8 @@ wiring in bot/app.py connects the two). Nothing else waits:
 
 - an acknowledgement never does: a listener is given turns only after it has answered;
 - a call to Slack does not hold a turn (a form's trigger id lasts 3 seconds);
-- a turn is waited for at most SLOT_WAIT; after that the listener goes on without one.
+- a listener waits at most SLOT_WAIT for turns in all; one that waited that long goes on
+  without turns.
 
 `ListenerPool` is the pool Bolt runs listeners in; `acknowledged()` is called by every
 listener's `ack` (handlers/common/timely.py) and by event listeners, which Bolt acknowledges
@@ -25,45 +26,51 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 WORK_SLOTS = 2  # listeners in a transaction after their acknowledgement, at once
-SLOT_WAIT = 0.5  # seconds a listener waits for its turn before it goes on without one
+SLOT_WAIT = 0.5  # seconds a listener waits for turns before it goes on without them
 
-_slots = threading.BoundedSemaphore(WORK_SLOTS)
-# Per thread: .listening (a pool thread running a listener), .answered (it has acknowledged),
-# .holding (it has a turn now).
+# Per thread: .turns (the semaphore of the pool running its listener, None outside listeners),
+# .answered (the listener has acknowledged), .holding (it has a turn now).
 _here = threading.local()
 
 
 def acknowledged() -> None:
     """The listener of this thread has answered Slack: from now on it works in turns.
     Outside the pool (Bolt acknowledging an event in the request's thread) nothing changes."""
-    if getattr(_here, "listening", False):
+    if getattr(_here, "turns", None) is not None:
         _here.answered = True
 
 
 @contextmanager
 def turn() -> Iterator[None]:
     """A turn for the work inside, if this thread is a listener that has answered."""
-    if not getattr(_here, "answered", False) or getattr(_here, "holding", False):
-        yield  # before the acknowledgement, outside listeners, or already in its turn
+    turns = getattr(_here, "turns", None)
+    if turns is None or not _here.answered or _here.holding:
+        yield  # outside listeners, before the acknowledgement, or already in its turn
         return
-    _here.holding = _slots.acquire(timeout=SLOT_WAIT)
+    _here.holding = turns.acquire(timeout=SLOT_WAIT)
+    if not _here.holding:
+        _here.answered = False  # waited long enough: the rest of its work goes without turns
     try:
         yield
     finally:
         if _here.holding:
             _here.holding = False
-            _slots.release()
+            turns.release()
 
 
 class ListenerPool(ThreadPoolExecutor):
-    """Bolt's listener executor: each listener starts as not yet answered."""
+    """Bolt's listener executor, with the turns of its listeners (one app: one pool)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._turns = threading.BoundedSemaphore(WORK_SLOTS)
 
     def submit(self, fn, /, *args, **kwargs):
         def listen(*a, **kw):
-            _here.listening, _here.answered = True, False
+            _here.turns, _here.answered, _here.holding = self._turns, False, False
             try:
                 return fn(*a, **kw)
             finally:
-                _here.listening = _here.answered = False
+                _here.turns = None
 
         return super().submit(listen, *args, **kwargs)

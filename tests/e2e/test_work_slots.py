@@ -73,7 +73,7 @@ def test_a_listener_waits_for_a_slot_only_a_moment(bot, monkeypatch):
     bot.slack.wait_for(lambda: len(answers_to(bot, MEMBER)) == 3 or None)
 
 
-def test_the_slots_are_free_again_after_a_listener_fails(bot, monkeypatch):
+def test_the_turns_are_free_again_after_a_listener_fails(bot, monkeypatch):
     monkeypatch.setattr(slots, "SLOT_WAIT", 30.0)
 
     def broken(*args, **kwargs):
@@ -82,14 +82,15 @@ def test_the_slots_are_free_again_after_a_listener_fails(bot, monkeypatch):
     monkeypatch.setattr(case_desk, "mine_text", broken)
     for answer in _commands(bot, 4):
         assert answer.status == 200
-    monkeypatch.undo()
-    monkeypatch.setattr(slots, "SLOT_WAIT", 30.0)
+    # each is told of the failure (with its reference code) after its turn ended
+    bot.slack.wait_for(lambda: len(answers_to(bot, MEMBER)) == 4 or None)
     inside, release = _held_mine(monkeypatch)
     try:
         _commands(bot, 2)
-        bot.slack.wait_for(lambda: len(inside) == 2)  # both slots were given back
+        bot.slack.wait_for(lambda: len(inside) == 2)  # both turns were given back
     finally:
         release.set()
+    bot.slack.wait_for(lambda: len(answers_to(bot, MEMBER)) == 6 or None)
 
 
 def test_in_socket_mode_too_every_envelope_is_acknowledged_while_two_work(sbot, monkeypatch):  # noqa: F811
@@ -104,3 +105,51 @@ def test_in_socket_mode_too_every_envelope_is_acknowledged_while_two_work(sbot, 
     finally:
         release.set()
     sbot.slack.wait_for(lambda: len(answers_to(sbot, MEMBER)) == 4 or None)
+
+
+class _Counting:
+    """The pool's turns, counting how often a turn was asked for."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.asked = inner, 0
+
+    def acquire(self, timeout=None) -> bool:
+        self.asked += 1
+        return self.inner.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        self.inner.release()
+
+
+def test_a_listener_that_waited_once_goes_on_without_turns_and_others_never_wait(monkeypatch):
+    monkeypatch.setattr(slots, "SLOT_WAIT", 0.05)
+    pool = slots.ListenerPool(max_workers=3)
+    pool._turns = counting = _Counting(pool._turns)
+    all_in, let_go = threading.Barrier(3), threading.Event()
+
+    def holder():
+        slots.acknowledged()
+        with slots.turn():
+            all_in.wait(5)
+            let_go.wait(5)
+
+    def late():
+        slots.acknowledged()
+        all_in.wait(5)  # both turns are taken now
+        held = []
+        for _ in range(3):  # three transactions: only the first waits
+            with slots.turn():
+                held.append(slots._here.holding)
+        return held
+
+    holders = [pool.submit(holder), pool.submit(holder)]
+    assert pool.submit(late).result(5) == [False, False, False]
+    let_go.set()
+    for h in holders:
+        h.result(5)
+    pool.shutdown()
+    assert counting.asked == 3  # two holders, and the late listener once
+    slots.acknowledged()  # outside a listener (a request's own thread): nothing to wait for
+    with slots.turn():
+        pass
+    assert counting.asked == 3
