@@ -48,7 +48,8 @@ T = TypeVar("T")
 
 # Per database: each reader's copy with the generation and the time it was read.
 _copies: WeakKeyDictionary[Pool, dict[Callable, tuple[int, float, object]]] = WeakKeyDictionary()
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards _locks
+_locks: dict[Callable, threading.Lock] = {}
 _generation = 0  # raised whenever this process commits a change to the organisation
 _ORG_TABLES = (Member, Agency, OrgSetting)
 
@@ -60,8 +61,9 @@ def copy_of(engine: Engine, read: Callable[[Session], T]) -> T:
     held = _current(engine, read)
     if held is not None and time.monotonic() - held[1] < FRESH_FOR:
         return held[2]
-    # Old by time only, and another thread is reading it afresh: this one does not queue.
-    if not _lock.acquire(blocking=held is None):
+    # Old by time only, and another thread is reading this copy afresh: this one does not queue.
+    lock = lock_of(read)
+    if not lock.acquire(blocking=held is None):
         return held[2]
     try:
         again = _current(engine, read)  # read by another thread while this one waited
@@ -74,7 +76,14 @@ def copy_of(engine: Engine, read: Callable[[Session], T]) -> T:
         _copies.setdefault(engine.pool, {})[read] = (generation, now, value)
         return value
     finally:
-        _lock.release()
+        lock.release()
+
+
+def lock_of(read: Callable) -> threading.Lock:
+    """The lock held while `read`'s copy is read afresh: one per copy, so a copy being read
+    never makes another one be served old (an identity check got the old roster so)."""
+    with _lock:
+        return _locks.setdefault(read, threading.Lock())
 
 
 def _current(engine: Engine, read: Callable) -> tuple[int, float, object] | None:

@@ -89,6 +89,6 @@ def test_one_reader_refreshes_an_old_copy_while_the_others_use_it(pbot, monkeypa
     engine = pbot.rt.engine
     first = identities.roster(engine)
     monkeypatch.setattr(identities, "FRESH_FOR", 0.0)
-    with identities._lock:  # another thread is reading it afresh
+    with identities.lock_of(identities._read_roster):  # another thread is reading it afresh
         assert identities.roster(engine) is first
     assert identities.roster(engine) is not first  # then read again
