@@ -76,14 +76,14 @@ def _refusal(svc, user: str) -> str | None:
         decision = decide(session, member, Action.send_memo)
     if decision:
         return None
+    return _audited_refusal(svc, user, at=svc.clock(), member=member, reason=decision.reason)
+
+
+def _audited_refusal(svc, user: str, *, at, member, reason: str) -> str:
+    """The refusal to send a memo, written to the audit log; its explanation."""
     with transaction(svc.engine) as session:
         return refuse(
-            session,
-            at=svc.clock(),
-            slack_id=user,
-            member=member,
-            action=Action.send_memo,
-            reason=decision.reason,
+            session, at=at, slack_id=user, member=member, action=Action.send_memo, reason=reason
         )
 
 
@@ -176,18 +176,9 @@ def _referrer(svc, user: str) -> intake.Referrer | None:
 
 
 def _refused(svc, user: str, at) -> dict:
-    """The sender is not an active member: the refusal, written to the audit log, in the form."""
-    with transaction(svc.engine) as session:
-        member = member_by_slack_id(session, user)
-        decision = decide(session, member, Action.send_memo)
-        text = refuse(
-            session,
-            at=at,
-            slack_id=user,
-            member=member,
-            action=Action.send_memo,
-            reason=decision.reason or "access.not_registered",
-        )
+    """The sender is not an active member (the database said so): the refusal, written to the
+    audit log, in the form."""
+    text = _audited_refusal(svc, user, at=at, member=None, reason="access.not_registered")
     return {"response_action": "update", "view": notice_modal(t("memo.title"), text)}
 
 
