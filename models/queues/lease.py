@@ -65,9 +65,17 @@ def claim(
         .where(table.state == claimed, table.claimed_at < expired_before())
         .values(state=waiting, claimed_by=None, **lapsed)
     )
+    # Two statements on purpose: the rows are chosen (and on PostgreSQL locked) once. Inside
+    # an UPDATE the planner may re-run a LIMIT … FOR UPDATE subquery per row and take more
+    # rows than asked (seen: 30 for a limit of 20).
+    chosen = list(session.execute(due).scalars())
+    if not chosen:
+        return []
     taken = session.execute(
         update(table)
-        .where(table.id.in_(due.scalar_subquery()))
+        # The state is checked again on the row itself: on PostgreSQL a claim another worker
+        # committed while `due` ran is seen here, although `due` read an older snapshot.
+        .where(table.id.in_(chosen), table.state == waiting)
         .values(
             state=claimed,
             claimed_by=token,

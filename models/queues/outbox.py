@@ -100,7 +100,7 @@ def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = 50) ->
     first = select(ranked.c.id).where(ranked.c.place == 1, ranked.c.state == NoticeState.pending)
     due = (
         select(Notice.id)
-        .where(Notice.id.in_(first))
+        .where(Notice.id.in_(first), Notice.state == NoticeState.pending)
         .order_by(Notice.next_attempt_at, Notice.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers instead
