@@ -181,6 +181,11 @@ class Running:
 
     def close(self) -> None:
         shutdown(self.server, self.thread)
+        # A refusal's audit row is written after its answer (handlers/partners/identity.py):
+        # let it land before the test's database goes away.
+        for thread in threading.enumerate():
+            if thread.name == "tsunagi-refusal":
+                thread.join(timeout=5)
 
 
 def make_bot(db_url: str, slack: SlackStandin, clock) -> tuple[Bot, Running]:

@@ -90,29 +90,27 @@ LONG_WAIT = 30.0
 _WAIT_OPTION = "tsunagi_wait"
 # The deadline of the transaction being opened in this thread (read by the `begin` hooks).
 _DEADLINE: ContextVar[float | None] = ContextVar("tsunagi_lock_deadline", default=None)
-_REQUEST_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def _derived(engine: Engine, name: str, **options: object) -> Engine:
+    """`engine` with `options`, built once and kept on the engine itself, so it lives exactly as
+    long as the engine (a cache beside it kept every engine of a long test run alive, with its
+    compiled statements: a growing heap and long collection pauses)."""
+    derived = engine.__dict__.get(name)
+    if derived is None:
+        derived = engine.__dict__[name] = engine.execution_options(**options)
+    return derived
 
 
 def request_path(engine: Engine) -> Engine:
     """The same database for the request path: its transactions wait at most REQUEST_WAIT."""
-    bounded = _REQUEST_ENGINES.get(engine)
-    if bounded is None:
-        bounded = engine.execution_options(**{_WAIT_OPTION: REQUEST_WAIT})
-        _REQUEST_ENGINES[engine] = bounded
-    return bounded
-
-
-_READ_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+    return _derived(engine, "_tsunagi_request_path", **{_WAIT_OPTION: REQUEST_WAIT})
 
 
 def _reading(engine: Engine) -> Engine:
     """The engine for pure reads (a plain BEGIN on SQLite), built once: every read transaction
     asks for it, and building one per call cost more than a small query (`tsunagi bench`)."""
-    reading = _READ_ENGINES.get(engine)
-    if reading is None:
-        reading = engine.execution_options(tsunagi_write=False)
-        _READ_ENGINES[engine] = reading
-    return reading
+    return _derived(engine, "_tsunagi_reading", tsunagi_write=False)
 
 
 def _remaining_ms() -> int:
