@@ -200,11 +200,12 @@ class Delivery:
                 initial_comment=r.text or None,
             )
             return notice.target, resp["files"][0]["id"]
-        if r.ephemeral_user:  # a referrer no DM reaches, where they clicked (bot/partners/reach.py)
+        if r.ephemeral_user:  # only to them: where they clicked, or their door (partners/reach)
+            channel = r.channel or notice.target
             resp = self.client.chat_postEphemeral(
-                channel=notice.target, user=r.ephemeral_user, text=r.text, blocks=r.blocks
+                channel=channel, user=r.ephemeral_user, text=r.text, blocks=r.blocks
             )
-            return notice.target, resp["message_ts"]
+            return channel, resp["message_ts"]
         if r.update_ts:
             resp = self.client.chat_update(
                 channel=r.channel, ts=r.update_ts, text=r.text, blocks=r.blocks

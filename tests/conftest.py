@@ -129,6 +129,18 @@ def slack(standin_server):
     return standin_server
 
 
+def delivered_answers(rt, slack, user: str, before: int = 0) -> list[dict]:
+    """The ephemeral answers `user` got after the first `before`, waiting for at least one.
+    A click on a channel message is answered through the outbox (handlers/common/
+    click_reply.py): delivered here while waiting, as the worker would."""
+
+    def delivered() -> list[dict]:
+        rt.delivery.run_once()
+        return slack.ephemerals(user)[before:]
+
+    return slack.wait_for(delivered)
+
+
 @dataclass
 class Bot:
     rt: runtime.Runtime
@@ -139,6 +151,9 @@ class Bot:
     def deliver(self) -> int:
         """Run the delivery loop once, now (the background thread is not started in tests)."""
         return self.rt.delivery.run_once()
+
+    def answers(self, user: str, before: int = 0) -> list[dict]:
+        return delivered_answers(self.rt, self.slack, user, before)
 
     def open_memo(self, user: str) -> dict:
         before = len(self.slack.views_opened())

@@ -8,6 +8,8 @@
    - a later status notice (受付, つなぎ直し, 終結): a reply under the door that mentions them —
      Slack delivers an ephemeral message only to someone active in that channel at that moment
      and keeps it for that session only, so days later it would be as good as lost.
+   The answer to a click (handlers/common/click_reply.py) goes the same way: an ephemeral message
+   where they clicked, else a DM, else an ephemeral message in their agency's door channel.
 2. Case cards never go to a channel shared with another organisation: before a notice is posted
    to a channel that receives case cards, `conversations.info` is asked (is_ext_shared), and a
    shared channel is refused with an alert to the admins.
@@ -24,9 +26,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
+from handlers.common import click_reply
 from handlers.common.replies import DM_REFUSED
 from models.base.db import transaction
-from models.org.doors import case_channels, reach_for
+from models.org.doors import case_channels, door_channel_of, reach_for
 from models.queues import outbox
 from models.queues.tables import Notice
 
@@ -52,9 +55,43 @@ def _next_way(notice: Notice, error: str) -> str | None:
     return None
 
 
+def _next_answer_way(notice: Notice, error: str) -> str | None:
+    """The next way of answering a click (handlers/common/click_reply.py), or None."""
+    way = notice.payload.get("way")
+    if way in ("ephemeral", "door") and error in EPHEMERAL_REFUSED:
+        return "dm" if way == "ephemeral" else None
+    if way == "dm" and error in DM_REFUSED:
+        return "door"
+    return None
+
+
+def _pass_on_answer(
+    engine: Engine, notice: Notice, *, worker: str, error: str, at: datetime
+) -> bool:
+    way = _next_answer_way(notice, error)
+    if way is None:
+        return False
+    with transaction(engine) as session:
+        channel = door_channel_of(session, notice.target) if way == "door" else None
+        if way == "door" and channel is None:
+            return False
+        then = {
+            "key": f"{notice.key}:{way}"[:200],
+            "kind": click_reply.KIND,
+            "target": notice.target,
+            "payload": {**notice.payload, "way": way, "channel": channel},
+        }
+        return outbox.pass_on(session, notice.id, worker=worker, error=error, then=then, at=at)
+
+
 def pass_on(engine: Engine, notice: Notice, *, worker: str, error: str, at: datetime) -> bool:
-    """Pass a referrer's notice on to the next way of reaching them. False: there is none (the
-    caller gives up as for any failure, and the admins are told)."""
+    """Pass a referrer's notice, or the answer to a click, on to the next way of reaching them.
+    False: there is none (the caller gives up as for any failure, and the admins are told)."""
+    if notice.kind == click_reply.KIND:
+        passed = _pass_on_answer(engine, notice, worker=worker, error=error, at=at)
+        if passed:
+            log.info("notice %s (%s) passed on: %s", notice.id, notice.kind, error)
+        return passed
     way = _next_way(notice, error)
     if way is None:
         return False

@@ -1,6 +1,6 @@
 """What every notice reader shares: the signature of a renderer, `posted` (the sent message an
-update is for), and this package's own notices: the delivery failure alert, and the Socket Mode
-connection down (and back) alerts."""
+update is for), and this package's own notices: the answer to a click, the delivery failure
+alert, and the Socket Mode connection down (and back) alerts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.notices.views import NotReady, Obsolete, Rendered, delivery_failed, socket_alert
+from handlers.notices.views import (
+    NotReady,
+    Obsolete,
+    Rendered,
+    click_answer,
+    delivery_failed,
+    socket_alert,
+)
 from models.queues.tables import Notice, NoticeState
 
 # A notice kind's reader: (session, notice, late_due) -> what to send, read at send time.
@@ -37,7 +44,13 @@ def _socket_alert(session: Session, notice: Notice, late_due: datetime | None) -
     return socket_alert(back=back, since=p["since"], minutes=p["minutes"])
 
 
+def _click_reply(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
+    p = notice.payload  # queued with the action (handlers/common/click_reply.py)
+    return click_answer(text=p["text"], user=notice.target, way=p["way"], channel=p["channel"])
+
+
 NOTICES: dict[str, Renderer] = {
+    "click_reply": _click_reply,
     "delivery_failed": _delivery_failed,
     "socket_down": _socket_alert,
     "socket_back": _socket_alert,

@@ -30,7 +30,7 @@ class Rendered:
     text: str
     blocks: list[dict]
     update_ts: str | None = None  # set: chat.update of this message instead of a new post
-    channel: str | None = None  # for updates: the channel of the original message
+    channel: str | None = None  # the channel of the message updated, or of an ephemeral one
     file: Upload | None = None  # set: upload this file to the target (text: its comment, if any)
     ephemeral_user: str | None = None  # set: chat.postEphemeral to this user in the target
     thread_ts: str | None = None  # set: a reply in this thread of the target
@@ -42,6 +42,18 @@ class NotReady(Exception):
 
 class Obsolete(Exception):
     """Nothing to send any more (e.g. the message to update was never posted)."""
+
+
+def click_answer(*, text: str, user: str, way: str, channel: str | None) -> Rendered:
+    """The answer to a click, only to the person who clicked (handlers/common/click_reply.py):
+    in the channel where they clicked or in their agency's door channel, else by DM."""
+    ephemeral = way != "dm"
+    return Rendered(
+        text=text,
+        blocks=[section(text).to_dict()],
+        channel=channel if ephemeral else None,
+        ephemeral_user=user if ephemeral else None,
+    )
 
 
 def delivery_failed(*, kind: str, target: str, error: str) -> Rendered:

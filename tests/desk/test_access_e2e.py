@@ -203,7 +203,7 @@ def test_every_role_takes_only_what_the_table_allows(walk):
         walk.signed.click(
             user, card_of(walk, "C0HOUKATSU", number), "case_acknowledge", trigger_id="t"
         )
-        walk.slack.wait_for(lambda u=user, n=told: len(walk.slack.ephemerals(user=u)) > n)
+        walk.answers(user, told)
         taken = fingerprint(walk.rt.engine, case_id)[0] != CaseState.received
         if taken != (role in CASE_TEAM):
             wrong.append(role)

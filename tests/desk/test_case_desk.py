@@ -166,7 +166,7 @@ def test_reroute_posts_a_card_to_the_new_window_and_waits_for_it(bot, taken):
     assert "つなぎ直しました" in view_text(old_card)
     # the new window takes it; the referrer hears about it again
     bot.signed.click("U0KODOMO1", new_card, "case_acknowledge", trigger_id="t1")
-    bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0KODOMO1"))
+    bot.answers("U0KODOMO1")
     assert state_of(engine, taken) == "window"
     bot.deliver()
     acks = [m for m in dms(bot, "U0PARTNER1") if "引き受けられました" in m["text"]]

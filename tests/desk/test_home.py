@@ -158,7 +158,7 @@ def test_a_click_on_a_card_in_a_channel_leaves_the_home_until_it_is_opened(bot, 
     published = len(bot.slack.calls_to("views.publish"))
     card = card_of(bot, "C0HOUKATSU", "R8-0002")
     bot.signed.click("U0WIN1", card, "case_acknowledge", trigger_id="t1")
-    bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0WIN1"))  # the answer came
+    bot.answers("U0WIN1")  # the answer came
     assert len(bot.slack.calls_to("views.publish")) == published
     text = view_text(open_home(bot, "U0WIN1", event_id="Ev0002"))
     assert "引き受けを待っているつなぎメモ（1件）" in text

@@ -26,7 +26,7 @@ from handlers.common import timely
 from models.cases.tables import Case, Referral
 from models.queues.tables import Notice
 from sandbox.standin.socket_mode import SocketModeStandin
-from tests.conftest import SIGNING_SECRET, TEST_KEY, memo_values
+from tests.conftest import SIGNING_SECRET, TEST_KEY, delivered_answers, memo_values
 from tests.e2e.test_timely import WORKING, slow_validation
 
 
@@ -38,6 +38,9 @@ def count(engine, model) -> int:
 class SocketBot:
     def __init__(self, rt, slack, socket, mode):
         self.rt, self.slack, self.socket, self.mode = rt, slack, socket, mode
+
+    def answers(self, user: str, before: int = 0) -> list[dict]:
+        return delivered_answers(self.rt, self.slack, user, before)
 
     def open_memo(self, user: str) -> dict:
         before = len(self.slack.views_opened())
@@ -139,7 +142,7 @@ def test_valid_submission_stores_the_memo_posts_the_card_and_a_click_takes_it(sb
     sbot.rt.delivery.run_once()
     message = memo_card(sbot.slack, "C0HOUKATSU")
     sbot.socket.click("U0WIN1", message, "case_acknowledge", trigger_id="t-sock")
-    eph = sbot.slack.wait_for(lambda: sbot.slack.ephemerals(user="U0WIN1"))
+    eph = sbot.answers("U0WIN1")
     assert "引き受けました" in eph[-1]["text"]
     with Session(sbot.rt.engine) as s:
         [case] = s.exec(select(Case)).all()

@@ -80,13 +80,13 @@ def test_a_button_clicked_while_the_database_is_held_is_answered_and_changes_not
             "U0WIN1", message, "case_acknowledge", trigger_id=bot.slack.issue_trigger_id()
         )
         assert answer.status == 200
-        eph = bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0WIN1"))
+        eph = bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0WIN1"))  # at once
     assert "混み合っています" in eph[-1]["text"]
     with Session(bot.rt.engine) as s:
         [case] = s.exec(select(Case)).all()
     assert case.state == "received" and case.acknowledged_at is None
     # Once free, the same button works.
     bot.signed.click("U0WIN1", message, "case_acknowledge", trigger_id=bot.slack.issue_trigger_id())
-    bot.slack.wait_for(lambda: len(bot.slack.ephemerals(user="U0WIN1")) > 1)
+    bot.answers("U0WIN1", 1)
     with Session(bot.rt.engine) as s:
         assert s.exec(select(Case)).one().state == "window"

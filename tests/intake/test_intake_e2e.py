@@ -212,7 +212,7 @@ def test_acknowledge_by_the_routed_window_updates_the_card_and_tells_the_referre
     bot.deliver()
     message = card(bot, "C0HOUKATSU")
     bot.signed.click("U0WIN1", message, "case_acknowledge", trigger_id=bot.slack.issue_trigger_id())
-    eph = bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0WIN1"))
+    eph = bot.answers("U0WIN1")
     assert "引き受けました" in eph[-1]["text"]
     [case] = cases(bot)
     assert case.state == "window" and case.acknowledged_at is not None
@@ -231,7 +231,7 @@ def test_acknowledge_by_another_window_is_refused_and_changes_nothing(bot):
     bot.signed.click(
         "U0KODOMO1", message, "case_acknowledge", trigger_id=bot.slack.issue_trigger_id()
     )
-    eph = bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0KODOMO1"))
+    eph = bot.answers("U0KODOMO1")
     assert "権限" in eph[-1]["text"]
     [case] = cases(bot)
     assert case.state == "received" and case.acknowledged_at is None
@@ -244,9 +244,9 @@ def test_second_acknowledge_says_it_is_already_taken(bot):
     bot.deliver()
     message = card(bot, "C0HOUKATSU")
     bot.signed.click("U0WIN1", message, "case_acknowledge", trigger_id="t1")
-    bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0WIN1"))
+    bot.answers("U0WIN1")
     bot.signed.click("U0COORD", message, "case_acknowledge", trigger_id="t2")
-    eph = bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0COORD"))
+    eph = bot.answers("U0COORD")
     assert "すでに引き受けられています" in eph[-1]["text"]
 
 
@@ -272,7 +272,7 @@ def test_detail_is_refused_to_others_and_audited(bot, user):
     message = card(bot, "C0HOUKATSU")
     opened = len(bot.slack.views_opened())
     bot.signed.click(user, message, "case_detail", trigger_id=bot.slack.issue_trigger_id())
-    bot.slack.wait_for(lambda: bot.slack.ephemerals(user=user))
+    bot.answers(user)
     assert len(bot.slack.views_opened()) == opened
     viewed = [a for a in audits(bot) if a.action == "view_case_detail"]
     assert [(a.actor_slack_id, a.allowed) for a in viewed] == [(user, False)]
@@ -286,7 +286,7 @@ def test_no_message_of_a_full_intake_carries_personal_strings(bot):
     bot.deliver()
     message = card(bot, "C0COORD")
     bot.signed.click("U0COORD", message, "case_acknowledge", trigger_id="t1")
-    bot.slack.wait_for(lambda: bot.slack.ephemerals(user="U0COORD"))
+    bot.answers("U0COORD")
     bot.deliver()
     sent = [
         json.dumps(c.args, ensure_ascii=False)

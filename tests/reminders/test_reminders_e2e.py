@@ -63,7 +63,7 @@ def click(bot, user: str, message: dict, action_id: str) -> str:
     before = len(bot.slack.ephemerals(user))
     answer = bot.signed.click(user, message, action_id, trigger_id=bot.slack.issue_trigger_id())
     assert answer.status == 200, answer.text
-    return bot.slack.wait_for(lambda: bot.slack.ephemerals(user)[before:])[0]["text"]
+    return bot.answers(user, before)[0]["text"]
 
 
 def no_personal_data(message: dict) -> None:

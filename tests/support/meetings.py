@@ -199,7 +199,7 @@ def new_view(bot, before: int) -> dict:
 
 
 def ephemeral_after(bot, slack_id: str, before: int) -> str:
-    return bot.slack.wait_for(lambda: bot.slack.ephemerals(slack_id)[before:])[-1]["text"]
+    return bot.answers(slack_id, before)[-1]["text"]
 
 
 def dms(bot, slack_id: str) -> list[dict]:

@@ -1,0 +1,64 @@
+"""The answer to a click on a channel message goes through the outbox.
+
+A click on a card's button (引き受ける, 完了にする) is answered only to the person who clicked.
+That answer is queued in the action's own transaction, so it exists exactly when the action
+was stored, and the delivery worker sends it: through a Slack outage or a 429 it waits instead
+of being lost, and the process that answers Slack keeps its time for acknowledgements (a reply
+sent from there was a fifth of a click's cost: `tsunagi bench`, README).
+
+Where it goes (bot/partners/reach.py passes it on when Slack refuses one way):
+1. `ephemeral`: only to them, in the channel where they clicked;
+2. `dm`: a direct message, when the ephemeral message cannot be shown there;
+3. `door`: only to them in their agency's door channel, when the DM is refused (a person of
+   another organisation).
+
+The notice's target is the person, not the channel: their answers keep their order and do not
+queue behind the channel's own posts (a message a second per channel).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import Session
+
+from models.queues import outbox
+
+KIND = "click_reply"
+WAYS = ("ephemeral", "dm", "door")
+
+Work = Callable[[Session, str, datetime], str]
+
+
+def clicked_channel(body: dict) -> str | None:
+    """The channel of the message the user clicked on, if the click was on a message."""
+    container = body.get("container") or {}
+    if container.get("type") != "message":
+        return None
+    return container.get("channel_id") or (body.get("channel") or {}).get("id")
+
+
+def _key(body: dict, user: str) -> str:
+    action = (body.get("actions") or [{}])[0]
+    click = action.get("action_ts") or uuid.uuid4().hex
+    return f"reply:{user}:{click}"[:200]
+
+
+def queued(work: Work, body: dict, *, channel: str) -> Work:
+    """`work`, whose text is queued as the clicker's answer in the same transaction."""
+
+    def work_and_reply(session: Session, user: str, now: datetime) -> str:
+        text = work(session, user, now)
+        outbox.enqueue(
+            session,
+            key=_key(body, user),
+            kind=KIND,
+            target=user,
+            payload={"text": text, "channel": channel, "way": "ephemeral"},
+            at=now,
+        )
+        return text
+
+    return work_and_reply
