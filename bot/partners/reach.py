@@ -58,11 +58,11 @@ def _next_way(notice: Notice, error: str) -> str | None:
 def _next_answer_way(notice: Notice, error: str) -> str | None:
     """The next way of answering a click (handlers/common/click_reply.py), or None."""
     way = notice.payload.get("way")
-    if way in ("ephemeral", "door") and error in EPHEMERAL_REFUSED:
-        return "dm" if way == "ephemeral" else None
+    if way == "ephemeral" and error in EPHEMERAL_REFUSED:
+        return "dm"
     if way == "dm" and error in DM_REFUSED:
         return "door"
-    return None
+    return None  # the door was the last way
 
 
 def _pass_on_answer(

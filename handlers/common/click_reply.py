@@ -27,7 +27,6 @@ from sqlmodel import Session
 from models.queues import outbox
 
 KIND = "click_reply"
-WAYS = ("ephemeral", "dm", "door")
 
 Work = Callable[[Session, str, datetime], str]
 
