@@ -1,4 +1,8 @@
-"""The delivery loop: drains the outbox into Slack — retried, paced, never doubled."""
+"""The delivery loop: drains the outbox into Slack — retried, paced, never doubled.
+
+Each round first does the clicks the door stored (handlers/common/deferred.py): claimed, done
+once under the claim, retried, and answered after the last try; the answers and card updates
+they queue go out in the same round."""
 
 from __future__ import annotations
 
@@ -15,15 +19,21 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy import Engine
 
+from bot.logging_safety import frames_only
 from bot.partners import reach
+from handlers.common import deferred
+from handlers.common.reference import reference_code
+from handlers.notices.clicks import CLICKS
 from handlers.notices.kinds import render  # every notice kind's renderer
 from handlers.notices.views import NotReady, Obsolete, Rendered
 from models.base.clock import Clock
 from models.base.db import transaction
-from models.queues import lease, outbox
-from models.queues.tables import Notice
+from models.base.errors import DomainError
+from models.queues import clicks, lease, outbox
+from models.queues.tables import Click, Notice
 
 log = logging.getLogger("tsunagi.delivery")
+log_clicks = logging.getLogger("tsunagi.clicks")
 
 LATE_AFTER = timedelta(minutes=10)  # older than this when sent: the message says it is late
 NOT_READY_WAIT = timedelta(seconds=5)
@@ -95,9 +105,11 @@ class Delivery:
             self._wake.clear()
 
     def run_once(self) -> int:
-        """Claim and send everything due now. Returns how many notices were handled."""
+        """Do the stored clicks (bot/clicks.py), then claim and send everything due now.
+        Returns how many clicks and notices were handled."""
         handled = 0
         with self._lock:
+            handled += run_clicks(self.engine, self.clock, self.worker)
             while not self._stop.is_set():
                 token = lease.new_token(self.worker)  # fences this claim (models/queues/lease.py)
                 batch = outbox.claim_due(self.engine, now=self.clock(), worker=token)
@@ -330,3 +342,52 @@ def _where(notice: Notice) -> str:
     the door (bot/partners/reach.py), which the channel's history does not show."""
     thread = notice.payload.get("thread_ts") if notice.kind == reach.REACH_KIND else None
     return f"{notice.target}/{thread}" if thread else notice.target
+
+
+# --- the clicks the door stored ------------------------------------------------------------------
+
+
+class _PassedOn(Exception):
+    """The claim went to another worker meanwhile: roll back, leave the click alone."""
+
+
+def run_clicks(engine: Engine, clock: Clock, worker: str) -> int:
+    """Do every stored click that is due. Returns how many were handled."""
+    handled = 0
+    while True:
+        token = lease.new_token(worker)  # fences this claim (models/queues/lease.py)
+        batch = clicks.claim_due(engine, now=clock(), worker=token)
+        if not batch:
+            return handled
+        for click in batch:
+            _run_click(engine, clock, click, token)
+            handled += 1
+
+
+def _run_click(engine: Engine, clock: Clock, click: Click, token: str) -> None:
+    now = clock()
+    try:
+        build = CLICKS[click.action]  # a button this version does not know fails like a bug
+        with transaction(engine) as session:
+            if not deferred.do(session, build, click, worker=token, now=now):
+                raise _PassedOn
+    except _PassedOn:
+        log_clicks.warning("click %s: claim passed to another worker, left alone", click.id)
+    except DomainError as exc:
+        with transaction(engine) as session:
+            deferred.refused(session, click, exc, worker=token, now=now)
+    except Exception as exc:
+        code = reference_code()
+        log_clicks.error(
+            "click failed [%s] (%s, attempt %s)\n%s",
+            code,
+            type(exc).__name__,
+            click.attempts,
+            frames_only((type(exc), exc, exc.__traceback__)),
+        )
+        if click.attempts < clicks.MAX_ATTEMPTS:
+            at = now + clicks.backoff(click.attempts)
+            clicks.retry(engine, click.id, worker=token, at=at, error=type(exc).__name__)
+            return
+        with transaction(engine) as session:
+            deferred.failed(session, click, code=code, worker=token, now=now)

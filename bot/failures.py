@@ -9,34 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 
 from slack_bolt import BoltResponse
 from slack_sdk import WebClient
-from sqlalchemy.exc import OperationalError
 
 from bot.logging_safety import frames_only
 from handlers.common import timely
+from handlers.common.reference import is_busy, reference_code
 from handlers.common.replies import tell
 from handlers.common.texts import t
-from models.base.errors import Busy
 
 log = logging.getLogger("tsunagi.app")
-
-_CODE_LETTERS = "ACDEFHJKLMNPQRTUVWXY34679"  # no 0/O, 1/I, 2/Z, 5/S, 8/B: easy to read out
-
-
-def reference_code() -> str:
-    return "E-" + "".join(secrets.choice(_CODE_LETTERS) for _ in range(4))
-
-
-def is_busy(error: BaseException) -> bool:
-    """The database stayed locked past the request path's bound."""
-    if isinstance(error, Busy):  # models/base/db.py: the request path's lock wait ran out
-        return True
-    if isinstance(error, OperationalError):
-        return "locked" in str(error.orig).lower() or "lock timeout" in str(error.orig).lower()
-    return False
 
 
 def _first_input_block(view: dict) -> str | None:

@@ -18,6 +18,7 @@ from bot import runtime
 from bot.scheduler import load_reminders
 from bot.server import EVENTS_PATH, make_server, shutdown
 from bot.settings import Settings
+from handlers.common import deferred
 from models.base import crypto
 from models.base.clock import FrozenClock
 from models.base.db import make_engine, normalise_url, transaction
@@ -135,6 +136,7 @@ def delivered_answers(rt, slack, user: str, before: int = 0) -> list[dict]:
     click_reply.py): delivered here while waiting, as the worker would."""
 
     def delivered() -> list[dict]:
+        deferred.flush()  # the door's clicks stored (handlers/common/deferred.py), as kicked
         rt.delivery.run_once()
         return slack.ephemerals(user)[before:]
 
@@ -149,7 +151,9 @@ class Bot:
     url: str
 
     def deliver(self) -> int:
-        """Run the delivery loop once, now (the background thread is not started in tests)."""
+        """Run the delivery loop once, now (the background thread is not started in tests),
+        after the door's writer has stored the clicks taken so far, as its kick would."""
+        deferred.flush()
         return self.rt.delivery.run_once()
 
     def answers(self, user: str, before: int = 0) -> list[dict]:

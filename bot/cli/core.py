@@ -31,6 +31,7 @@ from bot.settings import Settings
 from bot.slack import TokenRefused, check_tokens
 from bot.socket_mode import start_socket_mode
 from bot.worker import WorkerProcess, listen_for_kicks
+from handlers.common import deferred
 from handlers.common.texts import t
 from models.base import crypto, offload
 from models.base.db import transaction
@@ -163,6 +164,7 @@ def cmd_run(args, settings: Settings) -> int:
     finally:
         if socket_mode is not None:
             socket_mode.close()
+        deferred.flush(timeout=5)  # clicks already answered are stored before the worker goes
         worker.stop()
     return 0
 

@@ -39,10 +39,24 @@ def clicked_channel(body: dict) -> str | None:
     return container.get("channel_id") or (body.get("channel") or {}).get("id")
 
 
-def _key(body: dict, user: str) -> str:
+def click_of(body: dict) -> str:
+    """The click itself (Slack's action_ts): its answer's key, and the stored click's."""
     action = (body.get("actions") or [{}])[0]
-    click = action.get("action_ts") or uuid.uuid4().hex
-    return f"reply:{user}:{click}"[:200]
+    return str(action.get("action_ts") or uuid.uuid4().hex)
+
+
+def enqueue_answer(
+    session: Session, *, user: str, channel: str, click: str, text: str, at: datetime
+) -> bool:
+    """Queue `text` as the answer to `user`'s click `click` in `channel` (once per click)."""
+    return outbox.enqueue(
+        session,
+        key=f"reply:{user}:{click}"[:200],
+        kind=KIND,
+        target=user,
+        payload={"text": text, "channel": channel, "way": "ephemeral"},
+        at=at,
+    )
 
 
 def queued(work: Work, body: dict, *, channel: str) -> Work:
@@ -50,14 +64,7 @@ def queued(work: Work, body: dict, *, channel: str) -> Work:
 
     def work_and_reply(session: Session, user: str, now: datetime) -> str:
         text = work(session, user, now)
-        outbox.enqueue(
-            session,
-            key=_key(body, user),
-            kind=KIND,
-            target=user,
-            payload={"text": text, "channel": channel, "way": "ephemeral"},
-            at=now,
-        )
+        enqueue_answer(session, user=user, channel=channel, click=click_of(body), text=text, at=now)
         return text
 
     return work_and_reply

@@ -15,11 +15,12 @@ import re
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from handlers.common import commands, forms, ids
+from handlers.common import commands, deferred, forms, ids
 from handlers.common.blocks import notice_modal
 from handlers.common.commands import Reply
 from handlers.common.mrkdwn import escape
 from handlers.common.replies import (
+    Work,
     act,
     allowed,
     answer,
@@ -91,10 +92,12 @@ def _case(session, case_id: int | None) -> Case:
 
 def acknowledge_case(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
+    if deferred.take(client, context, body):  # on a channel's card: the worker does it
+        return
     do_acknowledge(client, context, body, int_or_none(body["actions"][0].get("value")))
 
 
-def do_acknowledge(client: WebClient, context: dict, body: dict, case_id: int | None) -> None:
+def acknowledge_work(case_id: int | None) -> Work[str]:
     def work(session, user, now):
         case = _case(session, case_id)
         member = require(session, at=now, user=user, action=Action.acknowledge_case, case=case)
@@ -102,7 +105,17 @@ def do_acknowledge(client: WebClient, context: dict, body: dict, case_id: int | 
         allowed(session, at=now, member=member, action=Action.acknowledge_case, case_id=case.id)
         return t("ack.done", number=case.number)
 
-    act(client, context, body, work)
+    return work
+
+
+def do_acknowledge(client: WebClient, context: dict, body: dict, case_id: int | None) -> None:
+    act(client, context, body, acknowledge_work(case_id))
+
+
+# The clicks on channel cards the worker does (handlers/common/deferred.py).
+CLICKS: dict[str, deferred.Builder] = {
+    ids.ACTION_CASE_ACKNOWLEDGE: lambda p: acknowledge_work(int_or_none(p.get("value"))),
+}
 
 
 # --- 詳細を見る -----------------------------------------------------------------------------------

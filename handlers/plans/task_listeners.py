@@ -9,9 +9,10 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from handlers.common import forms
+from handlers.common import deferred, forms, ids
 from handlers.common.blocks import notice_modal
 from handlers.common.replies import (
+    Work,
     act,
     allowed,
     button_value,
@@ -92,8 +93,12 @@ def open_task(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
 
 def task_done(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     ack()
-    task_id = int_or_none(button_value(body))
+    if deferred.take(client, context, body):  # on a channel's message: the worker does it
+        return
+    act(client, context, body, task_done_work(int_or_none(button_value(body))))
 
+
+def task_done_work(task_id: int | None) -> Work[str]:
     def work(session, user, now):
         member, task, case = _task(
             session, at=now, user=user, task_id=task_id, action=Action.update_task
@@ -103,7 +108,13 @@ def task_done(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
         _audited(session, at=now, member=member, action=Action.update_task, task=task, what="done")
         return t("plan.done.done", number=case.number)
 
-    act(client, context, body, work)
+    return work
+
+
+# The clicks on channel messages the worker does (handlers/common/deferred.py).
+CLICKS: dict[str, deferred.Builder] = {
+    ids.ACTION_TASK_DONE: lambda p: task_done_work(int_or_none(p.get("value"))),
+}
 
 
 def open_progress(ack: Ack, body: dict, client: WebClient, context: dict) -> None:

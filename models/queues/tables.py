@@ -1,4 +1,5 @@
-"""The queues as tables: outbox notices and reminder rows (claimed under a lease)."""
+"""The queues as tables: outbox notices, reminder rows and clicks taken at the door (each
+claimed under a lease)."""
 
 from __future__ import annotations
 
@@ -138,3 +139,30 @@ class Reminder(SQLModel, table=True):
     @property
     def subject(self) -> Subject:
         return Subject(SubjectKind(self.subject_kind), self.subject_id)
+
+
+class ClickState(StrEnum):
+    pending = "pending"
+    claimed = "claimed"
+    done = "done"
+    failed = "failed"
+
+
+class Click(SQLModel, table=True):
+    """A click on a channel card, acknowledged and stored by the door, done by the worker
+    (handlers/common/deferred.py). Its payload holds ids only, never personal data."""
+
+    __table_args__ = (Index("ix_click_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)  # the click itself: user and action_ts
+    action: str = Field(max_length=80)  # the button's action id
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=ClickState.pending, max_length=12)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # wall clock
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=200)  # a code, never personal data
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -40,7 +40,7 @@ from reminders.jobs import PeriodicJob
 from sandbox.demo import org as demo_org
 from sandbox.demo.record import Entry, Kind, Recording, Scene, Upload, dm_of
 from sandbox.standin import SlackStandin
-from sandbox.standin.signed import TEAM, Answer, SignedSlack
+from sandbox.standin.signed import TEAM, Answer, SignedSlack, action_ts
 
 SETTLE_TIMEOUT = 30.0
 
@@ -448,7 +448,7 @@ class Stage:
             "action_id": action_id,
             "block_id": block.get("block_id", ""),
             "value": element.get("value"),
-            "action_ts": "1700000000.1",
+            "action_ts": action_ts(),
         }
         self._interaction(self._action_payload(user, where, action))
         self.settle()
@@ -470,7 +470,7 @@ class Stage:
             "action_id": action_id,
             "block_id": block.get("block_id", ""),
             "selected_option": chosen,
-            "action_ts": "1700000000.2",
+            "action_ts": action_ts(),
         }
         self._interaction(self._action_payload(user, where, action))
         self.settle()

@@ -9,12 +9,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import itertools
 import json
 import time
 import urllib.parse
 from dataclasses import dataclass
 
 TEAM = {"id": "T0TEST", "domain": "tsunagi-test"}
+_CLICKS = itertools.count(1)
+
+
+def action_ts() -> str:
+    """A click's own time stamp, as Slack gives each click (no two alike)."""
+    return f"{int(time.time())}.{next(_CLICKS):06d}"
 
 
 @dataclass
@@ -181,7 +188,7 @@ def click_payload(
                             "action_id": action_id,
                             "block_id": block["block_id"],
                             "value": element.get("value"),
-                            "action_ts": "1700000000.1",
+                            "action_ts": action_ts(),
                         }
                     ],
                 }

@@ -1,6 +1,7 @@
 """The answer to a click on a channel message (引き受ける) goes through the outbox
-(handlers/common/click_reply.py): stored with the action, sent once by the delivery worker, only
-to the person who clicked, and passed on when Slack refuses one way."""
+(handlers/common/click_reply.py): stored with the action (which the worker does: handlers/common/
+deferred.py), sent once by the delivery worker, only to the person who clicked, and passed on
+when Slack refuses one way."""
 
 from __future__ import annotations
 
@@ -38,18 +39,22 @@ def replies(bot) -> list[Notice]:
 
 
 def wait_for_reply(bot) -> Notice:
-    [reply] = bot.slack.wait_for(lambda: replies(bot))
+    """The worker does the stored click: the answer is queued with the 受付 (not yet sent)."""
+    bot.slack.fail_next("chat.postEphemeral", status=503)  # this round's send fails: retried
+    bot.deliver()
+    [reply] = replies(bot)
     return reply
 
 
-def test_the_answer_is_stored_with_the_action_and_sent_once_by_the_worker(bot):
+def test_the_answer_is_stored_with_the_action_and_sent_once_by_the_worker(bot, clock):
     click_take(bot)
+    assert not bot.slack.calls_to("chat.postEphemeral")  # the listener itself sends nothing
     reply = wait_for_reply(bot)
     # Queued with the 受付 itself, for the person who clicked: receipt number only.
     assert reply.target == "U0WIN1" and reply.payload["channel"] == "C0HOUKATSU"
     assert "R8-0001" in reply.payload["text"]
     assert not any(word in json.dumps(reply.payload, ensure_ascii=False) for word in PERSONAL)
-    assert not bot.slack.calls_to("chat.postEphemeral")  # the listener itself sends nothing
+    clock.advance(seconds=60)  # past the failed send's retry
     [said] = bot.answers("U0WIN1")
     assert said["channel"] == "C0HOUKATSU" and "引き受けました" in said["text"]
     bot.deliver()
@@ -58,10 +63,9 @@ def test_the_answer_is_stored_with_the_action_and_sent_once_by_the_worker(bot):
 
 
 def test_a_rate_limited_answer_waits_and_is_sent_later(bot, clock):
-    bot.slack.fail_next("chat.postEphemeral", status=429, retry_after=30)
     click_take(bot)
-    wait_for_reply(bot)
-    bot.deliver()
+    bot.slack.fail_next("chat.postEphemeral", status=429, retry_after=30)
+    bot.deliver()  # the click done, its answer refused for now
     assert bot.slack.ephemerals("U0WIN1") == []
     assert replies(bot)[0].state == "pending"  # delayed, not dropped
     clock.advance(seconds=30)
@@ -71,10 +75,9 @@ def test_a_rate_limited_answer_waits_and_is_sent_later(bot, clock):
 
 
 def test_an_answer_refused_in_the_channel_comes_by_direct_message(bot):
-    bot.slack.fail_next("chat.postEphemeral", status=200, error="user_not_in_channel")
     click_take(bot)
-    wait_for_reply(bot)
-    bot.deliver()
+    bot.slack.fail_next("chat.postEphemeral", status=200, error="user_not_in_channel")
+    bot.deliver()  # the click done; its answer refused in the channel
     bot.deliver()  # the answer passed on to a DM
     [dm] = bot.slack.messages("DU0WIN1")
     assert "引き受けました" in dm["text"] and "R8-0001" in dm["text"]

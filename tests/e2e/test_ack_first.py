@@ -14,10 +14,11 @@ from handlers.common import ids
 from handlers.desk import listeners as case_desk
 from handlers.linknet import listeners as linknet
 from handlers.plans import resources_listeners as plans_handlers
-from models.cases import memo
 from models.cases.lifecycle import CaseState
 from models.outreach import listing as outreach_domain
+from models.queues import clicks
 from sandbox.standin.server import Hold
+from sandbox.standin.signed import action_ts
 from tests.conftest import START
 from tests.e2e.test_socket_mode import memo_card, sbot, socket  # noqa: F401  (fixtures)
 from tests.linknet.test_linknet_e2e import answers_to, placeholder
@@ -141,7 +142,7 @@ def click(user: str, action: dict, *, container: dict | None = None, **extra) ->
         "container": container or {"type": "message", "channel_id": "C0HOUKATSU"},
         "channel": {"id": "C0HOUKATSU"},
         "message": {"ts": "1700000000.000100", "blocks": []},
-        "actions": [{"block_id": "b", "action_ts": "1700000000.1", **action}],
+        "actions": [{"block_id": "b", "action_ts": action_ts(), **action}],
         **extra,
     }
 
@@ -216,9 +217,9 @@ def test_a_button_that_updates_its_message_acknowledges_first(bot, monkeypatch):
     bot.deliver()  # the case's card in the window's channel
     card = memo_card(bot.slack, "C0HOUKATSU")
     trigger = bot.slack.issue_trigger_id()
-    # The 受付 itself runs after the ack; its answer and the card's update go by the outbox,
-    # so nothing calls Slack from the listener.
-    taking = hold_function(monkeypatch, memo, "acknowledge")
+    # The click is stored after the ack (the worker does the 受付: handlers/common/deferred.py);
+    # its answer and the card's update go by the outbox, so nothing calls Slack from the listener.
+    taking = hold_function(monkeypatch, clicks, "enqueue")
     answer = answered_while_held(
         bot.slack,
         lambda: bot.signed.click("U0WIN1", card, ids.ACTION_CASE_ACKNOWLEDGE, trigger_id=trigger),
@@ -336,7 +337,7 @@ def test_socket_mode_message_button_is_acknowledged_before_its_answer(sbot, monk
     sbot.rt.delivery.run_once()
     card = memo_card(sbot.slack, "C0HOUKATSU")
     trigger = sbot.slack.issue_trigger_id()
-    taking = hold_function(monkeypatch, memo, "acknowledge")
+    taking = hold_function(monkeypatch, clicks, "enqueue")
     answered_while_held(
         sbot.slack,
         lambda: sbot.socket.click("U0WIN1", card, ids.ACTION_CASE_ACKNOWLEDGE, trigger_id=trigger),

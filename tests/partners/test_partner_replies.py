@@ -9,6 +9,7 @@ import re
 
 from handlers.common import ids
 from handlers.partners import listeners as partner_listeners
+from sandbox.standin.signed import action_ts
 from tests.partners.conftest import PARTNER, PARTNER_CHANNEL, PARTNER_TEAM
 
 ELSEWHERE = "T0ELSE"  # not the workspace the org file gives for PARTNER: refused
@@ -31,7 +32,7 @@ def click_in_modal(pbot, user: str, team: str, *, trigger_id: str) -> None:
                 "action_id": ids.ACTION_DOOR_STATUS,
                 "block_id": "b",
                 "value": "x",
-                "action_ts": "1700000000.1",
+                "action_ts": action_ts(),
             }
         ],
     }

@@ -13,7 +13,7 @@ from models.base.clock import TOKYO
 from models.meetings.tables import Meeting
 from models.ops.tables import AuditEntry
 from models.queues.tables import Reminder
-from sandbox.standin.signed import TEAM
+from sandbox.standin.signed import TEAM, action_ts
 from tests.support.forms import settled
 
 COORD = "U0COORD"
@@ -131,7 +131,7 @@ def _action_of(block: dict, element: dict) -> dict:
         "action_id": element["action_id"],
         "block_id": block.get("block_id", ""),
         "value": element.get("value"),
-        "action_ts": "1700000000.1",
+        "action_ts": action_ts(),
     }
 
 

@@ -1,0 +1,211 @@
+"""A click on a channel card (引き受ける) is stored at the door and done by the worker.
+
+The door's part is small: acknowledge, store the click (ids only: who, where, which button,
+which case), wake the worker. The worker claims the click and does the action in one
+transaction that also marks the click done under its claim (models/queues/clicks.py), and
+queues the answer only to the person who clicked (handlers/common/click_reply.py). So a click
+is never done twice, and one stored is done even after a crash or a Slack outage.
+
+Why not in the door: the action is a dozen statements (the case, its history, the audit, the
+cards to refresh), about ten times the door's own work for a click, and Python runs one thread
+of a process at a time; done there, it made every other request wait (`tsunagi bench`, README).
+
+The door stores clicks through one writer thread (`ClickStore`), several clicks per transaction
+under a burst: the listener's thread is free at once, and the database's write lock, which the
+worker takes for each action, is asked for once per burst rather than once per click (listener
+threads waiting for it one by one had left none to acknowledge the next request). If the
+database stays busy past the request path's bound, each person is told and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from handlers.common import click_reply
+from handlers.common.reference import is_busy, reference_code
+from handlers.common.replies import Refused, Work, message_for, tell
+from handlers.common.services import Services, services
+from handlers.common.texts import t
+from models.base.db import transaction
+from models.base.errors import DomainError
+from models.queues import clicks
+from models.queues.tables import Click
+
+log = logging.getLogger("tsunagi.clicks")
+
+# The click's stored payload -> the action's work (session, user, now) -> the answer's text.
+Builder = Callable[[dict], Work[str]]
+
+
+def payload_of(body: dict, channel: str) -> dict:
+    """What the worker needs of the click: ids only (the card's text stays in Slack)."""
+    user = body["user"]
+    action = body["actions"][0]
+    return {
+        "user": user["id"],
+        "team": user.get("team_id"),
+        "channel": channel,
+        "value": action.get("value"),
+        "click": click_reply.click_of(body),
+    }
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """A click waiting for the writer: what to store, and how to tell the person if it cannot."""
+
+    svc: Services
+    client: WebClient
+    context: dict
+    body: dict
+    action: str
+    payload: dict
+
+    @property
+    def key(self) -> str:
+        return f"click:{self.payload['user']}:{self.payload['click']}"[:200]
+
+
+class ClickStore:
+    """The door's one writer of clicks: takes them from the listeners, stores each burst in one
+    transaction, wakes the worker. Its thread starts with the first click and ends when idle."""
+
+    IDLE = 5.0  # seconds without a click before the thread ends
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[_Taken] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._unwritten = 0  # taken, not yet stored or told
+        self._written = threading.Condition(self._lock)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every click taken so far is stored (or its person told): at a normal stop,
+        and in tests. False if that took longer than `timeout`."""
+        with self._written:
+            return self._written.wait_for(lambda: self._unwritten == 0, timeout)
+
+    def put(self, taken: _Taken) -> None:
+        with self._lock:
+            self._unwritten += 1
+        self._queue.put(taken)
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="tsunagi-clicks", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=self.IDLE)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():  # a click put meanwhile starts no second thread
+                        self._thread = None
+                        return
+                continue
+            burst = [first]
+            while True:
+                try:
+                    burst.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            for svc in {id(c.svc): c.svc for c in burst}.values():
+                self._store(svc, [c for c in burst if c.svc is svc])
+            with self._written:
+                self._unwritten -= len(burst)
+                self._written.notify_all()
+
+    def _store(self, svc: Services, burst: list[_Taken]) -> None:
+        try:
+            with transaction(svc.engine) as session:  # the request path's bounded wait
+                for c in burst:
+                    clicks.enqueue(
+                        session, key=c.key, action=c.action, payload=c.payload, at=svc.clock()
+                    )
+        except Exception as exc:
+            busy = is_busy(exc)
+            code = reference_code()
+            log.error(
+                "%s clicks not stored [%s] (%s)",
+                len(burst),
+                code,
+                type(exc).__name__,
+                exc_info=None if busy else exc,
+            )
+            text = t("error.busy" if busy else "error.generic") + t("error.reference", ref=code)
+            for c in burst:
+                try:
+                    tell(c.client, c.body, text, context=c.context)
+                except Exception as told:
+                    log.warning("could not tell about an unstored click (%s)", type(told).__name__)
+            return
+        svc.kick_delivery()  # the worker's delivery round does the stored clicks first
+
+
+_store = ClickStore()
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Every click taken so far stored (see ClickStore.flush)."""
+    return _store.flush(timeout)
+
+
+def take(client: WebClient, context: dict, body: dict) -> bool:
+    """At the door, after ack(): hand a click on a channel message to the writer, for the
+    worker. False when the click was not on a channel message (a modal, the Home tab): the
+    listener does it itself."""
+    channel = click_reply.clicked_channel(body)
+    if not channel:
+        return False
+    action = body["actions"][0]["action_id"]
+    svc = services(context)
+    _store.put(_Taken(svc, client, context, body, action, payload_of(body, channel)))
+    return True
+
+
+def _answer(session: Session, click: Click, text: str, now: datetime) -> None:
+    p = click.payload
+    click_reply.enqueue_answer(
+        session, user=p["user"], channel=p["channel"], click=p["click"], text=text, at=now
+    )
+
+
+def do(session: Session, build: Builder, click: Click, *, worker: str, now: datetime) -> bool:
+    """In the worker, in one transaction: mark the click done, do its action, queue the answer.
+    False when the claim passed to another worker (the caller rolls back). A domain rule's
+    refusal (DomainError) propagates: its changes are rolled back, then `refused` answers it."""
+    if not clicks.finish(session, click.id, worker=worker, at=now):
+        return False
+    try:
+        text = build(click.payload)(session, click.payload["user"], now)
+    except Refused as exc:  # raised before anything changed; its audit entry stays
+        text = exc.text
+    _answer(session, click, text, now)
+    return True
+
+
+def refused(session: Session, click: Click, error: DomainError, *, worker: str, now) -> bool:
+    """A domain rule said no (e.g. taken already): done, and the person is told why."""
+    if not clicks.finish(session, click.id, worker=worker, at=now):
+        return False
+    _answer(session, click, message_for(error), now)
+    return True
+
+
+def failed(session: Session, click: Click, *, code: str, worker: str, now: datetime) -> bool:
+    """It failed every attempt: given up, and the person is told, with the log's reference."""
+    if not clicks.finish(session, click.id, worker=worker, at=now, error="failed"):
+        return False
+    _answer(session, click, t("error.generic") + t("error.reference", ref=code), now)
+    return True

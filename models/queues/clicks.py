@@ -1,0 +1,89 @@
+"""Clicks on channel cards, taken at the door and done by the worker (models/queues/lease.py).
+
+The door stores the click and answers Slack; the worker claims it, does the action and marks it
+done in the action's own transaction, under the claim's token: a crash, a second worker or a
+restore does the action at most once, and a click never done is taken again after the lease.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, select
+
+from models.base.db import transaction
+from models.base.upsert import insert_if_absent
+from models.queues import lease
+from models.queues.tables import Click, ClickState
+
+MAX_ATTEMPTS = 3  # an action that failed this often is answered with the failure
+
+
+def enqueue(session: Session, *, key: str, action: str, payload: dict, at: datetime) -> bool:
+    """Store a click; False if this click (its key) was stored already."""
+    return insert_if_absent(
+        session,
+        Click,
+        key=key,
+        action=action,
+        payload=payload,
+        state=ClickState.pending.value,
+        next_attempt_at=at,
+        attempts=0,
+        created_at=at,
+    )
+
+
+def claim_due(engine: Engine, *, now: datetime, worker: str, limit: int = 20) -> list[Click]:
+    """Claim the clicks due at `now` for the token `worker`, oldest first."""
+    due = (
+        select(Click.id)
+        .where(Click.state == ClickState.pending, Click.next_attempt_at <= now)
+        .order_by(Click.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers instead
+    )
+    with transaction(engine) as session:
+        return lease.claim(
+            session,
+            Click,
+            due,
+            token=worker,
+            states=(ClickState.pending.value, ClickState.claimed.value),
+            lapsed={},
+        )
+
+
+def _fenced(click_id: int, worker: str):
+    return update(Click).where(
+        Click.id == click_id, Click.claimed_by == worker, Click.state == ClickState.claimed
+    )
+
+
+def finish(session: Session, click_id: int, *, worker: str, at: datetime, error=None) -> bool:
+    """In the action's transaction: mark the click done (or failed, with `error`), only while
+    `worker` still holds it. False: it passed to another worker; the caller must roll back."""
+    state = ClickState.done if error is None else ClickState.failed
+    result = session.execute(
+        _fenced(click_id, worker).values(state=state.value, done_at=at, last_error=error)
+    )
+    return result.rowcount == 1
+
+
+def retry(engine: Engine, click_id: int, *, worker: str, at: datetime, error: str) -> bool:
+    """Put a claimed click back for another attempt at `at`."""
+    with transaction(engine) as session:
+        result = session.execute(
+            _fenced(click_id, worker).values(
+                state=ClickState.pending.value,
+                claimed_by=None,
+                next_attempt_at=at,
+                last_error=error[:200],
+            )
+        )
+        return result.rowcount == 1
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 60))

@@ -1,0 +1,197 @@
+"""A click on a channel card (引き受ける) is stored at the door and done by the worker
+(handlers/common/deferred.py): the door answers Slack and stores ids only; the worker does the
+action once, under its claim, retries a failure and answers the person after the last try."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.delivery import _run_click, run_clicks
+from handlers.common import deferred, ids
+from models.base.errors import Busy
+from models.cases import memo as intake
+from models.cases.tables import Case, CaseEvent
+from models.ops.audit import AuditEntry
+from models.queues import clicks, lease
+from models.queues.tables import Click
+from sandbox.standin.signed import click_payload
+from tests.conftest import START
+from tests.desk.test_click_reply import PERSONAL
+from tests.e2e.test_socket_mode import memo_card
+from tests.support.desk import new_case
+
+CODE = re.compile(r"E-[A-Z0-9]{4}")
+
+
+def card_of_new_case(bot) -> dict:
+    new_case(bot.rt.engine, START)
+    bot.deliver()  # the case's card in the window's channel
+    return memo_card(bot.slack, "C0HOUKATSU")
+
+
+def click(bot, card: dict, user: str = "U0WIN1"):
+    answer = bot.signed.click(
+        user, card, ids.ACTION_CASE_ACKNOWLEDGE, trigger_id=bot.slack.issue_trigger_id()
+    )
+    assert answer.status == 200
+    return answer
+
+
+def stored(engine) -> list[Click]:
+    assert deferred.flush(), "the door's writer did not store the clicks in time"
+    with Session(engine) as s:
+        return list(s.exec(select(Click).order_by(Click.id)))
+
+
+def the_case(engine) -> Case:
+    with Session(engine) as s:
+        return s.exec(select(Case)).one()
+
+
+def test_the_door_stores_the_click_with_ids_only_and_the_worker_does_it_once(bot):
+    card = card_of_new_case(bot)
+    click(bot, card)
+    [c] = stored(bot.rt.engine)
+    assert c.state == "pending" and c.action == ids.ACTION_CASE_ACKNOWLEDGE
+    assert set(c.payload) == {"user", "team", "channel", "value", "click"}
+    assert not any(w in json.dumps(c.payload, ensure_ascii=False) for w in PERSONAL)
+    assert the_case(bot.rt.engine).acknowledged_at is None  # not done by the door
+    [said] = bot.answers("U0WIN1")  # the worker's round: the click, then its answer
+    assert "引き受けました" in said["text"] and said["channel"] == "C0HOUKATSU"
+    assert the_case(bot.rt.engine).state == "window"
+    assert [c.state for c in stored(bot.rt.engine)] == ["done"]
+    bot.deliver()
+    bot.deliver()
+    assert len(bot.slack.ephemerals("U0WIN1")) == 1
+
+
+def test_a_click_already_taken_is_answered_with_why(bot):
+    card = card_of_new_case(bot)
+    click(bot, card)
+    bot.answers("U0WIN1")
+    click(bot, card, user="U0COORD")
+    [said] = bot.answers("U0COORD")
+    assert "R8-0001" in said["text"] and "引き受けました" not in said["text"]
+    assert [c.state for c in stored(bot.rt.engine)] == ["done", "done"]
+
+
+def test_a_person_without_the_right_is_refused_and_nothing_changes(bot):
+    card = card_of_new_case(bot)
+    click(bot, card, user="U0PARTNER1")
+    [said] = bot.answers("U0PARTNER1")
+    assert "引き受けました" not in said["text"]
+    assert the_case(bot.rt.engine).acknowledged_at is None
+    with Session(bot.rt.engine) as s:
+        refused = s.exec(select(AuditEntry).where(AuditEntry.allowed == False)).all()  # noqa: E712
+    assert len(refused) == 1  # the refusal is audited, in the click's transaction
+
+
+def test_the_same_click_sent_twice_is_stored_once(bot):
+    card = card_of_new_case(bot)
+    payload = click_payload("U0WIN1", card, ids.ACTION_CASE_ACKNOWLEDGE, trigger_id="t1")
+    assert bot.signed.interaction(payload).status == 200
+    assert bot.signed.interaction(payload).status == 200  # a retried request
+    assert len(stored(bot.rt.engine)) == 1
+
+
+def test_a_failing_action_is_retried_and_then_answered_with_a_reference(
+    bot, clock, monkeypatch, caplog
+):
+    card = card_of_new_case(bot)
+    real = intake.acknowledge
+
+    def crash(*a, **kw):
+        raise RuntimeError(" ".join(PERSONAL))  # may quote a person: never logged
+
+    monkeypatch.setattr(intake, "acknowledge", crash)
+    click(bot, card)
+    caplog.set_level(logging.DEBUG)
+    for _ in range(clicks.MAX_ATTEMPTS):
+        bot.deliver()
+        clock.advance(seconds=120)  # past the retry's wait
+    [said] = bot.answers("U0WIN1")
+    assert said["text"].startswith("処理できませんでした。")
+    logged = [r for r in caplog.records if r.name == "tsunagi.clicks" and r.levelno >= 40]
+    assert len(logged) == clicks.MAX_ATTEMPTS
+    assert CODE.findall(said["text"]) == CODE.findall(logged[-1].getMessage())
+    assert "試験子" not in caplog.text
+    assert [c.state for c in stored(bot.rt.engine)] == ["failed"]
+    assert the_case(bot.rt.engine).acknowledged_at is None  # each try rolled back whole
+    monkeypatch.setattr(intake, "acknowledge", real)
+
+
+def test_a_failure_that_passes_is_done_on_the_next_try(bot, clock, monkeypatch):
+    card = card_of_new_case(bot)
+    real = intake.acknowledge
+    calls = []
+
+    def once_broken(*a, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a hiccup")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(intake, "acknowledge", once_broken)
+    click(bot, card)
+    bot.deliver()
+    assert bot.slack.ephemerals("U0WIN1") == []  # waiting for its retry
+    clock.advance(seconds=60)
+    [said] = bot.answers("U0WIN1")
+    assert "引き受けました" in said["text"]
+    assert the_case(bot.rt.engine).state == "window"
+
+
+def test_a_claim_taken_over_by_another_worker_is_left_alone(bot, clock):
+    """A worker that stalled past its lease: the click went to another, which did it; the
+    first finds its token gone and changes nothing (no second 受付, no second answer)."""
+    card = card_of_new_case(bot)
+    click(bot, card)
+    engine = bot.rt.engine
+    [first] = clicks.claim_due(engine, now=START, worker="stalled/1")
+    with Session(engine) as s:  # its lease ran out: put back, as the next claim does
+        row = s.get(Click, first.id)
+        row.claimed_at = lease.expired_before().replace(year=2000)
+        s.add(row)
+        s.commit()
+    assert run_clicks(engine, clock, "second") == 1
+    assert run_clicks(engine, clock, "second") == 0
+    _run_click(engine, clock, first, "stalled/1")  # the first worker, waking late
+    bot.deliver()
+    assert len(bot.slack.ephemerals("U0WIN1")) == 1
+    with Session(engine) as s:
+        taken = s.exec(select(CaseEvent).where(CaseEvent.kind == "acknowledged")).all()
+    assert len(taken) == 1
+
+
+def test_a_busy_database_at_the_door_tells_the_person_and_stores_nothing(bot, monkeypatch, caplog):
+    card = card_of_new_case(bot)
+
+    def busy(*a, **kw):
+        raise Busy()
+
+    monkeypatch.setattr(clicks, "enqueue", busy)
+    click(bot, card)
+    [said] = bot.slack.wait_for(lambda: bot.slack.ephemerals("U0WIN1"))
+    assert said["text"].startswith("ただいま混み合っています。")
+    assert CODE.findall(said["text"]) == CODE.findall(caplog.text)
+    monkeypatch.undo()
+    assert stored(bot.rt.engine) == []
+
+
+@pytest.mark.parametrize("container", ["view", "message"])
+def test_only_a_click_on_a_channel_message_is_stored(bot, container):
+    card = card_of_new_case(bot)
+    payload = click_payload(
+        "U0WIN1", card, ids.ACTION_CASE_ACKNOWLEDGE, trigger_id=bot.slack.issue_trigger_id()
+    )
+    if container == "view":  # the same button in the case's detail modal
+        payload["container"] = {"type": "view", "view_id": "V0X"}
+        payload.pop("channel", None)
+        payload.pop("message", None)
+    assert bot.signed.interaction(payload).status == 200
+    assert len(stored(bot.rt.engine)) == (1 if container == "message" else 0)
