@@ -23,7 +23,8 @@ from bot.logging_safety import frames_only
 from bot.partners import reach
 from handlers.common import deferred
 from handlers.common.reference import reference_code
-from handlers.notices.clicks import CLICKS
+from handlers.common.services import Services
+from handlers.notices.clicks import CLICKS, COMMANDS
 from handlers.notices.kinds import render  # every notice kind's renderer
 from handlers.notices.views import NotReady, Obsolete, Rendered
 from models.base.clock import Clock
@@ -79,6 +80,7 @@ class Delivery:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one drain at a time in this process
         self.shared = reach.SharedChannels(client)  # case channels shared outside the town
+        self.services = Services(engine, clock, self.kick)  # what the stored clicks' work uses
 
     # --- the loop ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -109,7 +111,7 @@ class Delivery:
         Returns how many clicks and notices were handled."""
         handled = 0
         with self._lock:
-            handled += run_clicks(self.engine, self.clock, self.worker)
+            handled += run_clicks(self.services, self.worker)
             while not self._stop.is_set():
                 token = lease.new_token(self.worker)  # fences this claim (models/queues/lease.py)
                 batch = outbox.claim_due(self.engine, now=self.clock(), worker=token)
@@ -351,26 +353,36 @@ class _PassedOn(Exception):
     """The claim went to another worker meanwhile: roll back, leave the click alone."""
 
 
-def run_clicks(engine: Engine, clock: Clock, worker: str) -> int:
-    """Do every stored click that is due. Returns how many were handled."""
+def run_clicks(svc: Services, worker: str) -> int:
+    """Do every stored click (and subcommand) that is due. Returns how many were handled."""
     handled = 0
     while True:
         token = lease.new_token(worker)  # fences this claim (models/queues/lease.py)
-        batch = clicks.claim_due(engine, now=clock(), worker=token)
+        batch = clicks.claim_due(svc.engine, now=svc.clock(), worker=token)
         if not batch:
             return handled
         for click in batch:
-            _run_click(engine, clock, click, token)
+            _run_click(svc, click, token)
             handled += 1
 
 
-def _run_click(engine: Engine, clock: Clock, click: Click, token: str) -> None:
-    now = clock()
+def _do(svc: Services, click: Click, token: str, now: datetime) -> bool:
+    # An action this version does not know fails like a bug: retried, then answered.
+    if click.action.startswith(deferred.COMMAND):
+        command = COMMANDS[click.action.removeprefix(deferred.COMMAND)]
+        return deferred.answer_command(svc, command, click, worker=token, now=now)
+    build = CLICKS[click.action]
+    with transaction(svc.engine) as session:
+        if not deferred.do(session, build, click, worker=token, now=now):
+            raise _PassedOn  # rolls the action back
+    return True
+
+
+def _run_click(svc: Services, click: Click, token: str) -> None:
+    engine, now = svc.engine, svc.clock()
     try:
-        build = CLICKS[click.action]  # a button this version does not know fails like a bug
-        with transaction(engine) as session:
-            if not deferred.do(session, build, click, worker=token, now=now):
-                raise _PassedOn
+        if not _do(svc, click, token, now):
+            raise _PassedOn
     except _PassedOn:
         log_clicks.warning("click %s: claim passed to another worker, left alone", click.id)
     except DomainError as exc:

@@ -10,6 +10,11 @@ Why not in the door: the action is a dozen statements (the case, its history, th
 cards to refresh), about ten times the door's own work for a click, and Python runs one thread
 of a process at a time; done there, it made every other request wait (`tsunagi bench`, README).
 
+Slash subcommands whose answer is a list in words (`/tsunagi mine`, `status R8-0001`,
+`outreach list`) go the same way (`later`): the door's ack says 「作成しています…」, the worker
+reads, writes what it audits, and queues the answer in the click's transaction. Only the
+arguments the command needs are stored (a receipt number, a word), never other typed text.
+
 The door stores clicks through one writer thread (`ClickStore`), several clicks per transaction
 under a burst: the listener's thread is free at once, and the database's write lock, which the
 worker takes for each action, is asked for once per burst rather than once per click (listener
@@ -22,6 +27,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,9 +36,10 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from handlers.common import click_reply
+from handlers.common.commands import SlowWork, deliver
 from handlers.common.reference import is_busy, reference_code
 from handlers.common.replies import Refused, Work, message_for, tell
-from handlers.common.services import Services, services
+from handlers.common.services import CONTEXT_KEY, Services, services
 from handlers.common.texts import t
 from models.base.db import transaction
 from models.base.errors import DomainError
@@ -43,6 +50,16 @@ log = logging.getLogger("tsunagi.clicks")
 
 # The click's stored payload -> the action's work (session, user, now) -> the answer's text.
 Builder = Callable[[dict], Work[str]]
+COMMAND = "command:"  # a stored subcommand's action: command:<name>
+
+
+@dataclass(frozen=True)
+class Later:
+    """A subcommand the worker answers: `keep(args)` gives the arguments to store (None: this
+    use is done at the door, e.g. a form to open); `work` is the subcommand's usual work."""
+
+    keep: Callable[[list[str]], list[str] | None]
+    work: SlowWork
 
 
 def payload_of(body: dict, channel: str) -> dict:
@@ -68,6 +85,9 @@ class _Taken:
     body: dict
     action: str
     payload: dict
+    # Done at the door instead when the database cannot take the click (a read-only
+    # subcommand need not wait for a writer elsewhere, e.g. a backup); None: the person is told.
+    fallback: Callable[[], None] | None = None
 
     @property
     def key(self) -> str:
@@ -134,23 +154,38 @@ class ClickStore:
                         session, key=c.key, action=c.action, payload=c.payload, at=svc.clock()
                     )
         except Exception as exc:
-            busy = is_busy(exc)
-            code = reference_code()
+            self._not_stored(burst, exc)
+            return
+        svc.kick_delivery()  # the worker's delivery round does the stored clicks first
+
+    @staticmethod
+    def _not_stored(burst: list[_Taken], exc: Exception) -> None:
+        """Each person is told (busy: nothing changed, press again), or answered at the door
+        where that needs no write. The log line has the count and the reference, no values."""
+        busy = is_busy(exc)
+        code = reference_code()
+        told = [c for c in burst if not (busy and c.fallback is not None)]
+        if told:
             log.error(
                 "%s clicks not stored [%s] (%s)",
-                len(burst),
+                len(told),
                 code,
                 type(exc).__name__,
                 exc_info=None if busy else exc,
             )
-            text = t("error.busy" if busy else "error.generic") + t("error.reference", ref=code)
-            for c in burst:
-                try:
+        if len(told) < len(burst):
+            log.warning(
+                "%s subcommands answered at the door: database busy", len(burst) - len(told)
+            )
+        text = t("error.busy" if busy else "error.generic") + t("error.reference", ref=code)
+        for c in burst:
+            try:
+                if c in told:
                     tell(c.client, c.body, text, context=c.context)
-                except Exception as told:
-                    log.warning("could not tell about an unstored click (%s)", type(told).__name__)
-            return
-        svc.kick_delivery()  # the worker's delivery round does the stored clicks first
+                else:
+                    c.fallback()
+            except Exception as failed:
+                log.warning("could not answer about an unstored click (%s)", type(failed).__name__)
 
 
 _store = ClickStore()
@@ -171,6 +206,50 @@ def take(client: WebClient, context: dict, body: dict) -> bool:
     action = body["actions"][0]["action_id"]
     svc = services(context)
     _store.put(_Taken(svc, client, context, body, action, payload_of(body, channel)))
+    return True
+
+
+def later(name: str, command: Later) -> SlowWork:
+    """The work `commands.add_slow` runs after the ack: store the subcommand for the worker (the
+    ack said 「作成しています…」), or do it here when `keep` says so."""
+
+    def store_or_do(body: dict, client: WebClient, context: dict, args: list[str]):
+        kept = command.keep(args)
+        if kept is None:
+            return command.work(body, client, context, args)
+        user, channel = body["user_id"], body.get("channel_id") or body["user_id"]
+        payload = {
+            "user": user,
+            "team": body.get("team_id"),
+            "channel": channel,
+            "args": kept,
+            "click": str(body.get("trigger_id") or uuid.uuid4().hex),
+        }
+        shaped = {"user": {"id": user}, "channel": {"id": channel}}  # how `tell` reaches them
+
+        def here() -> None:
+            reply = command.work(body, client, context, args)
+            if reply is not None:
+                deliver(client, body, reply)
+
+        svc = services(context)
+        _store.put(_Taken(svc, client, context, shaped, COMMAND + name, payload, fallback=here))
+        return None
+
+    return store_or_do
+
+
+def answer_command(svc: Services, command: Later, click: Click, *, worker: str, now) -> bool:
+    """In the worker: the subcommand's answer (its own transactions, as at the door), then in
+    one transaction the click done and the answer queued. False: the claim passed on."""
+    p = click.payload
+    body = {"user_id": p["user"], "channel_id": p["channel"], "team_id": p["team"]}
+    reply = command.work(body, None, {CONTEXT_KEY: svc}, list(p["args"]))
+    with transaction(svc.engine) as session:
+        if not clicks.finish(session, click.id, worker=worker, at=now):
+            return False
+        if reply is not None:
+            _answer(session, click, reply.text, now)
     return True
 
 

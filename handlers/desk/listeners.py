@@ -76,8 +76,8 @@ def register(app: App) -> None:
     app.action(ids.ACTION_CASE_MENU)(choose_step)
     app.action(re.compile(f"^{ids.ACTION_CASE_STEP}"))(click_step)
     app.view(ids.VIEW_CASE_STEP)(submit_step)
-    commands.add_slow(app, ("status", "状況"), status_command)
-    commands.add_slow(app, ("mine", "自分"), mine_command)
+    commands.add_slow(app, ("status", "状況"), deferred.later("status", LATER["status"]))
+    commands.add_slow(app, ("mine", "自分"), deferred.later("mine", LATER["mine"]))
     records.register(app)  # consent and assessment, opened from the case's detail
 
 
@@ -359,3 +359,16 @@ def mine_command(body: dict, client: WebClient, context: dict, args: list[str]) 
                 reason="access.not_registered",
             )
     return Reply(text)
+
+
+def _status_args(args: list[str]) -> list[str]:
+    """Only the receipt number is stored; other typed text becomes "-" (the usage is shown)."""
+    number = normalise_number(" ".join(args)) if args else None
+    return [number] if number else (["-"] if args else [])
+
+
+# The subcommands the worker answers (handlers/common/deferred.py).
+LATER: dict[str, deferred.Later] = {
+    "status": deferred.Later(keep=_status_args, work=status_command),
+    "mine": deferred.Later(keep=lambda args: [], work=mine_command),
+}

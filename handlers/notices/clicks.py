@@ -1,11 +1,14 @@
-"""Every click on a channel card that the worker does for the door (handlers/common/deferred.py):
-the button's action id -> how its work is built from the stored click. Each feature lists its
-own as CLICKS beside its listeners; bot/clicks.py runs them."""
+"""Every click on a channel card, and every subcommand, that the worker does for the door
+(handlers/common/deferred.py): the button's action id -> how its work is built from the stored
+click; the subcommand's name -> its Later. Each feature lists its own (CLICKS, LATER) beside its
+listeners; bot/delivery.py runs them."""
 
 from __future__ import annotations
 
-from handlers.common.deferred import Builder
+from handlers.common.deferred import Builder, Later
 from handlers.desk import listeners as desk
+from handlers.outreach import listeners as outreach
 from handlers.plans import task_listeners as plans
 
 CLICKS: dict[str, Builder] = {**desk.CLICKS, **plans.CLICKS}
+COMMANDS: dict[str, Later] = {**desk.LATER, **outreach.LATER}  # subcommand name -> its Later

@@ -29,7 +29,12 @@ def command(bot, user: str, text: str) -> str:
         said = body["text"]
     if said != WORKING:
         return said
-    return bot.slack.wait_for(lambda: answers_to(bot, user)[before:])[-1]["text"]
+
+    def answered() -> list[dict]:
+        bot.deliver()  # the worker answers mine, status (handlers/common/deferred.py)
+        return answers_to(bot, user)[before:]
+
+    return bot.slack.wait_for(answered)[-1]["text"]
 
 
 @pytest.fixture

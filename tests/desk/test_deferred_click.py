@@ -22,7 +22,8 @@ from models.queues.tables import Click
 from sandbox.standin.signed import click_payload
 from tests.conftest import START
 from tests.desk.test_click_reply import PERSONAL
-from tests.e2e.test_socket_mode import memo_card
+from tests.e2e.test_socket_mode import memo_card, sbot, socket  # noqa: F401  (fixtures)
+from tests.linknet.test_linknet_e2e import answers_to, placeholder
 from tests.support.desk import new_case
 
 CODE = re.compile(r"E-[A-Z0-9]{4}")
@@ -158,9 +159,9 @@ def test_a_claim_taken_over_by_another_worker_is_left_alone(bot, clock):
         row.claimed_at = lease.expired_before().replace(year=2000)
         s.add(row)
         s.commit()
-    assert run_clicks(engine, clock, "second") == 1
-    assert run_clicks(engine, clock, "second") == 0
-    _run_click(engine, clock, first, "stalled/1")  # the first worker, waking late
+    assert run_clicks(bot.rt.delivery.services, "second") == 1
+    assert run_clicks(bot.rt.delivery.services, "second") == 0
+    _run_click(bot.rt.delivery.services, first, "stalled/1")  # the first worker, waking late
     bot.deliver()
     assert len(bot.slack.ephemerals("U0WIN1")) == 1
     with Session(engine) as s:
@@ -195,3 +196,52 @@ def test_only_a_click_on_a_channel_message_is_stored(bot, container):
         payload.pop("message", None)
     assert bot.signed.interaction(payload).status == 200
     assert len(stored(bot.rt.engine)) == (1 if container == "message" else 0)
+
+
+# --- subcommands the worker answers: /tsunagi mine, status, outreach list ----------------------
+
+
+def said_to(bot, user: str, before: int = 0) -> list[dict]:
+    def answered() -> list[dict]:
+        deferred.flush()
+        bot.rt.delivery.run_once()  # the worker's round
+        return answers_to(bot, user)[before:]
+
+    return bot.slack.wait_for(answered)
+
+
+def test_status_stores_only_the_receipt_number_and_is_answered_once(bot):
+    new_case(bot.rt.engine, START)
+    answer = bot.signed.command("U0COORD", "status ｒ８－０００１", trigger_id="t-status")
+    assert placeholder(answer) == "作成しています…少しお待ちください。"
+    [c] = stored(bot.rt.engine)
+    assert c.action == "command:status" and c.payload["args"] == ["R8-0001"]
+    [said] = said_to(bot, "U0COORD")
+    assert "R8-0001" in said["text"]
+    bot.deliver()
+    assert len(answers_to(bot, "U0COORD")) == 1
+    assert [c.state for c in stored(bot.rt.engine)] == ["done"]
+
+
+def test_other_typed_text_is_never_stored(bot):
+    bot.signed.command("U0COORD", "status 辰野 試験子 0266-00-0000", trigger_id="t-typed")
+    [c] = stored(bot.rt.engine)
+    assert c.payload["args"] == ["-"]  # answered with the usage, as before
+    assert not any(w in json.dumps(c.payload, ensure_ascii=False) for w in PERSONAL)
+    [said] = said_to(bot, "U0COORD")
+    assert "R8-" in said["text"]  # the usage names the form of a receipt number
+
+
+def test_outreach_without_list_opens_its_form_at_the_door(bot):
+    opened = len(bot.slack.views_opened())
+    bot.signed.command("U0COORD", "outreach", trigger_id=bot.slack.issue_trigger_id())
+    assert bot.slack.wait_for(lambda: bot.slack.views_opened()[opened:])
+    assert stored(bot.rt.engine) == []
+
+
+def test_in_socket_mode_mine_is_answered_by_the_worker(sbot):  # noqa: F811
+    ack = sbot.socket.command("U0WIN1", "mine", trigger_id="s-mine")
+    assert ack.get("text") == "作成しています…少しお待ちください。"
+    [c] = stored(sbot.rt.engine)
+    assert c.action == "command:mine" and c.payload["args"] == []
+    assert said_to(sbot, "U0WIN1")

@@ -7,6 +7,7 @@ import sqlite3
 from handlers.common.texts import t
 from tests.conftest import START
 from tests.desk.test_case_desk_commands import command
+from tests.linknet.test_linknet_e2e import answers_to
 from tests.support.desk import audits, new_case
 
 
@@ -42,7 +43,11 @@ def test_status_answers_while_another_connection_holds_the_write_lock(bot, db_ur
     holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")  # the write lock, held until the test lets go
-        text = command(bot, "U0SUPPORT1", "status R8-0001")
+        # The worker cannot take the question now (it would be stored): the door answers it.
+        before = len(answers_to(bot, "U0SUPPORT1"))
+        bot.signed.command("U0SUPPORT1", "status R8-0001", trigger_id="t-lock")
+        said = bot.slack.wait_for(lambda: answers_to(bot, "U0SUPPORT1")[before:])
+        text = said[-1]["text"]
         assert "R8-0001" in text and "見つからないか" not in text and "混み合って" not in text
     finally:
         holder.execute("ROLLBACK")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from handlers.common import ids
+from handlers.common import deferred, ids
 from handlers.desk import listeners as case_desk
 from handlers.linknet import listeners as linknet
 from handlers.plans import resources_listeners as plans_handlers
@@ -174,15 +174,29 @@ def test_a_subcommand_that_opens_a_form_acknowledges_before_views_open(bot, text
 def test_a_subcommand_that_answers_in_words_says_it_is_working_first(
     bot, monkeypatch, text, module, slow
 ):
-    """Held: Slack, and the subcommand's reads — the placeholder comes back before either."""
+    """Held: Slack, the storing of the question for the worker, and the subcommand's reads —
+    the placeholder comes back before any; the reads are the worker's (handlers/common/
+    deferred.py), the door never does them."""
     new_case(bot.rt.engine, START)
     reading = hold_function(monkeypatch, module, slow)
+    storing = hold_function(monkeypatch, clicks, "enqueue")
     trigger = bot.slack.issue_trigger_id()
     answer = answered_while_held(
-        bot.slack, lambda: bot.signed.command("U0WIN1", text, trigger_id=trigger), held=[reading]
+        bot.slack,
+        lambda: bot.signed.command("U0WIN1", text, trigger_id=trigger),
+        held=[storing],
+        slack_call=False,
     )
     assert placeholder(answer) == "作成しています…少しお待ちください。"
-    assert bot.slack.wait_for(lambda: answers_to(bot, "U0WIN1"))[-1]["text"]
+    assert deferred.flush() and not reading.arrived.is_set()  # stored, not read at the door
+    reading.release()
+
+    def answered() -> list[dict]:
+        bot.deliver()
+        return answers_to(bot, "U0WIN1")
+
+    assert bot.slack.wait_for(answered)[-1]["text"]
+    assert reading.arrived.is_set()
 
 
 def test_the_global_shortcut_acknowledges_before_the_form_opens(bot):
@@ -352,9 +366,7 @@ def test_listeners_busy_after_their_ack_do_not_hold_up_the_next_acknowledgement(
     burst of such commands must not leave the next request waiting for a free thread: Bolt's
     default pool of 5 would make the 8th wait until Slack answers the first."""
     with bot.slack.hold("chat.postEphemeral") as gate:
-        busy = [
-            bot.signed.command("U0COORD", "status R8-0001", trigger_id="unused") for _ in range(8)
-        ]
+        busy = [bot.signed.command("U0COORD", "summary", trigger_id="unused") for _ in range(8)]
         assert all(placeholder(a) for a in busy)  # each acknowledged, each now waiting on Slack
         assert gate.arrived.wait(5)
         box: dict = {}

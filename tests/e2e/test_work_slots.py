@@ -7,29 +7,44 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from handlers.common import slots
-from handlers.desk import listeners as case_desk
+from handlers.common import commands, slots
+from handlers.common.commands import Reply
+from handlers.common.services import services
+from models.base.db import transaction
 from sandbox.standin.signed import SignedSlack
 from tests.conftest import SIGNING_SECRET
 from tests.e2e.test_socket_mode import sbot, socket  # noqa: F401  (fixtures)
 from tests.linknet.test_linknet_e2e import answers_to, placeholder
 
 MEMBER = "U0WIN1"
+COMMAND = "slowtest"
 
 
-def _held_mine(monkeypatch):
-    """/tsunagi mine whose work, after the ack, waits until the test lets it go."""
+def _work_in_the_door(app, inside_transaction) -> None:
+    """`/tsunagi slowtest`: a subcommand whose work reads the database in the door after its
+    ack, as the features' slow subcommands do (`mine`, `status` are answered by the worker:
+    handlers/common/deferred.py)."""
+
+    def work(body, client, context, args):
+        with transaction(services(context).engine, write=False):
+            inside_transaction()
+        return Reply("できました。")
+
+    commands.subcommands_of(app).pop(COMMAND, None)  # a test may set it again
+    commands.add_slow(app, (COMMAND,), work)
+
+
+def _held_work(monkeypatch, app):
+    """/tsunagi slowtest whose work, after the ack, waits until the test lets it go."""
     inside, release = [], threading.Event()
     lock = threading.Lock()
-    real = case_desk.mine_text
 
-    def held(*args, **kwargs):
+    def held():
         with lock:
             inside.append(threading.get_ident())
         release.wait(20)
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(case_desk, "mine_text", held)
+    _work_in_the_door(app, held)
     return inside, release
 
 
@@ -37,7 +52,7 @@ def _commands(bot, count: int) -> list:
     """`count` people at once, each with a connection of their own."""
 
     def ask(i: int):
-        return SignedSlack(bot.url, SIGNING_SECRET).command(MEMBER, "mine", trigger_id=f"t{i}")
+        return SignedSlack(bot.url, SIGNING_SECRET).command(MEMBER, COMMAND, trigger_id=f"t{i}")
 
     with ThreadPoolExecutor(count) as pool:
         return [a.result(timeout=10) for a in [pool.submit(ask, i) for i in range(count)]]
@@ -45,7 +60,7 @@ def _commands(bot, count: int) -> list:
 
 def test_four_commands_are_all_acknowledged_while_two_work(bot, monkeypatch):
     monkeypatch.setattr(slots, "SLOT_WAIT", 30.0)  # nobody goes on without a slot here
-    inside, release = _held_mine(monkeypatch)
+    inside, release = _held_work(monkeypatch, bot.rt.app)
     try:
         answers = _commands(bot, 4)
         # Every person got the placeholder while the work of two was still held.
@@ -62,7 +77,7 @@ def test_four_commands_are_all_acknowledged_while_two_work(bot, monkeypatch):
 
 def test_a_listener_waits_for_a_slot_only_a_moment(bot, monkeypatch):
     monkeypatch.setattr(slots, "SLOT_WAIT", 0.2)
-    inside, release = _held_mine(monkeypatch)
+    inside, release = _held_work(monkeypatch, bot.rt.app)
     try:
         answers = _commands(bot, 3)
         assert all(a.status == 200 for a in answers)
@@ -76,15 +91,15 @@ def test_a_listener_waits_for_a_slot_only_a_moment(bot, monkeypatch):
 def test_the_turns_are_free_again_after_a_listener_fails(bot, monkeypatch):
     monkeypatch.setattr(slots, "SLOT_WAIT", 30.0)
 
-    def broken(*args, **kwargs):
+    def broken():
         raise RuntimeError("a failure after the acknowledgement")
 
-    monkeypatch.setattr(case_desk, "mine_text", broken)
+    _work_in_the_door(bot.rt.app, broken)
     for answer in _commands(bot, 4):
         assert answer.status == 200
     # each is told of the failure (with its reference code) after its turn ended
     bot.slack.wait_for(lambda: len(answers_to(bot, MEMBER)) == 4 or None)
-    inside, release = _held_mine(monkeypatch)
+    inside, release = _held_work(monkeypatch, bot.rt.app)
     try:
         _commands(bot, 2)
         bot.slack.wait_for(lambda: len(inside) == 2)  # both turns were given back
@@ -95,9 +110,9 @@ def test_the_turns_are_free_again_after_a_listener_fails(bot, monkeypatch):
 
 def test_in_socket_mode_too_every_envelope_is_acknowledged_while_two_work(sbot, monkeypatch):  # noqa: F811
     monkeypatch.setattr(slots, "SLOT_WAIT", 30.0)
-    inside, release = _held_mine(monkeypatch)
+    inside, release = _held_work(monkeypatch, sbot.rt.app)
     try:
-        acks = [sbot.socket.command(MEMBER, "mine", trigger_id=f"s{i}") for i in range(4)]
+        acks = [sbot.socket.command(MEMBER, COMMAND, trigger_id=f"s{i}") for i in range(4)]
         assert [a.get("text") for a in acks] == ["作成しています…少しお待ちください。"] * 4
         sbot.slack.wait_for(lambda: len(inside) == 2)
         time.sleep(0.3)  # had a third listener not waited for a slot, it would be inside now

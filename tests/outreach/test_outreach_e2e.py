@@ -119,6 +119,7 @@ def command(bot, user: str, text: str):
         return answer, before
 
     def followed():
+        bot.deliver()  # `outreach list` is answered by the worker (handlers/common/deferred.py)
         opened, words = bot.slack.views_opened()[before:], answered(bot, user)[said:]
         return (answer if opened else Answer(200, words[-1]["text"])) if opened or words else None
 
