@@ -163,8 +163,9 @@ class ClickStore:
         """Each person is told (busy: nothing changed, press again), or answered at the door
         where that needs no write. The log line has the count and the reference, no values."""
         busy = is_busy(exc)
-        code = reference_code()
+        here = [c for c in burst if busy and c.fallback is not None]
         told = [c for c in burst if not (busy and c.fallback is not None)]
+        code = reference_code()
         if told:
             log.error(
                 "%s clicks not stored [%s] (%s)",
@@ -173,17 +174,13 @@ class ClickStore:
                 type(exc).__name__,
                 exc_info=None if busy else exc,
             )
-        if len(told) < len(burst):
-            log.warning(
-                "%s subcommands answered at the door: database busy", len(burst) - len(told)
-            )
+        if here:
+            log.warning("%s subcommands answered at the door: database busy", len(here))
         text = t("error.busy" if busy else "error.generic") + t("error.reference", ref=code)
-        for c in burst:
+        answers = [lambda c=c: tell(c.client, c.body, text, context=c.context) for c in told]
+        for answer in [*answers, *(c.fallback for c in here)]:
             try:
-                if c in told:
-                    tell(c.client, c.body, text, context=c.context)
-                else:
-                    c.fallback()
+                answer()
             except Exception as failed:
                 log.warning("could not answer about an unstored click (%s)", type(failed).__name__)
 

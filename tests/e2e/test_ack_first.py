@@ -380,3 +380,5 @@ def test_listeners_busy_after_their_ack_do_not_hold_up_the_next_acknowledgement(
         thread.join(SLACK_WAITS)
         assert not thread.is_alive(), "the acknowledgement waited for a listener thread"
         assert box["answer"].status == 200
+    # Every listener has finished (answered) before the test's database and Slack go away.
+    bot.slack.wait_for(lambda: len(answers_to(bot, "U0COORD")) >= 8, timeout=60)

@@ -41,7 +41,7 @@ def held(db_url: str):
         conn.exec_driver_sql("BEGIN")
         conn.exec_driver_sql(
             'LOCK TABLE "case", referral, caseevent, notice, auditentry, auditchainhead,'
-            " receiptcounter IN EXCLUSIVE MODE"
+            " receiptcounter, click IN EXCLUSIVE MODE"
         )
         try:
             yield
