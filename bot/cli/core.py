@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
 import threading
@@ -42,6 +44,8 @@ from models.org.roster import ORG_FILE_RECORD, put_setting
 
 # Seconds a thread may hold the interpreter while others wait (Python's default: 5 ms).
 SWITCH_INTERVAL = 0.001
+
+WORKER_NICENESS = 5  # the worker's CPU priority below the door's (see cmd_worker)
 
 
 def register(sub) -> None:
@@ -177,6 +181,10 @@ def cmd_worker(args, settings: Settings) -> int:
     except (crypto.KeyProblem, runtime.NotReady):
         return 2  # the server refused the same settings a moment ago and said why
     offload.isolate()
+    with contextlib.suppress(OSError):
+        # The door answers Slack within its 3 seconds; the worker's work (clicks, answers,
+        # deliveries) can wait a moment. On a busy machine the door goes first.
+        os.nice(WORKER_NICENESS)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
