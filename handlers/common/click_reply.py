@@ -1,10 +1,10 @@
-"""The answer to a click on a channel message goes through the outbox.
+"""The answer to a click on a channel message, or to a subcommand the worker answers, goes
+through the outbox.
 
 A click on a card's button (引き受ける, 完了にする) is answered only to the person who clicked.
-That answer is queued in the action's own transaction, so it exists exactly when the action
-was stored, and the delivery worker sends it: through a Slack outage or a 429 it waits instead
-of being lost, and the process that answers Slack keeps its time for acknowledgements (a reply
-sent from there was a fifth of a click's cost: `tsunagi bench`, README).
+The worker queues that answer in the action's own transaction (handlers/common/deferred.py), so
+it exists exactly when the action was done, and the delivery sends it: through a Slack outage or
+a 429 it waits instead of being lost.
 
 Where it goes (bot/partners/reach.py passes it on when Slack refuses one way):
 1. `ephemeral`: only to them, in the channel where they clicked;
@@ -19,7 +19,6 @@ queue behind the channel's own posts (a message a second per channel).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session
@@ -27,8 +26,6 @@ from sqlmodel import Session
 from models.queues import outbox
 
 KIND = "click_reply"
-
-Work = Callable[[Session, str, datetime], str]
 
 
 def clicked_channel(body: dict) -> str | None:
@@ -57,14 +54,3 @@ def enqueue_answer(
         payload={"text": text, "channel": channel, "way": "ephemeral"},
         at=at,
     )
-
-
-def queued(work: Work, body: dict, *, channel: str) -> Work:
-    """`work`, whose text is queued as the clicker's answer in the same transaction."""
-
-    def work_and_reply(session: Session, user: str, now: datetime) -> str:
-        text = work(session, user, now)
-        enqueue_answer(session, user=user, channel=channel, click=click_of(body), text=text, at=now)
-        return text
-
-    return work_and_reply

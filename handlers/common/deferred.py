@@ -194,9 +194,9 @@ def flush(timeout: float = 5.0) -> bool:
 
 
 def take(client: WebClient, context: dict, body: dict) -> bool:
-    """At the door, after ack(): hand a click on a channel message to the writer, for the
-    worker. False when the click was not on a channel message (a modal, the Home tab): the
-    listener does it itself."""
+    """At the door: hand a click on a channel message to the writer, for the worker (a queue in
+    memory: no database, no Slack call, so it may come before the ack). False when the click
+    was not on a channel message (a modal, the Home tab): the listener does it itself."""
     channel = click_reply.clicked_channel(body)
     if not channel:
         return False

@@ -24,7 +24,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from handlers.common import click_reply
 from handlers.common.blocks import notice_modal
 from handlers.common.services import services
 from handlers.common.texts import has, label, t
@@ -323,14 +322,8 @@ def open_modal(client: WebClient, context: dict, body: dict, build: Work) -> Non
 
 def act(client: WebClient, context: dict, body: dict, work: Work[str]) -> None:
     """Do `work` (see `attempt`); when done, the chores (`after_action`) first — the answer
-    then finds the Home tab up to date — and the text it returns as the answer. After a click
-    on a channel message that answer is queued with the action and sent by the delivery worker
-    (handlers/common/click_reply.py)."""
-    channel = click_reply.clicked_channel(body)
-    if channel:
-        if attempt(client, context, body, click_reply.queued(work, body, channel=channel)):
-            after_action(client, context, body)  # wakes the delivery, which sends the answer
-        return
+    then finds the Home tab up to date — and the text it returns as the answer. (A click on a
+    channel message is done by the worker instead: handlers/common/deferred.py.)"""
     text = attempt(client, context, body, work)
     if text is not None:
         after_action(client, context, body)

@@ -91,10 +91,11 @@ def _case(session, case_id: int | None) -> Case:
 
 
 def acknowledge_case(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    # On a channel's card the worker does it: handed over (in memory, no wait) before the ack.
+    taken = deferred.take(client, context, body)
     ack()
-    if deferred.take(client, context, body):  # on a channel's card: the worker does it
-        return
-    do_acknowledge(client, context, body, int_or_none(body["actions"][0].get("value")))
+    if not taken:
+        do_acknowledge(client, context, body, int_or_none(body["actions"][0].get("value")))
 
 
 def acknowledge_work(case_id: int | None) -> Work[str]:

@@ -92,10 +92,11 @@ def open_task(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
 
 
 def task_done(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+    # On a channel's message the worker does it: handed over (in memory, no wait) before the ack.
+    taken = deferred.take(client, context, body)
     ack()
-    if deferred.take(client, context, body):  # on a channel's message: the worker does it
-        return
-    act(client, context, body, task_done_work(int_or_none(button_value(body))))
+    if not taken:
+        act(client, context, body, task_done_work(int_or_none(button_value(body))))
 
 
 def task_done_work(task_id: int | None) -> Work[str]:
