@@ -43,14 +43,20 @@ def click_of(body: dict) -> str:
 
 
 def enqueue_answer(
-    session: Session, *, user: str, channel: str, click: str, text: str, at: datetime
+    session: Session,
+    *,
+    user: str,
+    channel: str,
+    click: str,
+    text: str,
+    at: datetime,
+    blocks: list[dict] | None = None,
 ) -> bool:
-    """Queue `text` as the answer to `user`'s click `click` in `channel` (once per click)."""
+    """Queue `text` (and `blocks`, where the answer has buttons) as the answer to `user`'s
+    click `click` in `channel`, once per click."""
+    payload = {"text": text, "channel": channel, "way": "ephemeral"}
+    if blocks:
+        payload["blocks"] = blocks
     return outbox.enqueue(
-        session,
-        key=f"reply:{user}:{click}"[:200],
-        kind=KIND,
-        target=user,
-        payload={"text": text, "channel": channel, "way": "ephemeral"},
-        at=at,
+        session, key=f"reply:{user}:{click}"[:200], kind=KIND, target=user, payload=payload, at=at
     )

@@ -36,7 +36,7 @@ class Reply:
 
 Subcommand = Callable[[Ack, dict, WebClient, dict, list[str]], None]
 SlowWork = Callable[[dict, WebClient, dict, list[str]], Reply | None]
-Placeholder = bool | Callable[[list[str]], bool]
+Placeholder = bool | Callable[[dict, dict, list[str]], bool]  # (body, context, args)
 
 # Each app's subcommands, added by the features' register(app); /tsunagi is registered with the
 # first one. Per app, so every app built in one process (the tests build many) has its own.
@@ -76,11 +76,11 @@ def add_slow(
     """`/tsunagi NAME …` whose work runs after the ack: work(body, client, context, args) ->
     the Reply to send, or None when it answered itself (a form it opened).
 
-    `placeholder` (or placeholder(args)): whether the ack says 「作成しています…」 — yes where an
-    answer in words follows, no where a form opens (the form is the answer)."""
+    `placeholder` (or placeholder(body, context, args)): whether the ack says 「作成しています…」
+    — yes where an answer in words follows, no where a form opens (the form is the answer)."""
 
     def after_ack(ack: Ack, body: dict, client: WebClient, context: dict, args: list[str]):
-        working = placeholder(args) if callable(placeholder) else placeholder
+        working = placeholder(body, context, args) if callable(placeholder) else placeholder
         if working:
             ack(text=t("command.working"))
         else:

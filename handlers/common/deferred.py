@@ -36,13 +36,14 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from handlers.common import click_reply
-from handlers.common.commands import SlowWork, deliver
+from handlers.common.commands import Placeholder, SlowWork, deliver
 from handlers.common.reference import is_busy, reference_code
 from handlers.common.replies import Refused, Work, message_for, tell
 from handlers.common.services import CONTEXT_KEY, Services, services
 from handlers.common.texts import t
 from models.base.db import transaction
 from models.base.errors import DomainError
+from models.org.identities import Known, roster
 from models.queues import clicks
 from models.queues.tables import Click
 
@@ -55,11 +56,15 @@ COMMAND = "command:"  # a stored subcommand's action: command:<name>
 
 @dataclass(frozen=True)
 class Later:
-    """A subcommand the worker answers: `keep(args)` gives the arguments to store (None: this
-    use is done at the door, e.g. a form to open); `work` is the subcommand's usual work."""
+    """A subcommand the worker answers in words. `keep(args, known)` gives the arguments to
+    store, or None where this use is done at the door (a form to open: its trigger lasts 3
+    seconds); `known` is the person as the roster's copy in memory knows them (no query before
+    the ack), the rights being checked again where the work runs. `work` is the answer in words;
+    `door`, where it differs, the work at the door (defaults to `work`)."""
 
-    keep: Callable[[list[str]], list[str] | None]
+    keep: Callable[[list[str], Known | None], list[str] | None]
     work: SlowWork
+    door: SlowWork | None = None
 
 
 def payload_of(body: dict, channel: str) -> dict:
@@ -206,14 +211,25 @@ def take(client: WebClient, context: dict, body: dict) -> bool:
     return True
 
 
+def _kept(command: Later, body: dict, context: dict, args: list[str]) -> list[str] | None:
+    known = roster(services(context).engine).members.get(body["user_id"])
+    return command.keep(args, known)
+
+
+def in_words(command: Later) -> Placeholder:
+    """`commands.add_slow`'s placeholder for a Later: 「作成しています…」 where the worker will
+    answer in words, nothing where a form opens at the door."""
+    return lambda body, context, args: _kept(command, body, context, args) is not None
+
+
 def later(name: str, command: Later) -> SlowWork:
     """The work `commands.add_slow` runs after the ack: store the subcommand for the worker (the
     ack said 「作成しています…」), or do it here when `keep` says so."""
 
     def store_or_do(body: dict, client: WebClient, context: dict, args: list[str]):
-        kept = command.keep(args)
+        kept = _kept(command, body, context, args)
         if kept is None:
-            return command.work(body, client, context, args)
+            return (command.door or command.work)(body, client, context, args)
         user, channel = body["user_id"], body.get("channel_id") or body["user_id"]
         payload = {
             "user": user,
@@ -246,14 +262,22 @@ def answer_command(svc: Services, command: Later, click: Click, *, worker: str, 
         if not clicks.finish(session, click.id, worker=worker, at=now):
             return False
         if reply is not None:
-            _answer(session, click, reply.text, now)
+            _answer(session, click, reply.text, now, blocks=reply.blocks)
     return True
 
 
-def _answer(session: Session, click: Click, text: str, now: datetime) -> None:
+def _answer(
+    session: Session, click: Click, text: str, now: datetime, *, blocks: list[dict] | None = None
+) -> None:
     p = click.payload
     click_reply.enqueue_answer(
-        session, user=p["user"], channel=p["channel"], click=p["click"], text=text, at=now
+        session,
+        user=p["user"],
+        channel=p["channel"],
+        click=p["click"],
+        text=text,
+        blocks=blocks,
+        at=now,
     )
 
 

@@ -370,6 +370,6 @@ def _status_args(args: list[str]) -> list[str]:
 
 # The subcommands the worker answers (handlers/common/deferred.py).
 LATER: dict[str, deferred.Later] = {
-    "status": deferred.Later(keep=_status_args, work=status_command),
-    "mine": deferred.Later(keep=lambda args: [], work=mine_command),
+    "status": deferred.Later(keep=lambda args, known: _status_args(args), work=status_command),
+    "mine": deferred.Later(keep=lambda args, known: [], work=mine_command),
 }

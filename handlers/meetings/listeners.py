@@ -18,7 +18,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from handlers.common import commands, ids
+from handlers.common import commands, deferred, ids
 from handlers.common.commands import Reply
 from handlers.common.replies import (
     Refused,
@@ -77,7 +77,13 @@ def register(app: App) -> None:
     app.action(ids.ACTION_MEETING_RECORD)(minutes_listeners.open_linknet_record)
     app.view(ids.VIEW_LINKNET_MINUTES)(minutes_listeners.submit_linknet_record)
     app.action(ids.ACTION_MEETING_SHARE)(minutes_listeners.share_minutes)
-    commands.add_slow(app, ("meeting", "meetings", "会議"), meeting_command, placeholder=False)
+    command = LATER["meeting"]
+    commands.add_slow(
+        app,
+        ("meeting", "meetings", "会議"),
+        deferred.later("meeting", command),
+        placeholder=deferred.in_words(command),
+    )
 
 
 # --- /tsunagi meeting ----------------------------------------------------------------------------
@@ -113,15 +119,57 @@ def meeting_command(body: dict, client: WebClient, context: dict, args: list[str
             kind = KIND_WORDS.get(unicodedata.normalize("NFKC", word).lower(), MeetingKind.saponet)
             view = schedule_view(session, kind, organiser=user, now=now)
         else:
-            rows = [
-                (m, len(domain.agenda_cases(session, m.id)))
-                for m in domain.meetings_of(session, member, since=now)
-            ]
-            text, blocks = meetings_list(rows)
+            text, blocks = _listed(session, member, now)
     if view is None:
         return Reply(text, blocks or None)
     show(client, body, view)
     return None
+
+
+def _listed(session: Session, member, now) -> tuple[str, list[dict]]:
+    rows = [
+        (m, len(domain.agenda_cases(session, m.id)))
+        for m in domain.meetings_of(session, member, since=now)
+    ]
+    return meetings_list(rows)
+
+
+def meetings_in_words(body: dict, client: WebClient | None, context: dict, args: list[str]):
+    """`/tsunagi meeting` for someone the door gave no form: the meetings they are invited to,
+    answered by the worker (a refusal for someone not registered)."""
+    svc = services(context)
+    user = body["user_id"]
+    now = svc.clock()
+    with acting(svc.engine) as session:
+        member = member_by_slack_id(session, user)
+        if member is None:
+            return Reply(
+                refuse(
+                    session,
+                    at=now,
+                    slack_id=user,
+                    member=None,
+                    action=Action.view_meeting,
+                    reason="access.not_registered",
+                )
+            )
+        text, blocks = _listed(session, member, now)
+    return Reply(text, blocks)
+
+
+def _meeting_keep(args: list[str], known) -> list[str] | None:
+    """At the door (None): a meeting by its number, and the coordinator's scheduling form; the
+    list of one's meetings is for the worker (nothing typed is kept)."""
+    if (args and args[0].isdigit()) or (known is not None and known.coordinator):
+        return None
+    return []
+
+
+# `/tsunagi meeting` in words is answered by the worker (handlers/common/deferred.py); its forms
+# open at the door (a trigger lasts 3 seconds).
+LATER: dict[str, deferred.Later] = {
+    "meeting": deferred.Later(keep=_meeting_keep, work=meetings_in_words, door=meeting_command),
+}
 
 
 # --- the meeting, its agenda and its cases -------------------------------------------------------

@@ -7,8 +7,15 @@ from __future__ import annotations
 
 from handlers.common.deferred import Builder, Later
 from handlers.desk import listeners as desk
+from handlers.meetings import listeners as meetings
 from handlers.outreach import listeners as outreach
+from handlers.plans import resources_listeners as resources
 from handlers.plans import task_listeners as plans
 
 CLICKS: dict[str, Builder] = {**desk.CLICKS, **plans.CLICKS}
-COMMANDS: dict[str, Later] = {**desk.LATER, **outreach.LATER}  # subcommand name -> its Later
+COMMANDS: dict[str, Later] = {  # subcommand name -> its Later
+    **desk.LATER,
+    **outreach.LATER,
+    **meetings.LATER,
+    **resources.LATER,
+}

@@ -46,7 +46,13 @@ def _socket_alert(session: Session, notice: Notice, late_due: datetime | None) -
 
 def _click_reply(session: Session, notice: Notice, late_due: datetime | None) -> Rendered:
     p = notice.payload  # queued with the action (handlers/common/click_reply.py)
-    return click_answer(text=p["text"], user=notice.target, way=p["way"], channel=p["channel"])
+    return click_answer(
+        text=p["text"],
+        user=notice.target,
+        way=p["way"],
+        channel=p["channel"],
+        blocks=p.get("blocks"),
+    )
 
 
 NOTICES: dict[str, Renderer] = {

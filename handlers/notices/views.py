@@ -44,13 +44,16 @@ class Obsolete(Exception):
     """Nothing to send any more (e.g. the message to update was never posted)."""
 
 
-def click_answer(*, text: str, user: str, way: str, channel: str | None) -> Rendered:
+def click_answer(
+    *, text: str, user: str, way: str, channel: str | None, blocks: list[dict] | None = None
+) -> Rendered:
     """The answer to a click, only to the person who clicked (handlers/common/click_reply.py):
-    in the channel where they clicked or in their agency's door channel, else by DM."""
+    in the channel where they clicked or in their agency's door channel, else by DM. `blocks`:
+    the answer's own (a list with buttons), built when it was queued."""
     ephemeral = way != "dm"
     return Rendered(
         text=text,
-        blocks=[section(text).to_dict()],
+        blocks=blocks or [section(text).to_dict()],
         channel=channel if ephemeral else None,
         ephemeral_user=user if ephemeral else None,
     )

@@ -37,14 +37,19 @@ def register(app: App) -> None:
         app.action(action_id)(open_state)
     app.view(ids.VIEW_OUTREACH_STATE)(submit_state)
     app.action(ids.ACTION_OUTREACH_AGENDA)(add_to_agenda)
-    command = deferred.later("outreach", LATER["outreach"])
-    commands.add_slow(app, ("outreach", "アウトリーチ"), command, placeholder=lists)
+    command = LATER["outreach"]
+    commands.add_slow(
+        app,
+        ("outreach", "アウトリーチ"),
+        deferred.later("outreach", command),
+        placeholder=deferred.in_words(command),
+    )
 
 
 # `/tsunagi outreach list` is answered by the worker (handlers/common/deferred.py); the form of
 # `/tsunagi outreach` opens at the door (its trigger lasts 3 seconds).
 LATER: dict[str, deferred.Later] = {
     "outreach": deferred.Later(
-        keep=lambda args: ["list"] if lists(args) else None, work=outreach_command
+        keep=lambda args, known: ["list"] if lists(args) else None, work=outreach_command
     ),
 }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.common import commands, ids
+from handlers.common import commands, deferred, ids
 from handlers.plans import (
     evaluation_listeners,
     outcome_listeners,
@@ -35,6 +35,10 @@ def register(app: App) -> None:
     app.view(ids.VIEW_RESOURCE_ADD)(resources_listeners.submit_resource_add)
     app.action(ids.ACTION_RESOURCE_TOGGLE)(resources_listeners.toggle_resource)
     app.view(ids.VIEW_MEETING_SHOW)(lambda ack: ack())  # informational modals: nothing to submit
+    command = resources_listeners.LATER["resources"]
     commands.add_slow(
-        app, ("resources", "資源"), resources_listeners.resources_command, placeholder=False
+        app,
+        ("resources", "資源"),
+        deferred.later("resources", command),
+        placeholder=deferred.in_words(command),
     )

@@ -9,7 +9,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.common import forms
+from handlers.common import deferred, forms
 from handlers.common.commands import Reply
 from handlers.common.replies import (
     Refused,
@@ -54,6 +54,31 @@ def resources_command(body: dict, client: WebClient, context: dict, args: list[s
         return Reply(exc.text)
     show(client, body, view)
     return None
+
+
+def resources_in_words(body: dict, client: WebClient | None, context: dict, args: list[str]):
+    """`/tsunagi resources` from someone the roster's copy does not know as the coordinator,
+    answered by the worker: the refusal (audited); if the database says they are the
+    coordinator after all (made so a moment ago), how to open the list."""
+    svc = services(context)
+    now = svc.clock()
+    try:
+        with acting(svc.engine) as session:
+            require(session, at=now, user=body["user_id"], action=Action.manage_resources)
+    except Refused as exc:
+        return Reply(exc.text)
+    return Reply(t("command.again", name="resources"))
+
+
+# The list opens at the door for the coordinator; anyone else's answer comes from the worker
+# (handlers/common/deferred.py).
+LATER: dict[str, deferred.Later] = {
+    "resources": deferred.Later(
+        keep=lambda args, known: None if known is not None and known.coordinator else [],
+        work=resources_in_words,
+        door=resources_command,
+    ),
+}
 
 
 def open_resource_add(ack: Ack, body: dict, client: WebClient, context: dict) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from models.base.db import transaction
-from models.org.tables import Agency, Member, OrgSetting
+from models.org.tables import Agency, Member, OrgSetting, Role
 
 FRESH_FOR = 1.0  # seconds: how stale the copy may be after another process changed the roster
 
@@ -36,6 +36,9 @@ class Known:
     agency_id: int
     team: str | None
     enterprise: str | None
+    # Whether the door opens the coordinator's forms for them (a command's form needs the
+    # trigger of the request); the rights themselves are checked against the database.
+    coordinator: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,19 @@ def _current(engine: Engine, read: Callable) -> tuple[int, float, object] | None
 
 def _read_roster(session: Session) -> Roster:
     rows = session.execute(
-        select(Member.id, Member.slack_id, Member.agency_id, Member.team, Member.enterprise).where(
-            Member.active
-        )
+        select(
+            Member.id,
+            Member.slack_id,
+            Member.agency_id,
+            Member.team,
+            Member.enterprise,
+            Member.roles,
+        ).where(Member.active)
     ).all()
-    members = {sid: Known(id_, agency, team, ent) for id_, sid, agency, team, ent in rows}
+    members = {
+        sid: Known(id_, agency, team, ent, Role.coordinator.value in (roles or ()))
+        for id_, sid, agency, team, ent, roles in rows
+    }
     return Roster(members, frozenset(k.team for k in members.values() if k.team))
 
 

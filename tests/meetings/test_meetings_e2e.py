@@ -14,6 +14,7 @@ from tests.intake.test_intake_e2e import PERSONAL
 from tests.support.desk import agency, bring_to, new_case
 from tests.support.meetings import (
     COORD,
+    answered,
     audits,
     click_message,
     click_view,
@@ -136,6 +137,24 @@ def test_someone_else_gets_their_meetings_not_the_form(bot):
     assert "予定されている会議はありません" in text_of(answer["reply"])
     answer = command(bot, "U0STRANGER", "meeting")
     assert "登録" in text_of(answer["reply"])
+
+
+def test_an_attendees_list_comes_from_the_worker_with_its_open_buttons(bot, cases):
+    meeting = schedule_saponet(bot, cases)
+    bot.deliver()
+    opened, said = len(bot.slack.views_opened()), len(answered(bot, "U0WIN1"))
+    # the door acknowledges with the placeholder: no form for an attendee, the list follows
+    ack = bot.signed.command("U0WIN1", "meeting", trigger_id=bot.slack.issue_trigger_id())
+    assert ack.text == "作成しています…少しお待ちください。"
+    assert answered(bot, "U0WIN1")[said:] == []  # the worker answers, not the door
+    bot.deliver()
+    [listed] = answered(bot, "U0WIN1")[said:]
+    assert "さぽネット" in text_of(listed)
+    assert has_button(listed["blocks"], "meeting_open")
+    opens = [(b.get("accessory") or {}).get("value") for b in listed["blocks"]]
+    assert str(meeting.id) in opens
+    assert len(bot.slack.views_opened()) == opened
+    assert not any(p in text_of(listed) for p in PERSONAL)
 
 
 # --- rule 1: さぽネット会議 only with members bound by 守秘義務 ---

@@ -8,6 +8,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.cli.main import main
+from handlers.common.services import CONTEXT_KEY
+from handlers.plans.resources_listeners import resources_in_words
 from models.plans.tables import Resource
 from tests.conftest import TEST_KEY
 from tests.support.meetings import COORD, audits, click_view, command, new_view, submit, text_of
@@ -169,3 +171,12 @@ def test_only_the_coordinator_keeps_the_resource_list(bot):
     assert "重層推進室" in text_of(answer["reply"])
     [refusal] = audits(bot.rt.engine, "manage_resources")
     assert refusal.allowed is False
+
+
+def test_a_coordinator_whose_command_reached_the_worker_is_told_to_type_it_again(bot):
+    """The roster's copy in the door did not know them as the coordinator yet (made so a
+    moment ago): the worker cannot open the list (the trigger is gone), so it says how."""
+    context = {CONTEXT_KEY: bot.rt.delivery.services}
+    reply = resources_in_words({"user_id": COORD}, None, context, [])
+    assert reply.text == "もう一度 `/tsunagi resources` と入力してください。画面が開きます。"
+    assert audits(bot.rt.engine, "manage_resources") == []

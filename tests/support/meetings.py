@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from handlers.common.texts import t
 from models.base.clock import TOKYO
 from models.meetings.tables import Meeting
 from models.ops.tables import AuditEntry
@@ -82,14 +83,21 @@ def command(bot, slack_id: str, text: str) -> dict | None:
     said = len(answered(bot, slack_id))
     answer = bot.signed.command(slack_id, text, trigger_id=bot.slack.issue_trigger_id())
     assert answer.status == 200, answer.text
+    working = False
     if answer.text:
         try:
-            return {"reply": answer.json()}
+            reply = answer.json()
         except ValueError:
-            return {"reply": {"text": answer.text}}
-    # Acknowledged at once with nothing to show; the form or the answer follows the ack.
+            reply = {"text": answer.text}
+        working = reply.get("text") == t("command.working")
+        if not working:
+            return {"reply": reply}
+    # Acknowledged at once, empty where a form opens; 「作成しています…」 where the worker
+    # answers in words (handlers/common/deferred.py), delivered here as the worker would.
 
     def followed():
+        if working:
+            bot.deliver()
         opened, reply = bot.slack.views_opened()[before:], answered(bot, slack_id)[said:]
         return (opened[0] if opened else {"reply": reply[-1]}) if opened or reply else None
 
