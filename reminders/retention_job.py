@@ -1,5 +1,6 @@
 """The monthly retention run (models/ops/retention.py) as a periodic job of the scheduler: closed
-cases, and closed outreach targets without a case.
+cases, and closed outreach targets without a case; and the finished clicks' rows
+(models/queues/clicks.py).
 
 On the 1st of each month at 03:00 JST, and once when the bot starts (a missed month is caught
 up). Erasing is idempotent and one transaction per case, so two processes or a late run do no
@@ -26,3 +27,5 @@ def run_retention(ctx: JobContext) -> None:
             result.erased,
             result.targets_erased,
         )
+    if result.clicks_purged:
+        log.info("retention: deleted %s finished click(s)", result.clicks_purged)

@@ -75,6 +75,7 @@ from models.outreach.tables import (
     OutreachTarget,
     TargetState,
 )
+from models.queues import clicks
 
 
 def retention_years(session: Session) -> int:
@@ -190,6 +191,7 @@ class RunResult:
     erased: int  # cases erased now (0 on a dry run)
     targets: list[TargetDue] = field(default_factory=list)  # outreach targets without a case
     targets_erased: int = 0
+    clicks_purged: int = 0  # finished clicks older than clicks.KEEP_FOR, deleted (ids only)
 
 
 def run(engine: Engine, *, now: datetime, dry_run: bool = False) -> RunResult:
@@ -208,9 +210,11 @@ def run(engine: Engine, *, now: datetime, dry_run: bool = False) -> RunResult:
         with contextlib.suppress(IntegrityError):
             erased += _erase_due(engine, item, years=years, now=now)
     targets_erased = sum(_erase_target_due(engine, item, years=years, now=now) for item in targets)
+    with transaction(engine) as session:
+        purged = clicks.purge(session, before=now - clicks.KEEP_FOR)
     if erased or targets_erased:
         checkpoint(engine)
-    return RunResult(years, todo, erased, targets, targets_erased)
+    return RunResult(years, todo, erased, targets, targets_erased, purged)
 
 
 def _erase_due(engine: Engine, item: Due, *, years: int, now: datetime) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, select
 
 from models.base.db import transaction
@@ -18,6 +18,9 @@ from models.queues import lease
 from models.queues.tables import Click, ClickState
 
 MAX_ATTEMPTS = 3  # an action that failed this often is answered with the failure
+# A finished click's row is kept this long: ids only, but nothing needs it once Slack's retries
+# (minutes) are long over; the retention run deletes it then (models/ops/retention.py).
+KEEP_FOR = timedelta(days=30)
 
 
 def enqueue(session: Session, *, key: str, action: str, payload: dict, at: datetime) -> bool:
@@ -87,3 +90,11 @@ def retry(engine: Engine, click_id: int, *, worker: str, at: datetime, error: st
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 60))
+
+
+def purge(session: Session, *, before: datetime) -> int:
+    """Delete the clicks finished (done, or given up) before `before`; never a pending or
+    claimed one. Returns how many."""
+    finished = (ClickState.done.value, ClickState.failed.value)
+    result = session.execute(delete(Click).where(Click.state.in_(finished), Click.done_at < before))
+    return result.rowcount
