@@ -186,7 +186,8 @@ class Delivery:
                     self.engine, notice.id, worker=token, at=self.clock(), channel=channel, ts=ts
                 )
                 return None
-        self._pace(notice.target)
+        if rendered.ephemeral_user is None:  # an answer only to one person is not a post
+            self._pace(notice.target)
         # The fence: immediately before the call, is the claim still ours (and extended)?
         if not outbox.hold(self.engine, notice.id, worker=token):
             log.warning("notice %s: claim passed to another worker, left alone", notice.id)
@@ -298,7 +299,9 @@ class Delivery:
         return None  # too long to read: the caller waits rather than guess
 
     def _pace(self, target: str) -> None:
-        """At most one message per second per channel (Slack's documented pace)."""
+        """At most one message per second per channel (Slack's documented pace of
+        chat.postMessage). Ephemeral answers are not paced: a person who types three commands
+        in a row should not wait two seconds for the third answer."""
         last = self._last_post.get(target)
         if last is not None:
             wait = self.channel_interval - (self.monotonic() - last)

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from bot.delivery import Delivery
 from bot.slack import make_client
+from handlers.common import click_reply
 from models.base.db import transaction
 from models.cases import memo as intake
 from models.cases.tables import Case
@@ -130,6 +131,34 @@ def test_one_message_per_second_per_channel(bot, clock):
     delivery.run_once()
     assert len(posted(bot)) == 6
     assert waits and all(abs(w - 1.0) < 1e-9 for w in waits)  # same channels: paced
+
+
+def test_answers_only_to_one_person_are_not_paced_but_their_dms_are(bot, clock):
+    waits: list[float] = []
+    now = [0.0]
+    delivery = Delivery(
+        bot.rt.engine,
+        make_client(bot.slack.token, bot.slack.base_url, retries=False),
+        clock,
+        channel_interval=1.0,
+        sleep=lambda s: (waits.append(s), now.__setitem__(0, now[0] + s)),
+        monotonic=lambda: now[0],
+    )
+    with transaction(bot.rt.engine) as session:
+        for n, way in enumerate(["ephemeral", "ephemeral", "ephemeral", "dm", "dm"]):
+            click_reply.enqueue_answer(
+                session, user="U0WIN1", channel="C0HOUKATSU", click=f"c{n}", text="答え", at=clock()
+            )
+            session.execute(
+                update(Notice)
+                .where(Notice.key == f"reply:U0WIN1:c{n}")
+                .values(payload={"text": f"答え{n}", "channel": "C0HOUKATSU", "way": way})
+            )
+    while delivery.run_once():
+        pass
+    assert [e["text"] for e in bot.slack.ephemerals("U0WIN1")] == ["答え0", "答え1", "答え2"]
+    assert [m["text"] for m in bot.slack.messages("DU0WIN1")] == ["答え3", "答え4"]
+    assert waits == [1.0]  # the second DM only
 
 
 def _claim_at_once(bot, clock, workers: int) -> list[int]:
