@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from bot.logging_safety import frames_only
 from bot.partners import reach
 from handlers.common import deferred
-from handlers.common.reference import reference_code
+from handlers.common.reference import is_busy, reference_code
 from handlers.common.services import Services
 from handlers.notices.clicks import CLICKS, COMMANDS
 from handlers.notices.kinds import render  # every notice kind's renderer
@@ -80,7 +80,8 @@ class Delivery:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one drain at a time in this process
         self.shared = reach.SharedChannels(client)  # case channels shared outside the town
-        self.services = Services(engine, clock, self.kick)  # what the stored clicks' work uses
+        # What the stored clicks' work uses: the long lock wait (nobody waits on the worker).
+        self.services = Services(engine, clock, self.kick, background=True)
 
     # --- the loop ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -382,16 +383,26 @@ def _do(svc: Services, click: Click, token: str, now: datetime) -> bool:
 
 
 def _run_click(svc: Services, click: Click, token: str) -> None:
-    engine, now = svc.engine, svc.clock()
+    now = svc.clock()
     try:
         if not _do(svc, click, token, now):
             raise _PassedOn
     except _PassedOn:
         log_clicks.warning("click %s: claim passed to another worker, left alone", click.id)
-    except DomainError as exc:
+    except Exception as exc:  # Busy is a DomainError: it is looked at first
+        _after_error(svc, click, token, now, exc)
+
+
+def _after_error(svc: Services, click: Click, token: str, now: datetime, exc: Exception) -> None:
+    engine = svc.engine
+    if is_busy(exc):  # a backup, a long writer: not the click's fault, so not an attempt
+        log_clicks.info("click %s: the database is busy; again in a moment", click.id)
+        at = now + clicks.backoff(1)
+        clicks.retry(engine, click.id, worker=token, at=at, error="busy", count=False)
+    elif isinstance(exc, DomainError):
         with transaction(engine) as session:
             deferred.refused(session, click, exc, worker=token, now=now)
-    except Exception as exc:
+    else:
         code = reference_code()
         log_clicks.error(
             "click failed [%s] (%s, attempt %s)\n%s",

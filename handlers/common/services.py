@@ -20,6 +20,9 @@ class Services:
     engine: Engine
     clock: Clock
     kick_delivery: Callable[[], None]
+    # The worker's (bot/delivery.py): nobody waits on its transactions, so they keep the long
+    # lock wait even in a listener's own work (a deferred subcommand) instead of giving up.
+    background: bool = False
 
     def __deepcopy__(self, memo: dict) -> Services:
         # Bolt deep-copies the context for lazy listeners; the wiring is shared, not copied.
@@ -27,7 +30,10 @@ class Services:
 
     @cached_property
     def for_requests(self) -> Services:
-        """The same, with the request path's short lock waits (models.db.request_path)."""
+        """The same, with the request path's short lock waits (models.db.request_path); the
+        worker's as it is."""
+        if self.background:
+            return self
         return replace(self, engine=request_path(self.engine))
 
 

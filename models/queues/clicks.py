@@ -74,8 +74,11 @@ def finish(session: Session, click_id: int, *, worker: str, at: datetime, error=
     return result.rowcount == 1
 
 
-def retry(engine: Engine, click_id: int, *, worker: str, at: datetime, error: str) -> bool:
-    """Put a claimed click back for another attempt at `at`."""
+def retry(
+    engine: Engine, click_id: int, *, worker: str, at: datetime, error: str, count: bool = True
+) -> bool:
+    """Put a claimed click back for another attempt at `at`. `count=False`: not the click's
+    fault (the database was busy), so the claim's attempt is given back."""
     with transaction(engine) as session:
         result = session.execute(
             _fenced(click_id, worker).values(
@@ -83,6 +86,7 @@ def retry(engine: Engine, click_id: int, *, worker: str, at: datetime, error: st
                 claimed_by=None,
                 next_attempt_at=at,
                 last_error=error[:200],
+                attempts=Click.attempts - (0 if count else 1),
             )
         )
         return result.rowcount == 1

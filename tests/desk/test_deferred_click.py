@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from bot.delivery import _run_click, run_clicks
 from handlers.common import deferred, ids
+from handlers.common.services import CONTEXT_KEY, services
 from models.base.errors import Busy
 from models.cases import memo as intake
 from models.cases.tables import Case, CaseEvent
@@ -191,6 +192,40 @@ def test_a_busy_database_at_the_door_tells_the_person_and_stores_nothing(bot, mo
     assert CODE.findall(said["text"]) == CODE.findall(caplog.text)
     monkeypatch.undo()
     assert stored(bot.rt.engine, at_least=0) == []
+
+
+def test_a_busy_database_in_the_worker_is_waited_out_not_counted_as_a_try(
+    bot, clock, monkeypatch, caplog
+):
+    """A backup holding the database while the worker answers: the click goes back without
+    using up a try, and the answer follows once the database is free, with no failure."""
+    new_case(bot.rt.engine, START)
+    real, calls = deferred.answer_command, []
+
+    def busy_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise Busy()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(deferred, "answer_command", busy_once)
+    bot.signed.command("U0COORD", "status R8-0001", trigger_id="t-busy-worker")
+    stored(bot.rt.engine)
+    assert run_clicks(bot.rt.delivery.services, "w") == 1
+    [c] = stored(bot.rt.engine)
+    assert (c.state, c.attempts, c.last_error) == ("pending", 0, "busy")
+    assert answers_to(bot, "U0COORD") == []
+    clock.advance(seconds=10)
+    [said] = said_to(bot, "U0COORD")
+    assert "R8-0001" in said["text"] and "混み合って" not in said["text"]
+    assert "click failed" not in caplog.text
+    assert [c.state for c in stored(bot.rt.engine)] == ["done"]
+
+
+def test_the_workers_listener_work_keeps_the_long_lock_wait(bot):
+    worker = bot.rt.delivery.services
+    assert services({CONTEXT_KEY: worker}).engine is worker.engine
+    assert services({CONTEXT_KEY: bot.rt.services}).engine is not bot.rt.services.engine
 
 
 @pytest.mark.parametrize("container", ["view", "message"])
