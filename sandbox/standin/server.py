@@ -500,7 +500,7 @@ class SlackStandin:
                 if channel is None or f["channel_id"] == channel
             ]
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
         deadline = time.monotonic() + timeout
         value: Any = None
         raised: BaseException | None = None

@@ -48,7 +48,7 @@ def click(bot, card: dict, user: str = "U0WIN1"):
 def stored(engine, at_least: int = 1) -> list[Click]:
     """The stored clicks, once `at_least` are there: the listener hands a click to the door's
     writer after its ack, so the HTTP answer may come back before it is even taken."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20
     while True:
         assert deferred.flush(), "the door's writer did not store the clicks in time"
         with Session(engine) as s:
