@@ -1,4 +1,5 @@
-"""Small builders shared by every view: texts, options, and the plain notice modal."""
+"""Small builders shared by every view: texts, options, the modal frame and the plain notice
+modal."""
 
 from __future__ import annotations
 
@@ -37,12 +38,30 @@ def context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
-def notice_modal(title: str, body: str) -> View:
-    """A modal that only says something (refusals, confirmations)."""
+def modal_view(
+    callback_id: str,
+    *,
+    title: str,
+    close: str,
+    blocks: list,
+    submit: str | None = None,
+    metadata: str | None = None,
+) -> View:
+    """Every modal's frame: its texts as the person reads them (title at most 24 characters,
+    Slack's limit), its blocks, and `metadata` (forms.metadata) where a submission needs it."""
     return View(
         type="modal",
-        callback_id=ids.VIEW_NOTICE,
-        title=plain(title[:24]),
-        close=plain(t("detail.close")),
-        blocks=[section(body)],
+        callback_id=callback_id,
+        private_metadata=metadata,
+        title=plain(title),
+        submit=plain(submit) if submit else None,
+        close=plain(close),
+        blocks=blocks,
+    )
+
+
+def notice_modal(title: str, body: str) -> View:
+    """A modal that only says something (refusals, confirmations)."""
+    return modal_view(
+        ids.VIEW_NOTICE, title=title[:24], close=t("detail.close"), blocks=[section(body)]
     )

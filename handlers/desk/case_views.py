@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.common import ids
-from handlers.common.blocks import context, option, plain, section
+from handlers.common.blocks import context, modal_view, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import has, label, t
 from models.base.clock import TOKYO
@@ -249,10 +249,9 @@ def detail_modal(
         ]
     if steps:
         blocks += [context(t("detail.steps")), *step_buttons(s.case_id, steps)]
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_NOTICE,
-        title=plain(t("detail.title")),
-        close=plain(t("detail.close")),
+    return modal_view(
+        ids.VIEW_NOTICE,
+        title=t("detail.title"),
+        close=t("detail.close"),
         blocks=blocks,
     )

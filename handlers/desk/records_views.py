@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.common import forms, ids
-from handlers.common.blocks import context, labelled_options, option, plain, section
+from handlers.common.blocks import context, labelled_options, modal_view, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
 from handlers.desk.case_views import SECTION_TEXT, consent_line_text, day, long_text, when
@@ -130,13 +130,12 @@ def consent_modal(
             ),
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_CONSENT,
-        private_metadata=forms.metadata(case_id=s.case_id),
-        title=plain(t("consent.title")),
-        submit=plain(t("consent.submit")),
-        close=plain(t("step.cancel")),
+    return modal_view(
+        ids.VIEW_CONSENT,
+        title=t("consent.title"),
+        submit=t("consent.submit"),
+        close=t("step.cancel"),
+        metadata=forms.metadata(case_id=s.case_id),
         blocks=blocks,
     )
 
@@ -223,13 +222,12 @@ def assessment_form(s: CaseSummary, *, base: Assessment | None) -> View:
         _text("strengths", optional=True, initial=base.strengths if base else None),
         _text("risks", optional=True, initial=base.risks if base else None),
     ]
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_ASSESSMENT,
-        private_metadata=forms.metadata(case_id=s.case_id, based_on=base.version if base else None),
-        title=plain(t("assessment.title")),
-        submit=plain(t("assessment.submit")),
-        close=plain(t("step.cancel")),
+    return modal_view(
+        ids.VIEW_ASSESSMENT,
+        title=t("assessment.title"),
+        submit=t("assessment.submit"),
+        close=t("step.cancel"),
+        metadata=forms.metadata(case_id=s.case_id, based_on=base.version if base else None),
         blocks=blocks,
     )
 
@@ -309,11 +307,10 @@ def assessment_view(
         )
     if elements:
         blocks.append(ActionsBlock(block_id=ids.BLOCK_ASSESSMENT, elements=elements))
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_ASSESSMENT_SHOW,
-        private_metadata=forms.metadata(case_id=s.case_id, version=entry.version),
-        title=plain(t("assessment.title")),
-        close=plain(t("detail.close")),
+    return modal_view(
+        ids.VIEW_ASSESSMENT_SHOW,
+        title=t("assessment.title"),
+        close=t("detail.close"),
+        metadata=forms.metadata(case_id=s.case_id, version=entry.version),
         blocks=blocks,
     )

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.common import forms, ids
-from handlers.common.blocks import context, option, plain, section
+from handlers.common.blocks import context, modal_view, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
 from handlers.desk.case_views import consent_text, domains_text, event_text, when
@@ -150,13 +150,12 @@ def step_modal(
         ]
     else:
         raise ValueError(f"no form for {step}")
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_CASE_STEP,
-        private_metadata=StepMeta(s.case_id, step.value).dumps(),
-        title=plain(label("step_title", step)),
-        submit=plain(label("step_submit", step)),
-        close=plain(t("step.cancel")),
+    return modal_view(
+        ids.VIEW_CASE_STEP,
+        title=label("step_title", step),
+        submit=label("step_submit", step),
+        close=t("step.cancel"),
+        metadata=StepMeta(s.case_id, step.value).dumps(),
         blocks=blocks,
     )
 

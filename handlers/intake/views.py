@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.common import forms, ids
-from handlers.common.blocks import context, labelled_options, option, plain, section
+from handlers.common.blocks import context, labelled_options, modal_view, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
 from handlers.notices.views import Rendered
@@ -161,12 +161,11 @@ def _memo_modal(windows: tuple[tuple[str, str], ...], districts: tuple[str, ...]
             ),
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_MEMO,
-        title=plain(t("memo.title")),
-        submit=plain(t("memo.submit")),
-        close=plain(t("memo.close")),
+    return modal_view(
+        ids.VIEW_MEMO,
+        title=t("memo.title"),
+        submit=t("memo.submit"),
+        close=t("memo.close"),
         blocks=blocks,
     )
 
@@ -190,11 +189,10 @@ def read_memo(view: dict) -> MemoInput:
 
 
 def sent_modal(*, number: str, agency_name: str) -> View:
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_NOTICE,
-        title=plain(t("memo.sent_title")),
-        close=plain(t("memo.sent_close")),
+    return modal_view(
+        ids.VIEW_NOTICE,
+        title=t("memo.sent_title"),
+        close=t("memo.sent_close"),
         blocks=[
             section(t("memo.sent_body", number=number, agency=escape(agency_name))),
             context(t("detail.notice")),

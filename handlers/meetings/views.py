@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.common import forms, ids
-from handlers.common.blocks import context, plain, section
+from handlers.common.blocks import context, modal_view, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import t
 from handlers.desk.case_views import when
@@ -115,13 +115,12 @@ def modal(
     metadata: str | None = None,
 ) -> View:
     """A modal of the meetings and the plan: its title, submit and close texts by code."""
-    return View(
-        type="modal",
-        callback_id=callback_id,
-        private_metadata=metadata,
-        title=plain(t(title)),
-        submit=plain(t(submit)) if submit else None,
-        close=plain(t(close)),
+    return modal_view(
+        callback_id,
+        title=t(title),
+        submit=t(submit) if submit else None,
+        close=t(close),
+        metadata=metadata,
         blocks=blocks,
     )
 

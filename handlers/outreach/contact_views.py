@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.common import forms, ids
-from handlers.common.blocks import context, labelled_options, option, plain, section
+from handlers.common.blocks import context, labelled_options, modal_view, option, plain, section
 from handlers.common.texts import label, t
 from handlers.outreach.views import (
     agency_select,
@@ -72,13 +72,12 @@ def contact_modal(
             date_input("next_contact_on", proposed, hint=hint),
             context(t("outreach.contact.consent_hint")),
         ]
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_OUTREACH_CONTACT,
-        private_metadata=forms.metadata(target_id=x.target_id),
-        title=plain(t("outreach.contact.title")),
-        submit=plain(t("outreach.contact.submit")),
-        close=plain(t("outreach.cancel")),
+    return modal_view(
+        ids.VIEW_OUTREACH_CONTACT,
+        title=t("outreach.contact.title"),
+        submit=t("outreach.contact.submit"),
+        close=t("outreach.cancel"),
+        metadata=forms.metadata(target_id=x.target_id),
         blocks=blocks,
     )
 

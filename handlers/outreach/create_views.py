@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.common import forms, ids
-from handlers.common.blocks import context, labelled_options, option, plain
+from handlers.common.blocks import context, labelled_options, modal_view, option, plain
 from handlers.common.texts import t
 from handlers.outreach.views import (
     PERSON_FIELDS,
@@ -98,13 +98,12 @@ def create_modal(
         date_input("first_contact_on", first_day),  # the next business day
         context(t("outreach.privacy")),
     ]
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_OUTREACH_CREATE,
-        private_metadata=forms.metadata(case_id=case_id),
-        title=plain(t("outreach.create.title")),
-        submit=plain(t("outreach.create.submit")),
-        close=plain(t("outreach.cancel")),
+    return modal_view(
+        ids.VIEW_OUTREACH_CREATE,
+        title=t("outreach.create.title"),
+        submit=t("outreach.create.submit"),
+        close=t("outreach.cancel"),
+        metadata=forms.metadata(case_id=case_id),
         blocks=blocks,
     )
 

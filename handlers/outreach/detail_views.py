@@ -8,7 +8,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, DividerBlock
 from slack_sdk.models.views import View
 
 from handlers.common import ids
-from handlers.common.blocks import context, plain, section
+from handlers.common.blocks import context, modal_view, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
 from handlers.desk.case_views import when
@@ -100,10 +100,9 @@ def detail_modal(
         blocks.append(
             ActionsBlock(block_id=f"{ids.BLOCK_OUTREACH_TARGET}{x.target_id}", elements=buttons)
         )
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_NOTICE,
-        title=plain(t("outreach.detail.title", label=x.label)[:24]),
-        close=plain(t("outreach.close")),
+    return modal_view(
+        ids.VIEW_NOTICE,
+        title=t("outreach.detail.title", label=x.label)[:24],
+        close=t("outreach.close"),
         blocks=blocks,
     )

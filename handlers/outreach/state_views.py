@@ -8,7 +8,7 @@ from datetime import date
 from slack_sdk.models.views import View
 
 from handlers.common import forms, ids
-from handlers.common.blocks import context, plain, section
+from handlers.common.blocks import context, modal_view, section
 from handlers.common.texts import t
 from handlers.outreach.views import date_input, free_text, line_text
 from models.outreach.listing import TargetLine
@@ -25,12 +25,11 @@ def state_modal(x: TargetLine, kind: str, *, proposed: date) -> View:
     ]
     if kind == "resume":
         blocks.append(date_input("next_contact_on", proposed))
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_OUTREACH_STATE,
-        private_metadata=forms.metadata(target_id=x.target_id, kind=kind),
-        title=plain(t(f"outreach.state.{kind}.title")),
-        submit=plain(t(f"outreach.state.{kind}.submit")),
-        close=plain(t("outreach.cancel")),
+    return modal_view(
+        ids.VIEW_OUTREACH_STATE,
+        title=t(f"outreach.state.{kind}.title"),
+        submit=t(f"outreach.state.{kind}.submit"),
+        close=t("outreach.cancel"),
+        metadata=forms.metadata(target_id=x.target_id, kind=kind),
         blocks=blocks,
     )

@@ -26,7 +26,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.common import ids
-from handlers.common.blocks import context, option, plain, section
+from handlers.common.blocks import context, modal_view, option, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
 from handlers.desk.case_views import when
@@ -137,11 +137,10 @@ def done_modal(text: str, *, agenda: ButtonElement | None = None) -> View:
     blocks: list = [section(text)]
     if agenda is not None:
         blocks.append(ActionsBlock(block_id=ids.BLOCK_OUTREACH_AGENDA, elements=[agenda]))
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_NOTICE,
-        title=plain(t("outreach.done_title")),
-        close=plain(t("outreach.close")),
+    return modal_view(
+        ids.VIEW_NOTICE,
+        title=t("outreach.done_title"),
+        close=t("outreach.close"),
         blocks=blocks,
     )
 

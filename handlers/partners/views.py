@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 from slack_sdk.models.views import View
 
 from handlers.common import ids
-from handlers.common.blocks import context, plain, section
+from handlers.common.blocks import context, modal_view, plain, section
 from handlers.common.mrkdwn import escape
 from handlers.common.texts import label, t
 from handlers.notices.views import Rendered
@@ -51,11 +51,10 @@ def not_registered(*, town: str, coordinator: str) -> str:
 
 
 def refused_modal(text: str) -> View:
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_NOTICE,
-        title=plain(t("partners.refused_title")),
-        close=plain(t("detail.close")),
+    return modal_view(
+        ids.VIEW_NOTICE,
+        title=t("partners.refused_title"),
+        close=t("detail.close"),
         blocks=[section(text)],
     )
 
@@ -70,11 +69,10 @@ def sent_status_modal(lines: list[CaseLine], total: int) -> View:
     body = "\n".join(rows) if rows else t("door.status_none")
     if total > len(rows):
         body += "\n" + t("door.status_more", count=total - len(rows))
-    return View(
-        type="modal",
-        callback_id=ids.VIEW_DOOR_STATUS,
-        title=plain(t("door.status_title")),
-        close=plain(t("detail.close")),
+    return modal_view(
+        ids.VIEW_DOOR_STATUS,
+        title=t("door.status_title"),
+        close=t("detail.close"),
         blocks=[section(body), context(t("door.status_footer"))],
     )
 
