@@ -19,7 +19,7 @@ from models.ops.keys import check_key
 from models.org.orgfile import load, parse
 from models.org.tables import Agency, Member
 from sandbox.standin.socket_mode import SocketModeStandin
-from tests.conftest import ORG_FILE, START
+from tests.conftest import ORG_FILE, START, Running
 from tests.support.ops import make_case
 
 # Who of the test organisation works where (tests/data/org.toml), to fill the channels.
@@ -35,8 +35,11 @@ STAFF = {
 
 def serve(app, check):
     server = make_server(app, host="127.0.0.1", port=0, threads=2, health=check)
-    threading.Thread(target=server.run, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.effective_port}/healthz"
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    # stopped from its own loop (bot.server.shutdown): closed from here, the loop could still
+    # be selecting on the closed socket
+    return Running(server, thread), f"http://127.0.0.1:{server.effective_port}/healthz"
 
 
 def test_healthz_answers_200_when_the_database_answers(bot):
