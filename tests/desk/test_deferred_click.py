@@ -284,9 +284,27 @@ def test_outreach_without_list_opens_its_form_at_the_door(bot):
     assert stored(bot.rt.engine, at_least=0) == []
 
 
-def test_in_socket_mode_mine_is_answered_by_the_worker(sbot):  # noqa: F811
-    ack = sbot.socket.command("U0WIN1", "mine", trigger_id="s-mine")
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        ("mine", "引き受け"),
+        ("meeting", "予定されている会議はありません"),
+        ("resources", "重層推進室"),  # the refusal: the list is the coordinator's
+    ],
+)
+def test_in_socket_mode_answers_in_words_come_from_the_worker(sbot, words, said):  # noqa: F811
+    ack = sbot.socket.command("U0WIN1", words, trigger_id=f"s-{words}")
     assert ack.get("text") == "作成しています…少しお待ちください。"
     [c] = stored(sbot.rt.engine)
-    assert c.action == "command:mine" and c.payload["args"] == []
-    assert said_to(sbot, "U0WIN1")
+    assert c.action == f"command:{words}" and c.payload["args"] == []
+    [answer] = said_to(sbot, "U0WIN1")
+    assert said in answer["text"]
+
+
+def test_in_socket_mode_the_coordinators_form_still_opens_at_the_door(sbot):  # noqa: F811
+    opened = len(sbot.slack.views_opened())
+    trigger = sbot.slack.issue_trigger_id()
+    ack = sbot.socket.command("U0COORD", "resources", trigger_id=trigger)
+    assert not ack.get("text")  # no placeholder: the form is the answer
+    sbot.slack.wait_for(lambda: len(sbot.slack.views_opened()) > opened)
+    assert stored(sbot.rt.engine, at_least=0) == []
