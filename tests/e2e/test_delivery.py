@@ -115,7 +115,8 @@ def test_gives_up_after_the_bounded_number_of_tries(bot, clock):
     assert card.state == "failed" and card.attempts == outbox.MAX_ATTEMPTS
 
 
-def test_one_message_per_second_per_channel(bot, clock):
+def paced(bot, clock) -> tuple[Delivery, list[float]]:
+    """A delivery loop pacing a second per target on a fake clock; its waits, as they fall."""
     waits: list[float] = []
     now = [0.0]
     delivery = Delivery(
@@ -126,6 +127,11 @@ def test_one_message_per_second_per_channel(bot, clock):
         sleep=lambda s: (waits.append(s), now.__setitem__(0, now[0] + s)),
         monotonic=lambda: now[0],
     )
+    return delivery, waits
+
+
+def test_one_message_per_second_per_channel(bot, clock):
+    delivery, waits = paced(bot, clock)
     for _ in range(3):
         bot.send_memo("U0PARTNER1")
     delivery.run_once()
@@ -134,16 +140,7 @@ def test_one_message_per_second_per_channel(bot, clock):
 
 
 def test_answers_only_to_one_person_are_not_paced_but_their_dms_are(bot, clock):
-    waits: list[float] = []
-    now = [0.0]
-    delivery = Delivery(
-        bot.rt.engine,
-        make_client(bot.slack.token, bot.slack.base_url, retries=False),
-        clock,
-        channel_interval=1.0,
-        sleep=lambda s: (waits.append(s), now.__setitem__(0, now[0] + s)),
-        monotonic=lambda: now[0],
-    )
+    delivery, waits = paced(bot, clock)
     with transaction(bot.rt.engine) as session:
         for n, way in enumerate(["ephemeral", "ephemeral", "ephemeral", "dm", "dm"]):
             click_reply.enqueue_answer(
