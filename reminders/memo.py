@@ -22,10 +22,11 @@ from sqlmodel import Session, select
 from models.base.db import transaction
 from models.cases.concerns import Urgency
 from models.cases.lifecycle import CaseState
+from models.cases.memo import StoredMemo
 from models.cases.tables import Case
 from models.org.roster import coordinator_agency
 from models.queues.reminder_settings import ReminderSettings
-from models.queues.reminders import reminders_of, schedule_planned
+from models.queues.reminders import Planned, reminders_of, schedule_planned
 from models.queues.tables import OPEN_REMINDER_STATES, Recipient, Reminder, Subject, SubjectKind
 from reminders.calendar import BusinessCalendar
 from reminders.deadlines import ack_deadline, calendar_for, reminder_settings
@@ -123,13 +124,29 @@ register(
 
 
 def schedule_ack_reminders(
-    session: Session, *, case: Case, at: datetime, rules: AckRules | None = None
+    session: Session, *, case: Case | StoredMemo, at: datetime, rules: AckRules | None = None
 ) -> None:
     """Call in the transaction that stores the memo. Idempotent (keys from the case id).
-
-    Both reminders go in one statement and are not read back: this runs for every memo.
     `rules`: read beforehand (ack_rules), so this only writes."""
+    schedule_ack_reminders_all(session, cases=[case], at=at, rules=rules)
+
+
+def schedule_ack_reminders_all(
+    session: Session,
+    *,
+    cases: Sequence[Case | StoredMemo],
+    at: datetime,
+    rules: AckRules | None = None,
+) -> None:
+    """As schedule_ack_reminders, for memos stored together: every reminder goes in one
+    statement and none is read back (this runs for every memo)."""
+    if not cases:
+        return
     rules = rules or ack_rules(session)
+    schedule_reminders(session, [p for c in cases for p in _ack_planned(c, rules)], at=at)
+
+
+def _ack_planned(case: Case | StoredMemo, rules: AckRules) -> list[Planned]:
     cal, settings = rules.calendar, rules.settings
     urgent = case.urgency == Urgency.urgent
     subject = Subject(SubjectKind.case, case.id)
@@ -150,7 +167,7 @@ def schedule_ack_reminders(
         escalation = _escalation(case, due_at=second, round_=1, rules=rules)
         if escalation is not None:
             scheduled.append(escalation)
-    schedule_reminders(session, scheduled, at=at)
+    return scheduled
 
 
 # --- nothing waits unwatched -------------------------------------------------------------------

@@ -25,8 +25,6 @@ database stays busy past the request path's bound, each person is told and nothi
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +34,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from handlers.common import click_reply
+from handlers.common.bursts import Bursts
 from handlers.common.commands import Placeholder, SlowWork, deliver
 from handlers.common.reference import is_busy, reference_code
 from handlers.common.replies import Refused, Work, message_for, tell
@@ -101,55 +100,22 @@ class _Taken:
 
 class ClickStore:
     """The door's one writer of clicks: takes them from the listeners, stores each burst in one
-    transaction, wakes the worker. Its thread starts with the first click and ends when idle."""
-
-    IDLE = 5.0  # seconds without a click before the thread ends
+    transaction, wakes the worker (handlers/common/bursts.py)."""
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[_Taken] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._unwritten = 0  # taken, not yet stored or told
-        self._written = threading.Condition(self._lock)
+        self._bursts: Bursts[_Taken] = Bursts("tsunagi-clicks", self._store_burst)
+
+    def put(self, taken: _Taken) -> None:
+        self._bursts.put(taken)
 
     def flush(self, timeout: float) -> bool:
         """Wait until every click taken so far is stored (or its person told): at a normal stop,
         and in tests. False if that took longer than `timeout`."""
-        with self._written:
-            return self._written.wait_for(lambda: self._unwritten == 0, timeout)
+        return self._bursts.flush(timeout)
 
-    def put(self, taken: _Taken) -> None:
-        with self._lock:
-            self._unwritten += 1
-        self._queue.put(taken)
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="tsunagi-clicks", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                first = self._queue.get(timeout=self.IDLE)
-            except queue.Empty:
-                with self._lock:
-                    if self._queue.empty():  # a click put meanwhile starts no second thread
-                        self._thread = None
-                        return
-                continue
-            burst = [first]
-            while True:
-                try:
-                    burst.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            for svc in {id(c.svc): c.svc for c in burst}.values():
-                self._store(svc, [c for c in burst if c.svc is svc])
-            with self._written:
-                self._unwritten -= len(burst)
-                self._written.notify_all()
+    def _store_burst(self, burst: list[_Taken]) -> None:
+        for svc in {id(c.svc): c.svc for c in burst}.values():
+            self._store(svc, [c for c in burst if c.svc is svc])
 
     def _store(self, svc: Services, burst: list[_Taken]) -> None:
         try:

@@ -12,19 +12,18 @@ from handlers.common.blocks import notice_modal
 from handlers.common.replies import busy_errors, refuse
 from handlers.common.services import services
 from handlers.common.texts import t
+from handlers.intake import writer
 from handlers.intake.prefill import readable
 from handlers.intake.views import memo_modal, read_memo, sent_modal
-from handlers.partners.doors import door_channel
 from models.base.db import transaction
 from models.base.errors import Busy, DomainError
 from models.cases import memo as intake
 from models.cases.access import Action, decide
 from models.cases.destinations import intake_org
-from models.cases.memo import LIMITS, MemoInput
+from models.cases.memo import LIMITS, MemoInput, NotStored
 from models.org.identities import copy_of, roster
 from models.org.roster import member_by_slack_id
 from models.org.tables import Agency
-from reminders.memo import ack_rules, schedule_ack_reminders
 
 
 def register(app: App) -> None:
@@ -132,10 +131,9 @@ def submit_memo(ack: Ack, body: dict, view: dict, context: dict) -> None:
 def _take_memo(svc, *, user: str, memo: MemoInput, view: dict) -> dict:
     """The answer to a submission: a refusal, inline errors, or the receipt (memo stored).
 
-    One transaction, and it writes: who sends, where the memo goes, the calendar and the
-    reminder settings come from the in-memory copies of the organisation (they change only with
-    the org file; models/org/identities.py), and the database confirms the sender as it stores.
-    """
+    Who sends and where the memo goes come from the in-memory copies of the organisation (they
+    change only with the org file; models/org/identities.py); the writer stores it with the
+    memos sent at the same moment, and the database confirms the sender as it stores."""
     at = svc.clock()
     referrer = _referrer(svc, user)
     if referrer is None:
@@ -147,21 +145,14 @@ def _take_memo(svc, *, user: str, memo: MemoInput, view: dict) -> dict:
             raise
         fields = error.params["fields"]
         return {"response_action": "errors", "errors": {f: t(c) for f, c in fields.items()}}
-    rules = copy_of(svc.engine, ack_rules)
-    try:
-        with transaction(svc.engine) as session:
-            origin = door_channel(session, view)  # sent from a partner channel's door
-            case = intake.store(session, routed, view["id"], at=at, origin_channel=origin)
-            schedule_ack_reminders(session, case=case, at=at, rules=rules)  # never lost
-    except intake.DuplicateSubmission:  # this view was stored already (sent twice)
+    outcome = writer.store(svc, routed, view)
+    if outcome is NotStored.not_registered:  # removed from the roster a moment ago
+        return _refused(svc, user, at)
+    if outcome is NotStored.duplicate:  # this view was stored already (sent twice)
         with transaction(svc.engine, write=False) as session:
             stored = intake.existing_for_view(session, view["id"])
             return _sent(stored.number, _agency_name(session, stored))
-    except DomainError as error:
-        if error.code != "access.not_registered":
-            raise
-        return _refused(svc, user, at)  # removed from the roster a moment ago
-    return _sent(case.number, routed.target.name)
+    return _sent(outcome.number, routed.target.name)
 
 
 def _referrer(svc, user: str) -> intake.Referrer | None:

@@ -25,15 +25,20 @@ def format_number(fy: int, seq: int) -> str:
 
 
 _TAKE_NEXT = text(
-    "INSERT INTO receiptcounter (fiscal_year, last) VALUES (:fy, 1) "
-    "ON CONFLICT (fiscal_year) DO UPDATE SET last = receiptcounter.last + 1 "
+    "INSERT INTO receiptcounter (fiscal_year, last) VALUES (:fy, :count) "
+    "ON CONFLICT (fiscal_year) DO UPDATE SET last = receiptcounter.last + excluded.last "
     "RETURNING last"
 )
 
 
 def next_number(session: Session, day: date) -> tuple[int, int, str]:
     """Take the next sequence of the fiscal year atomically (safe with concurrent writers)."""
+    return next_numbers(session, day, 1)[0]
+
+
+def next_numbers(session: Session, day: date, count: int) -> list[tuple[int, int, str]]:
+    """Take the next `count` sequences of the fiscal year at once, in order."""
     fy = fiscal_year(day)
     # One upsert: the first number of a year creates its counter; the row lock serialises takers.
-    seq = session.execute(_TAKE_NEXT, {"fy": fy}).scalar_one()
-    return fy, seq, format_number(fy, seq)
+    last = session.execute(_TAKE_NEXT, {"fy": fy, "count": count}).scalar_one()
+    return [(fy, seq, format_number(fy, seq)) for seq in range(last - count + 1, last + 1)]

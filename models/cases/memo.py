@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import bindparam, insert
 from sqlalchemy import select as core_select
@@ -13,9 +15,8 @@ from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
 from models.base.errors import DomainError
-from models.base.numbering import next_number
+from models.base.numbering import next_numbers
 from models.base.prefix import starts_with
-from models.base.upsert import as_loaded
 from models.cases.concerns import AGE_BANDS, CONCERN_BY_KEY, ConsentToShare, Urgency, domains_of
 from models.cases.destinations import Destination, IntakeOrg, intake_org
 from models.cases.lifecycle import CaseState
@@ -149,7 +150,7 @@ def submit(
     if view_id and (case := existing_for_view(session, view_id)):
         return case
     routed = route_memo(intake_org(session), memo=memo, referrer=Referrer.of(referrer))
-    return store(session, routed, view_id, at=at)
+    return session.get(Case, store(session, routed, view_id, at=at).id)
 
 
 def store(
@@ -159,18 +160,90 @@ def store(
     *,
     at: datetime,
     origin_channel: str | None = None,
-) -> Case:
-    """Write a routed memo: the case with its receipt number, the memo (encrypted), its first
-    event, the audit entry and the notices. DuplicateSubmission if this view was stored already
+) -> StoredMemo:
+    """Write a routed memo (see store_all). DuplicateSubmission if this view was stored already
     (the transaction is then lost; read the first one in a new one). `origin_channel`: the door's
     channel the memo came from (where the referrer hears back if a DM cannot reach them).
     DomainError("access.not_registered") if the referrer is no longer an active member."""
-    memo, referrer, target = routed.memo, routed.referrer, routed.target
-    # The roster's copy let them in; the database decides, in the transaction that writes.
-    if not session.execute(_REFERRER_ACTIVE, {"id": referrer.id}).scalar():
+    [result] = store_all(session, [Submission(routed, view_id, origin_channel)], at=at)
+    if result is NotStored.not_registered:
         raise DomainError("access.not_registered")
-    fy, seq, number = next_number(session, at.astimezone(TOKYO).date())
+    return result  # one submission cannot repeat itself
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A routed memo to store, with the Slack view it came from and the door's channel."""
+
+    routed: Routed
+    view_id: str | None
+    origin_channel: str | None = None
+
+
+class NotStored(Enum):
+    not_registered = "access.not_registered"  # the referrer is no longer an active member
+    duplicate = "duplicate"  # the same view once more in this call: read the first one after
+
+
+def store_all(
+    session: Session, submissions: Sequence[Submission], *, at: datetime
+) -> list[StoredMemo | NotStored]:
+    """Write routed memos, each with its receipt number, the memo (encrypted), its first event,
+    its audit entry and its notices, and say for each what became of it (in order).
+
+    Several in one transaction when memos arrive together (handlers/intake/writer.py): the
+    statements are the same for one memo or ten, so a burst costs little more than one memo.
+    DuplicateSubmission if a view was stored by an earlier transaction (this one is then lost;
+    store them one by one to find which)."""
+    # The roster's copy let them in; the database decides, in the transaction that writes.
+    referrers = {s.routed.referrer.id for s in submissions}
+    active = set(session.execute(_ACTIVE_REFERRERS, {"ids": list(referrers)}).scalars())
+    results: list[StoredMemo | NotStored | None] = []
+    seen: set[str] = set()
+    for s in submissions:
+        if s.routed.referrer.id not in active:
+            results.append(NotStored.not_registered)
+        elif s.view_id is not None and s.view_id in seen:
+            results.append(NotStored.duplicate)
+        else:
+            results.append(None)  # to store
+            if s.view_id is not None:
+                seen.add(s.view_id)
+    todo = [s for s, r in zip(submissions, results, strict=True) if r is None]
+    if not todo:
+        return results
+    numbers = iter(next_numbers(session, at.astimezone(TOKYO).date(), len(todo)))
+    stored = [_insert_case(session, s, next(numbers), at=at) for s in todo]
+    try:
+        session.execute(_INSERT_REFERRAL, [_referral_row(s, case.id, at) for s, case in stored])
+    except IntegrityError:
+        # A view stored already, by another request (a retry) in a transaction before this one.
+        raise DuplicateSubmission() from None
+    session.execute(_INSERT_EVENT, [_event_row(s, case.id, at) for s, case in stored])
+    notices = []
+    for s, case in stored:
+        referrer = s.routed.referrer
+        audit.record(
+            session,
+            at=at,
+            actor_slack_id=referrer.slack_id,
+            actor_member_id=referrer.id,
+            action="memo.submit",
+            case_id=case.id,
+            allowed=True,
+        )
+        notices += _memo_notices(case.id, s.routed)
+    outbox.enqueue_all(session, notices, at=at)
+    done = iter(case for _, case in stored)
+    return [next(done) if r is None else r for r in results]
+
+
+def _insert_case(
+    session: Session, s: Submission, receipt: tuple[int, int, str], *, at: datetime
+) -> tuple[Submission, StoredMemo]:
     # Core inserts, not ORM units of work: this runs for every memo, while a person waits.
+    fy, seq, number = receipt
+    memo, referrer, target = s.routed.memo, s.routed.referrer, s.routed.target
     values = dict(
         number=number,
         fiscal_year=fy,
@@ -180,54 +253,48 @@ def store(
         urgency=memo.urgency,
         age_band=memo.age_band,
         routed_agency_id=target.id,
-        route_reason=routed.reason,
+        route_reason=s.routed.reason,
         referrer_id=referrer.id,
         referrer_agency_id=referrer.agency_id,
         created_at=at,
         version=1,
     )
     case_id = session.execute(_INSERT_CASE, values).scalar_one()
-    try:
-        session.execute(
-            _INSERT_REFERRAL,
-            dict(
-                case_id=case_id,
-                source_view_id=view_id,
-                concerns=list(dict.fromkeys(memo.concerns)),
-                consent_to_share=memo.consent_to_share,
-                destination=memo.destination,
-                district=_clean(memo.district),
-                person_name=_clean(memo.person_name),
-                person_kana=_clean(memo.person_kana),
-                contact=_clean(memo.contact),
-                household=_clean(memo.household),
-                narrative=memo.narrative.strip(),
-                submitted_at=at,
-                origin_channel=origin_channel,
-            ),
-        )
-    except IntegrityError:
-        # The same view submitted concurrently by a retry: the other submission won.
-        raise DuplicateSubmission() from None
-    session.execute(
-        _INSERT_EVENT,
-        dict(
-            case_id=case_id,
-            at=at,
-            actor_id=referrer.id,
-            kind="received",
-            to_state=CaseState.received.value,
-        ),
-    )
-    audit.record(
-        session,
-        at=at,
-        actor_slack_id=referrer.slack_id,
-        actor_member_id=referrer.id,
-        action="memo.submit",
+    return s, StoredMemo(case_id, number, memo.urgency, target.id, at)
+
+
+def _referral_row(s: Submission, case_id: int, at: datetime) -> dict:
+    memo = s.routed.memo
+    return dict(
         case_id=case_id,
-        allowed=True,
+        source_view_id=s.view_id,
+        concerns=list(dict.fromkeys(memo.concerns)),
+        consent_to_share=memo.consent_to_share,
+        destination=memo.destination,
+        district=_clean(memo.district),
+        person_name=_clean(memo.person_name),
+        person_kana=_clean(memo.person_kana),
+        contact=_clean(memo.contact),
+        household=_clean(memo.household),
+        narrative=memo.narrative.strip(),
+        submitted_at=at,
+        origin_channel=s.origin_channel,
     )
+
+
+def _event_row(s: Submission, case_id: int, at: datetime) -> dict:
+    return dict(
+        case_id=case_id,
+        at=at,
+        actor_id=s.routed.referrer.id,
+        kind="received",
+        to_state=CaseState.received.value,
+    )
+
+
+def _memo_notices(case_id: int, routed: Routed) -> list[dict]:
+    """The case's card in each of the routed team's channels, and the referrer's receipt."""
+    target = routed.target
     cards = [
         {
             "key": f"case:{case_id}:card:{target.id}:{channel}",
@@ -240,11 +307,10 @@ def store(
     receipt = {
         "key": f"case:{case_id}:receipt",
         "kind": "memo_receipt",
-        "target": referrer.slack_id,
+        "target": routed.referrer.slack_id,
         "payload": {"case_id": case_id},
     }
-    outbox.enqueue_all(session, [*cards, receipt], at=at)
-    return as_loaded(session, Case, id=case_id, **values)
+    return [*cards, receipt]
 
 
 # Built once, on the tables (no ORM layer): this runs for every memo (see models/org/roster.py).
@@ -252,7 +318,22 @@ _INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
 _INSERT_REFERRAL = insert(Referral.__table__)
 _INSERT_EVENT = insert(CaseEvent.__table__)
 _MEMBERS = Member.__table__.c
-_REFERRER_ACTIVE = core_select(_MEMBERS.active).where(_MEMBERS.id == bindparam("id"))
+_ACTIVE_REFERRERS = core_select(_MEMBERS.id).where(
+    _MEMBERS.id.in_(bindparam("ids", expanding=True)), _MEMBERS.active
+)
+
+
+@dataclass(frozen=True)
+class StoredMemo:
+    """What the transaction that stored a memo needs of its case, without an ORM object (building
+    one cost more than any of the memo's statements): the receipt, the routing, the reminders'
+    clock."""
+
+    id: int
+    number: str
+    urgency: str
+    routed_agency_id: int
+    created_at: datetime
 
 
 class DuplicateSubmission(Exception):

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
-from models.base.numbering import fiscal_year, format_number, next_number
+from models.base.numbering import fiscal_year, format_number, next_number, next_numbers
 
 
 @pytest.mark.parametrize(
@@ -26,4 +26,14 @@ def test_sequence_per_fiscal_year(engine):
         assert next_number(s, date(2027, 3, 31))[2] == "R8-0002"
         assert next_number(s, date(2027, 4, 1))[2] == "R9-0001"
         assert next_number(s, date(2026, 5, 1))[2] == "R8-0003"
+        s.commit()
+
+
+def test_several_numbers_are_taken_at_once_in_order(engine):
+    with Session(engine) as s:
+        assert next_number(s, date(2026, 11, 27))[2] == "R8-0001"
+        taken = next_numbers(s, date(2026, 11, 27), 3)
+        assert [n for _, _, n in taken] == ["R8-0002", "R8-0003", "R8-0004"]
+        assert next_numbers(s, date(2027, 4, 1), 2)[1] == (2027, 2, "R9-0002")
+        assert next_number(s, date(2026, 12, 1))[2] == "R8-0005"
         s.commit()
