@@ -92,10 +92,12 @@ class MemoWriter:
                 self._store(svc, taken)
 
     def _store(self, svc: Services, memos: list[_Waiting]) -> None:
-        at = svc.clock()
-        rules = copy_of(svc.engine, ack_rules)  # in memory: changes only with the org file
-        wait = max(0.05, min(w.deadline for w in memos) - time.monotonic())
+        """Store `memos` in one transaction and tell each listener; whatever fails, every
+        listener hears (none waits for ever)."""
         try:
+            at = svc.clock()
+            rules = copy_of(svc.engine, ack_rules)  # in memory: changes only with the org file
+            wait = max(0.05, min(w.deadline for w in memos) - time.monotonic())
             with transaction(svc.engine, wait=wait) as session:
                 submissions = [
                     Submission(w.routed, w.view["id"], door_channel(session, w.view)) for w in memos

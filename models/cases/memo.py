@@ -212,8 +212,14 @@ def store_all(
     todo = [s for s, r in zip(submissions, results, strict=True) if r is None]
     if not todo:
         return results
-    numbers = iter(next_numbers(session, at.astimezone(TOKYO).date(), len(todo)))
-    stored = [_insert_case(session, s, next(numbers), at=at) for s in todo]
+    numbers = next_numbers(session, at.astimezone(TOKYO).date(), len(todo))
+    rows = [_case_row(s, receipt, at) for s, receipt in zip(todo, numbers, strict=True)]
+    # Core inserts, not ORM units of work: this runs for every memo, while a person waits.
+    ids = session.execute(_INSERT_CASES, rows).scalars().all()
+    stored = [
+        (s, StoredMemo(case_id, row["number"], row["urgency"], row["routed_agency_id"], at))
+        for s, row, case_id in zip(todo, rows, ids, strict=True)
+    ]
     try:
         session.execute(_INSERT_REFERRAL, [_referral_row(s, case.id, at) for s, case in stored])
     except IntegrityError:
@@ -238,13 +244,10 @@ def store_all(
     return [next(done) if r is None else r for r in results]
 
 
-def _insert_case(
-    session: Session, s: Submission, receipt: tuple[int, int, str], *, at: datetime
-) -> tuple[Submission, StoredMemo]:
-    # Core inserts, not ORM units of work: this runs for every memo, while a person waits.
+def _case_row(s: Submission, receipt: tuple[int, int, str], at: datetime) -> dict:
     fy, seq, number = receipt
     memo, referrer, target = s.routed.memo, s.routed.referrer, s.routed.target
-    values = dict(
+    return dict(
         number=number,
         fiscal_year=fy,
         seq=seq,
@@ -259,8 +262,6 @@ def _insert_case(
         created_at=at,
         version=1,
     )
-    case_id = session.execute(_INSERT_CASE, values).scalar_one()
-    return s, StoredMemo(case_id, number, memo.urgency, target.id, at)
 
 
 def _referral_row(s: Submission, case_id: int, at: datetime) -> dict:
@@ -314,7 +315,8 @@ def _memo_notices(case_id: int, routed: Routed) -> list[dict]:
 
 
 # Built once, on the tables (no ORM layer): this runs for every memo (see models/org/roster.py).
-_INSERT_CASE = insert(Case.__table__).returning(Case.__table__.c.id)
+# Several cases in one statement, their ids in the order of the rows given.
+_INSERT_CASES = insert(Case.__table__).returning(Case.__table__.c.id, sort_by_parameter_order=True)
 _INSERT_REFERRAL = insert(Referral.__table__)
 _INSERT_EVENT = insert(CaseEvent.__table__)
 _MEMBERS = Member.__table__.c

@@ -175,3 +175,20 @@ def test_memos_sent_together_while_the_database_is_held_are_all_stored_once(bot,
 
 def bot_values(view: dict) -> dict:
     return memo_values(narrative=f"試験用の相談内容です（{view['id']}）。")
+
+
+def test_whatever_fails_in_a_burst_every_person_hears(org):
+    """No listener waits for ever: a failure before the transaction reaches each of them."""
+
+    def broken_clock():
+        raise RuntimeError("clock")
+
+    svc = Services(engine=org, clock=broken_clock, kick_delivery=lambda: None)
+    with transaction(org) as session:
+        memo = routed(session)
+    burst = [waiting(svc, memo, "V1"), waiting(svc, memo, "V2")]
+    MemoWriter()._store_burst(burst)
+    for w in burst:
+        with pytest.raises(RuntimeError):
+            w.outcome()
+    assert count(org, Case) == 0
