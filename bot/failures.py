@@ -52,7 +52,7 @@ def answer(
     context: dict | None = None,
 ):
     """Log the failure under a reference code and tell the person (in the modal if still open)."""
-    code = reference_code()
+    code = getattr(error, "reference", None) or reference_code()  # FailedElsewhere: its own
     body = body if isinstance(body, dict) else {}
     kind = body.get("type") or ("slash_command" if body.get("command") else None)
     busy = is_busy(error)

@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 from bot.app import create_app
 from bot.delivery import Delivery
 from bot.partners.door_job import door_job
+from bot.processes.worker import WorkerProcess
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.slack import make_client
-from bot.worker import WorkerProcess
 from handlers.common.services import Services
 from models.base import crypto
 from models.base.clock import Clock, system_clock
@@ -63,7 +63,7 @@ def build(
     kick_delivery: Callable[[], None] | None = None,
 ) -> Runtime:
     """`kick_delivery`: how a listener wakes the delivery loop (default: this process's loop;
-    `tsunagi run` passes the worker process's, bot/worker.py)."""
+    `tsunagi run` passes the worker process's, bot/processes/worker.py)."""
     engine = prepare_database(settings)
     client = make_client(settings.bot_token, settings.slack_api_url)
     delivery = Delivery(

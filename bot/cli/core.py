@@ -28,14 +28,18 @@ from bot.cli.partners import warn_after_load
 from bot.health import probe
 from bot.logging_safety import configure as configure_logging
 from bot.manifest import manifest
+from bot.processes.memo_store import MemoStoreProcess, serve
+from bot.processes.worker import WorkerProcess, listen_for_kicks
 from bot.server import make_server
 from bot.settings import Settings
 from bot.slack import TokenRefused, check_tokens
 from bot.socket_mode import start_socket_mode
-from bot.worker import WorkerProcess, listen_for_kicks
 from handlers.common import deferred
+from handlers.common.services import Services
 from handlers.common.texts import t
+from handlers.intake.writer import store_elsewhere
 from models.base import crypto, offload
+from models.base.clock import system_clock
 from models.base.db import transaction
 from models.ops import migrate
 from models.ops.backup import holds_data, sqlite_file
@@ -62,12 +66,17 @@ def register(sub) -> None:
     )
     run.set_defaults(func=cmd_run)
 
-    # Started by `run` (bot/worker.py). argparse cannot hide a subcommand: its help says so.
+    # Started by `run` (bot/processes/). argparse cannot hide a subcommand: its help says so.
     worker = sub.add_parser(
         "worker", help="配信とリマインダーの処理（run が自動で起動します。直接は使いません）"
     )
     worker.add_argument("--kick-fd", type=int, required=True, help="run から起こされるためのパイプ")
     worker.set_defaults(func=cmd_worker)
+    store = sub.add_parser(
+        "store", help="つなぎメモの保存（run が自動で起動します。直接は使いません）"
+    )
+    store.add_argument("--fd", type=int, required=True, help="run とつながるソケット")
+    store.set_defaults(func=cmd_store)
 
     man = sub.add_parser("manifest", help="Slack アプリのマニフェスト（YAML）を表示する")
     man.add_argument("--http-url", help="HTTP モードの公開URL（例 https://tsunagi.example.jp）")
@@ -128,12 +137,15 @@ def cmd_run(args, settings: Settings) -> int:
     except Exception as exc:  # the network: systemd starts the bot again a little later
         return fail(t("cli.slack_unreachable", kind=type(exc).__name__), 1)
     socket_mode = None
-    worker = WorkerProcess()  # delivery and reminders in their own process (bot/worker.py)
+    worker = WorkerProcess()  # delivery and reminders in their own process (bot/processes/)
+    memo_store = MemoStoreProcess()  # memos stored on the other core (bot/processes/)
     rt = runtime.build(settings, kick_delivery=worker.kick)
     rt.worker = worker
     offload.isolate()  # numpy, scipy and matplotlib only in short-lived children: RSS stays low
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # systemd/docker stop: shut down cleanly
     worker.start()
+    memo_store.start()
+    store_elsewhere(memo_store.store)
     # Everything built so far (Bolt, SQLAlchemy, slack_sdk, the app) lives as long as the process:
     # left to the collector, each full collection walked it all and stopped every request for
     # about 60 ms; frozen, one takes about 6 ms (`tsunagi bench`, README).
@@ -169,12 +181,15 @@ def cmd_run(args, settings: Settings) -> int:
         if socket_mode is not None:
             socket_mode.close()
         deferred.flush(timeout=5)  # clicks already answered are stored before the worker goes
+        store_elsewhere(None)
+        memo_store.stop()
         worker.stop()
     return 0
 
 
 def cmd_worker(args, settings: Settings) -> int:
-    """The delivery loop and the scheduler, until `tsunagi run` stops or leaves (bot/worker.py)."""
+    """The delivery loop and the scheduler, until `tsunagi run` stops or leaves
+    (bot/processes/worker.py)."""
     configure_logging(logging.INFO)
     try:
         rt = runtime.build(settings, verify_token=False)  # the server has just checked it
@@ -196,6 +211,22 @@ def cmd_worker(args, settings: Settings) -> int:
     finally:
         rt.scheduler.stop()
         rt.delivery.stop()
+    return 0
+
+
+def cmd_store(args, settings: Settings) -> int:
+    """The memo store, until `tsunagi run` stops or leaves (bot/processes/memo_store.py)."""
+    configure_logging(logging.INFO)
+    try:
+        engine = runtime.prepare_database(settings)
+    except (crypto.KeyProblem, runtime.NotReady):
+        return 2  # the server refused the same settings a moment ago and said why
+    signal.signal(signal.SIGTERM, lambda *_: os.close(args.fd))  # recv ends: serve returns
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
+    gc.collect()
+    gc.freeze()  # as in the server: what lives for good is not walked at every collection
+    services = Services(engine=engine, clock=system_clock, kick_delivery=lambda: None)
+    serve(args.fd, services.for_requests)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The doors kept up to date by the worker (bot/worker.py), with nobody running a command:
+"""The doors kept up to date by the worker (bot/processes/worker.py), with nobody running a command:
 
 - when the worker starts (every `tsunagi run`, every restart);
 - soon after an org load changes what a door should say, or where (a read of the database every

@@ -24,3 +24,12 @@ def is_busy(error: BaseException) -> bool:
     if isinstance(error, OperationalError):
         return "locked" in str(error.orig).lower() or "lock timeout" in str(error.orig).lower()
     return False
+
+
+class FailedElsewhere(Exception):
+    """The work failed in another process of the bot (the memo store), which logged the
+    traceback under `reference`: the person is told that same code."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(reference)
+        self.reference = reference

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from handlers.common.bursts import Bursts
 from handlers.common.reference import is_busy
@@ -56,6 +57,12 @@ class _Waiting:
         with self._changed:
             self._outcome, self._error, self._state = outcome, error, "done"
             self._changed.notify_all()
+
+    def result(self) -> Outcome | BaseException:
+        """The outcome, or the error, of a memo taken and stored (the memo store's answer)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._state == "done")
+        return self._outcome if self._error is None else self._error
 
     def outcome(self) -> Outcome:
         """The listener's: what became of the memo. Busy if the writer did not take it in time
@@ -125,11 +132,38 @@ class MemoWriter:
 
 
 _writer = MemoWriter()
+# Where memos are stored when not here: the memo store process under `tsunagi run`
+# (bot/processes/memo_store.py). It answers None when it cannot take the memo (not running):
+# then here.
+_elsewhere: Callable[[Routed, dict], Outcome | None] | None = None
+
+
+def store_elsewhere(store: Callable[[Routed, dict], Outcome | None] | None) -> None:
+    """Set by the wiring: memos go to `store` first (None: stored in this process)."""
+    global _elsewhere
+    _elsewhere = store
 
 
 def store(svc: Services, routed: Routed, view: dict) -> Outcome:
-    """Store a routed memo with those arriving at the same time (see MemoWriter.store)."""
+    """Store a routed memo with those arriving at the same time (see MemoWriter.store); in the
+    memo store process when there is one."""
+    if _elsewhere is not None:
+        outcome = _elsewhere(routed, view)
+        if outcome is not None:
+            return outcome
     return _writer.store(svc, routed, view)
+
+
+def store_together(
+    svc: Services, memos: list[tuple[Routed, dict, float]]
+) -> list[Outcome | BaseException]:
+    """The memo store's side: store `memos` (each: the routed memo, its view, how long it may
+    still wait) in one transaction, as the writer does; each one's outcome or error."""
+    waiting = [_Waiting(svc, routed, view, wait) for routed, view, wait in memos]
+    taken = [w for w in waiting if w.take()]
+    if taken:
+        _writer._store(svc, taken)
+    return [w.result() for w in waiting]
 
 
 def flush(timeout: float = 5.0) -> bool:

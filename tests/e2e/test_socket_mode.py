@@ -333,7 +333,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_tsunagi_run_serves_socket_mode_and_health(db_url, org, slack, socket, tmp_path):
+def test_tsunagi_run_serves_socket_mode_stores_memos_and_health(
+    db_url, org, slack, socket, tmp_path
+):
     port = free_port()
     env = {
         **os.environ,
@@ -355,6 +357,11 @@ def test_tsunagi_run_serves_socket_mode_and_health(db_url, org, slack, socket, t
         socket.command("U0PARTNER1", "", trigger_id=trigger)
         view = slack.wait_for(lambda: slack.views_opened())[-1]
         assert view["callback_id"] == "memo_submit"
+        # Sent once the memo store is up, so the store process stores it (bot/processes/).
+        slack.wait_for(lambda: "memo store ready" in (tmp_path / "run.log").read_text())
+        answer = socket.submit("U0PARTNER1", view, memo_values())
+        assert "R8-0001" in json.dumps(answer["view"]["blocks"], ensure_ascii=False)
+        assert count(org, Case) == 1
         url = f"http://127.0.0.1:{port}/healthz"
         body = slack.wait_for(lambda: json.loads(urllib.request.urlopen(url, timeout=5).read()))
         assert body["socket"] == "connected" and body["status"] == "ok"
