@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 
 from bot.logging_safety import frames_only
@@ -70,7 +71,9 @@ class _Link:
         done, answer = threading.Event(), []
         number = next(self._numbers)
         self._waiting[number] = (done, answer)
-        request = {"n": number, "routed": routed, "view": view, "wait": REQUEST_WAIT}
+        # CLOCK_MONOTONIC is the machine's: the store reads the same deadline (its lock wait).
+        deadline = time.monotonic() + REQUEST_WAIT
+        request = {"n": number, "routed": routed, "view": view, "deadline": deadline}
         try:
             with self._sending:
                 self._conn.send_bytes(pickle.dumps(request))
@@ -182,8 +185,9 @@ def serve(fd: int, svc: Services) -> None:
                 requests.append(pickle.loads(conn.recv_bytes()))
         except (EOFError, OSError):
             return
+        now = time.monotonic()
         results = writer.store_together(
-            svc, [(r["routed"], r["view"], r["wait"]) for r in requests]
+            svc, [(r["routed"], r["view"], max(0.05, r["deadline"] - now)) for r in requests]
         )
         for request, result in zip(requests, results, strict=True):
             try:

@@ -9,6 +9,10 @@ statements run once for all of them (models/cases/memo.py `store_all`). Each mem
 or nothing: if the transaction fails for any reason but a busy database, the memos are stored
 again one by one, so one memo's problem is never another's.
 
+Under `tsunagi run` the same is done in the memo store process, on the machine's other core
+(bot/processes/memo_store.py, through `store_together`); this thread stores memos only while that
+process is not there (starting, or started again), and in tests.
+
 The wait is bounded as any request's (models/base/db.py REQUEST_WAIT): a memo the writer has not
 taken by then is not stored, and the person is told the database is busy. One taken is stored or
 not within its transaction's own bounded wait, and the person hears which.
