@@ -38,6 +38,7 @@ log_clicks = logging.getLogger("tsunagi.clicks")
 
 LATE_AFTER = timedelta(minutes=10)  # older than this when sent: the message says it is late
 NOT_READY_WAIT = timedelta(seconds=5)
+KICK_GAP = 0.1  # seconds: wake-ups within this make one delivery round (see _loop)
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 METADATA_TYPE = "tsunagi_notice"
 VERIFY_MARGIN = timedelta(seconds=5)  # history is read from this long before the first attempt
@@ -65,6 +66,7 @@ class Delivery:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         poll_seconds: float = 5.0,
+        kick_gap: float = KICK_GAP,
     ) -> None:
         self.engine = engine
         self.client = client
@@ -74,6 +76,7 @@ class Delivery:
         self.sleep = sleep
         self.monotonic = monotonic
         self.poll_seconds = poll_seconds
+        self.kick_gap = kick_gap
         self._last_post: dict[str, float] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -105,6 +108,9 @@ class Delivery:
             except Exception as exc:  # the loop must survive a database hiccup
                 log.error("delivery round failed: %s", type(exc).__name__)
             self._wake.wait(self.poll_seconds)
+            # Wake-ups close together make one round: each memo stored wakes us, and every round
+            # takes the database's write lock (its claims), which the memos being stored wait for.
+            self._stop.wait(self.kick_gap)
             self._wake.clear()
 
     def run_once(self) -> int:

@@ -215,6 +215,23 @@ def test_the_background_loop_sends_after_a_kick(bot):
         bot.rt.delivery.stop()
 
 
+def test_wake_ups_close_together_make_one_round(bot, monkeypatch):
+    """Every memo stored wakes the loop; a burst of memos must not make a round (a write for
+    its claims) per memo, or the memos being stored queue behind the rounds."""
+    rounds: list[int] = []
+    delivery = bot.rt.delivery
+    monkeypatch.setattr(delivery, "run_once", lambda: rounds.append(1) or 0)
+    delivery.start()
+    try:
+        bot.slack.wait_for(lambda: rounds)  # the first round, at start
+        for _ in range(200):
+            delivery.kick()
+        bot.slack.wait_for(lambda: len(rounds) >= 2)  # the kicks still make a round
+    finally:
+        delivery.stop()
+    assert len(rounds) <= 10  # not one per kick
+
+
 def test_late_messages_say_they_are_late(bot, clock):
     bot.send_memo("U0PARTNER1")
     clock.advance(hours=2)  # the bot was down
