@@ -19,6 +19,7 @@ from bot.scheduler import load_reminders
 from bot.server import EVENTS_PATH, make_server, shutdown
 from bot.settings import Settings
 from handlers.common import deferred
+from handlers.intake import writer
 from models.base import crypto
 from models.base.clock import FrozenClock
 from models.base.db import make_engine, normalise_url, transaction
@@ -197,9 +198,19 @@ class Running:
 
     server: object
     thread: threading.Thread
+    app: object | None = None  # its listeners' work after their answers is waited for
 
     def close(self) -> None:
         shutdown(self.server, self.thread)
+        # Work after an answer (a late form's answer, a reply, the Home tab) may still be
+        # reading: let it end before the test's database goes away (a PostgreSQL schema being
+        # dropped deadlocked with it once).
+        runner = getattr(self.app, "_listener_runner", None)
+        pool = getattr(runner, "listener_executor", None)
+        if pool is not None:
+            pool.shutdown(wait=True)
+        deferred.flush(timeout=5)
+        writer.flush(timeout=5)
         # A refusal's audit row is written after its answer (handlers/partners/identity.py):
         # let it land before the test's database goes away.
         for thread in threading.enumerate():
@@ -221,7 +232,7 @@ def make_bot(db_url: str, slack: SlackStandin, clock) -> tuple[Bot, Running]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.effective_port}{EVENTS_PATH}"
-    return Bot(rt, slack, SignedSlack(url, SIGNING_SECRET), url), Running(server, thread)
+    return Bot(rt, slack, SignedSlack(url, SIGNING_SECRET), url), Running(server, thread, rt.app)
 
 
 @pytest.fixture
