@@ -15,7 +15,7 @@ from models.base.db import transaction
 from models.base.errors import Busy
 from models.cases import memo as intake
 from models.cases.destinations import intake_org
-from models.cases.memo import MemoInput, NotStored, Referrer, StoredMemo, Submission
+from models.cases.memo import NotStored, Referrer, StoredMemo, Submission
 from models.cases.tables import Case, CaseEvent, Referral
 from models.ops import audit
 from models.ops.tables import AuditEntry
@@ -24,20 +24,12 @@ from models.queues.tables import Notice, Reminder
 from sandbox.standin.signed import SignedSlack
 from tests.conftest import SIGNING_SECRET, START, memo_values
 from tests.intake.test_busy_memo import held
-
-MEMO = MemoInput(
-    narrative="試験用の相談内容です。",
-    concerns=["kaigo"],
-    urgency="normal",
-    consent_to_share="yes",
-    age_band="75+",
-    person_name="辰野 試験子",
-)
+from tests.support.desk import memo as synthetic_memo
 
 
 def routed(session: Session, slack_id: str = "U0PARTNER1", **changes) -> intake.Routed:
     member = member_by_slack_id(session, slack_id)
-    memo = MemoInput(**{**MEMO.__dict__, **changes})
+    memo = synthetic_memo(**changes)  # the desk tests' synthetic memo
     return intake.route_memo(intake_org(session), memo=memo, referrer=Referrer.of(member))
 
 
