@@ -102,12 +102,15 @@ def publish_home(event: dict, body: dict, client: WebClient, context: dict) -> N
     user = event.get("user")
     if event.get("tab") not in (None, "home") or not user:
         return
-    if not _drawings.start(user):
-        return  # folded into the drawing under way (a retry of it needs no check either)
     slots.acknowledged()  # acknowledged by Bolt already: the drawing goes in turns
+    # The retry check comes before folding: Slack may retry the very event being drawn (its
+    # answer came late), and folded in, that retry would draw the Home once more.
+    if not first_delivery_of(context, body):
+        return
+    if not _drawings.start(user):
+        return  # folded into the drawing under way, which runs once more
     try:
-        if first_delivery_of(context, body):
-            refresh_home(client, context, user)
+        refresh_home(client, context, user)
         while _drawings.again(user):
             refresh_home(client, context, user)
     except BaseException:
