@@ -202,20 +202,24 @@ class Running:
 
     def close(self) -> None:
         shutdown(self.server, self.thread)
-        # Work after an answer (a late form's answer, a reply, the Home tab) may still be
-        # reading: let it end before the test's database goes away (a PostgreSQL schema being
-        # dropped deadlocked with it once).
-        runner = getattr(self.app, "_listener_runner", None)
-        pool = getattr(runner, "listener_executor", None)
-        if pool is not None:
-            pool.shutdown(wait=True)
-        deferred.flush(timeout=5)
-        writer.flush(timeout=5)
-        # A refusal's audit row is written after its answer (handlers/partners/identity.py):
-        # let it land before the test's database goes away.
-        for thread in threading.enumerate():
-            if thread.name == "tsunagi-refusal":
-                thread.join(timeout=5)
+        settle(self.app)
+
+
+def settle(app) -> None:
+    """After a bot stopped taking requests (HTTP or Socket Mode), wait for the work after its
+    answers (a late form's answer, a reply, the Home tab, stored clicks and memos): it may still
+    be reading, and the test's database goes away next (a PostgreSQL schema being dropped
+    deadlocked with it once; a memo still waiting for a lock slowed the next test's memo)."""
+    runner = getattr(app, "_listener_runner", None)
+    pool = getattr(runner, "listener_executor", None)
+    if pool is not None:
+        pool.shutdown(wait=True)
+    deferred.flush(timeout=5)
+    writer.flush(timeout=5)
+    # A refusal's audit row is written after its answer (handlers/partners/identity.py).
+    for thread in threading.enumerate():
+        if thread.name == "tsunagi-refusal":
+            thread.join(timeout=5)
 
 
 def make_bot(db_url: str, slack: SlackStandin, clock) -> tuple[Bot, Running]:

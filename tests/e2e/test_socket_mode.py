@@ -26,7 +26,7 @@ from handlers.common import timely
 from models.cases.tables import Case, Referral
 from models.queues.tables import Notice
 from sandbox.standin.socket_mode import SocketModeStandin
-from tests.conftest import SIGNING_SECRET, TEST_KEY, delivered_answers, memo_values
+from tests.conftest import SIGNING_SECRET, TEST_KEY, delivered_answers, memo_values, settle
 from tests.e2e.test_timely import WORKING, slow_validation
 
 
@@ -80,6 +80,7 @@ def sbot(db_url, org, slack, socket, clock):
     socket.wait_connected()
     yield SocketBot(rt, slack, socket, mode)
     mode.close()
+    settle(rt.app)
     rt.engine.dispose()
 
 
@@ -226,6 +227,7 @@ def test_health_says_disconnected_while_the_socket_is_down(db_url, org, slack, s
         assert body["since"]
     finally:
         mode.close()
+        settle(rt.app)
         rt.engine.dispose()
 
 
@@ -276,6 +278,7 @@ def test_the_admins_hear_once_when_the_socket_stays_down_and_once_when_it_is_bac
         ]
     finally:
         mode.close()
+        settle(rt.app)
         rt.engine.dispose()
 
 
@@ -300,6 +303,7 @@ def test_no_message_while_the_web_api_does_not_answer_either(db_url, org, slack,
         assert socket_alerts(rt.engine) == []  # the DM could not arrive: the log says it
     finally:
         mode.close()
+        settle(rt.app)
         rt.engine.dispose()
 
 

@@ -13,7 +13,7 @@ from models.base.db import transaction
 from models.org.orgfile import load, parse
 from sandbox.standin.connect import PartnerSlack
 from sandbox.standin.socket_mode import SocketModeStandin
-from tests.conftest import ORG_FILE, SIGNING_SECRET, TEST_KEY, make_bot
+from tests.conftest import ORG_FILE, SIGNING_SECRET, TEST_KEY, make_bot, settle
 
 PARTNER_CHANNEL = "C0BYOIN"
 PARTNER_TEAM = "T0HOSP"
@@ -102,6 +102,7 @@ def psbot(db_url, partner_org, connect_slack, psocket, clock):
     sync_doors(rt.engine, rt.client)
     yield rt
     mode.close()
+    settle(rt.app)
     rt.engine.dispose()
 
 
