@@ -45,13 +45,17 @@ def database_ok(engine: Engine) -> bool:
     return True
 
 
-def probe(engine: Engine, *, scheduler=None) -> HealthCheck:
-    """What `GET /healthz` answers: 200 when the database answers, else 503."""
+def probe(engine: Engine, *, scheduler=None, memo_store=None) -> HealthCheck:
+    """What `GET /healthz` answers: 200 when the database answers, else 503. The worker
+    (`scheduler`) and the memo store are reported, not counted: while one starts again, the
+    outbox waits and the server stores memos itself."""
 
     def check() -> tuple[int, dict]:
         body = {"status": "ok", "database": "ok"}
         if scheduler is not None:
             body["scheduler"] = "running" if scheduler.running else "stopped"
+        if memo_store is not None:
+            body["memo_store"] = "running" if memo_store.running else "stopped"
         if not database_ok(engine):
             body.update(status="unavailable", database="unreachable")
             return 503, body

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from bot.app import create_app
 from bot.delivery import Delivery
 from bot.partners.door_job import door_job
+from bot.processes.memo_store import MemoStoreProcess
 from bot.processes.worker import WorkerProcess
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -39,6 +40,7 @@ class Runtime:
     services: Services
     scheduler: Scheduler | None = None  # started by `tsunagi worker`; tests call .tick()
     worker: WorkerProcess | None = None  # `tsunagi run`: the process running both of them
+    memo_store: MemoStoreProcess | None = None  # `tsunagi run`: where memos are stored
 
 
 def prepare_database(settings: Settings) -> Engine:

@@ -281,7 +281,10 @@ def start_socket_mode(
     client.on_error_listeners.append(keeper.lost)
     mode = SocketMode(handler, state, keeper)
     if health_port is not None:
-        check = health_check(state, probe(rt.engine, scheduler=rt.worker or rt.scheduler), client)
+        scheduler = rt.worker or rt.scheduler
+        check = health_check(
+            state, probe(rt.engine, scheduler=scheduler, memo_store=rt.memo_store), client
+        )
         server = create_server(
             _health_app(check), host="127.0.0.1", port=health_port, threads=1, ident="tsunagi"
         )

@@ -140,7 +140,7 @@ def cmd_run(args, settings: Settings) -> int:
     worker = WorkerProcess()  # delivery and reminders in their own process (bot/processes/)
     memo_store = MemoStoreProcess()  # memos stored on the other core (bot/processes/)
     rt = runtime.build(settings, kick_delivery=worker.kick)
-    rt.worker = worker
+    rt.worker, rt.memo_store = worker, memo_store
     offload.isolate()  # numpy, scipy and matplotlib only in short-lived children: RSS stays low
     signal.signal(signal.SIGTERM, _stop_on_sigterm)  # systemd/docker stop: shut down cleanly
     worker.start()
@@ -162,7 +162,7 @@ def cmd_run(args, settings: Settings) -> int:
                 host=args.host,
                 port=args.port,
                 threads=args.threads,
-                health=probe(rt.engine, scheduler=worker),
+                health=probe(rt.engine, scheduler=worker, memo_store=memo_store),
             )
             logging.getLogger("tsunagi").info("HTTP mode on port %s", server.effective_port)
             server.run()

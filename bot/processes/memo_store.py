@@ -64,6 +64,17 @@ class _Link:
         self._waiting: dict[int, tuple[threading.Event, list]] = {}
         threading.Thread(target=self._read, name="memo-store-link", daemon=True).start()
 
+    @property
+    def running(self) -> bool:
+        """Alive and taking memos (`/healthz` says so): its link is open and it said ready."""
+        link = self._link
+        return (
+            super().running
+            and link is not None
+            and link.ready.is_set()
+            and not link.closed.is_set()
+        )
+
     def store(self, routed: Routed, view: dict) -> Outcome | None:
         """The memo's outcome from the store; None if the store ended first or stalled (the
         server then stores the memo itself: had the store stored it already, the view's id

@@ -68,7 +68,7 @@ def test_memos_are_stored_by_the_store_process_and_wait_for_it(served, engine, t
 
 
 def test_a_killed_store_loses_nothing_and_doubles_nothing(served, engine, slack, tmp_path):
-    proc, harness, _healthy = served
+    proc, harness, healthy = served
     first = child_of(proc, "store")
     wait_until(lambda: "memo store ready" in (tmp_path / "run.log").read_text())
     numbers = [receipt_number(harness.send_memo(PARTNER))]
@@ -76,6 +76,7 @@ def test_a_killed_store_loses_nothing_and_doubles_nothing(served, engine, slack,
     numbers.append(receipt_number(harness.send_memo(PARTNER)))  # the server, or a new store
     second = child_of(proc, "store", other_than=first)
     wait_until(lambda: (tmp_path / "run.log").read_text().count("memo store ready") == 2)
+    wait_until(lambda: healthy()["memo_store"] == "running")
     numbers.append(receipt_number(harness.send_memo(PARTNER)))  # the new store
     assert second != first
     assert numbers == ["R8-0001", "R8-0002", "R8-0003"] and cases(engine) == 3

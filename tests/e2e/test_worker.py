@@ -34,6 +34,7 @@ def _keys_posted(slack) -> Counter:
 def test_the_server_stores_and_the_worker_delivers(served, slack):
     proc, harness, healthy = served
     assert healthy()["scheduler"] == "running"  # the worker process is alive
+    wait_until(lambda: healthy()["memo_store"] == "running")  # and the store takes memos
     worker = worker_of(proc)
     assert worker != proc.pid
     harness.send_memo(PARTNER)

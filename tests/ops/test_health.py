@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from bot import health
 from bot.cli.main import main
+from bot.processes.memo_store import MemoStoreProcess
 from bot.server import make_server
 from bot.settings import Settings
 from models.base.db import make_engine, transaction
@@ -50,6 +51,19 @@ def test_healthz_answers_200_when_the_database_answers(bot):
         assert answer.json() == {"status": "ok", "database": "ok", "scheduler": "stopped"}
         assert answer.headers["Cache-Control"] == "no-store"
         assert requests.head(url, timeout=10).status_code == 200
+    finally:
+        server.close()
+
+
+def test_healthz_says_whether_the_memo_store_takes_memos(bot):
+    """Not started (or starting again), the store is reported stopped; the server stores memos
+    itself meanwhile, so the probe stays 200."""
+    check = health.probe(bot.rt.engine, memo_store=MemoStoreProcess())
+    server, url = serve(bot.rt.app, check)
+    try:
+        answer = requests.get(url, timeout=10)
+        assert answer.status_code == 200
+        assert answer.json() == {"status": "ok", "database": "ok", "memo_store": "stopped"}
     finally:
         server.close()
 
