@@ -10,9 +10,10 @@ memo submission at 8 clients, p99 1.73x a bare Bolt app in the server's process,
 The server's listener hands the routed memo over a socket and waits for the outcome (the
 receipt number) before it answers the person: a memo is still stored before anything is said.
 When the store is not running (starting, or started again after a crash) the server stores the
-memo itself, so nothing waits for it. If the store ends (or stalls) while a memo is with it, the
-server stores that memo itself too: had the store stored it just before, the view's id, which is
-unique, finds that memo instead, so it is stored once either way.
+memo itself, so nothing waits for it. If the store ends while a memo is with it, the server
+stores that memo itself too: had the store stored it just before, the view's id, which is
+unique, finds that memo instead, so it is stored once either way. A store that stalls (no
+answer in STALLED seconds) is killed first, so that nothing it held open commits afterwards.
 
 `tsunagi run` starts it (`tsunagi store --fd N`) and keeps it running; it ends when the socket
 closes, so a server killed with -9 leaves it behind no longer than the worker.
@@ -20,6 +21,7 @@ closes, so a server killed with -9 leaves it behind no longer than the worker.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import pickle
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 from bot.logging_safety import frames_only
@@ -49,31 +52,28 @@ _GONE = {"gone": True}  # the store ended before it answered
 # database is bounded by the request path's (about 1.5 s); a disk stalled longer than this
 # would stall the server's own attempt too, which the person's form then waits for.
 STALLED = 10.0
+STALLED_END_WAIT = 5.0  # seconds a stalled store killed is waited for before the server stores
 
 
 class _Link:
     """The server's end of one store process's socket: requests out, answers back in order of
     arrival, each to the listener waiting for it."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        *,
+        stalled_after: float = STALLED,
+        on_stall: Callable[[], None] = lambda: None,
+    ) -> None:
         self._conn = Connection(sock.detach())
+        self.stalled_after, self._on_stall = stalled_after, on_stall
         self.ready = threading.Event()  # the store has opened the database
         self.closed = threading.Event()
         self._sending = threading.Lock()
         self._numbers = itertools.count(1)
         self._waiting: dict[int, tuple[threading.Event, list]] = {}
         threading.Thread(target=self._read, name="memo-store-link", daemon=True).start()
-
-    @property
-    def running(self) -> bool:
-        """Alive and taking memos (`/healthz` says so): its link is open and it said ready."""
-        link = self._link
-        return (
-            super().running
-            and link is not None
-            and link.ready.is_set()
-            and not link.closed.is_set()
-        )
 
     def store(self, routed: Routed, view: dict) -> Outcome | None:
         """The memo's outcome from the store; None if the store ended first or stalled (the
@@ -94,9 +94,15 @@ class _Link:
         if self.closed.is_set():  # it ended while this was sent: _read may have missed it
             self._answer_all(_GONE)
         # The store's own wait for the lock is bounded; this only guards against a stalled one.
-        if not done.wait(STALLED):
+        if not done.wait(self.stalled_after):
             self._waiting.pop(number, None)
-            log.warning("the memo store did not answer in %s s; stored by the server", STALLED)
+            log.warning(
+                "the memo store did not answer in %s s; it is ended and the server stores",
+                self.stalled_after,
+            )
+            # Ended first, so that a transaction it still holds can never commit after the
+            # server has stored (or told the person it is busy): then the view's id decides.
+            self._on_stall()
             return None
         [reply] = answer
         if "outcome" in reply:
@@ -140,12 +146,29 @@ class MemoStoreProcess(Supervised):
     name = "memo store"
 
     def __init__(
-        self, command: list[str] | None = None, *, restart_after: float = RESTART_AFTER, **popen
+        self,
+        command: list[str] | None = None,
+        *,
+        restart_after: float = RESTART_AFTER,
+        stalled_after: float = STALLED,
+        **popen,
     ) -> None:
         super().__init__(restart_after=restart_after, **popen)
+        self.stalled_after = stalled_after
         self.command = command or [sys.executable, "-m", "bot.cli.main", "store"]
         self._link: _Link | None = None
         self._next: socket.socket | None = None
+
+    @property
+    def running(self) -> bool:
+        """Alive and taking memos (`/healthz` says so): its link is open and it said ready."""
+        link = self._link
+        return (
+            super().running
+            and link is not None
+            and link.ready.is_set()
+            and not link.closed.is_set()
+        )
 
     def store(self, routed: Routed, view: dict) -> Outcome | None:
         """The memo's outcome from the store process; None when it is not there to take it (the
@@ -178,9 +201,19 @@ class MemoStoreProcess(Supervised):
         return proc
 
     def _started(self, proc: subprocess.Popen) -> None:
-        old, self._link = self._link, _Link(self._next)
+        link = _Link(self._next, stalled_after=self.stalled_after, on_stall=lambda: _end(proc))
+        old, self._link = self._link, link
         if old is not None:
             old.close()
+
+
+def _end(proc: subprocess.Popen) -> None:
+    """A stalled store is killed (the supervisor starts another); its open transaction, if
+    any, is rolled back with it."""
+    if proc.poll() is None:
+        proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=STALLED_END_WAIT)
 
 
 def serve(fd: int, svc: Services) -> None:

@@ -29,7 +29,7 @@ from models.cases.tables import Case
 from tests.conftest import START, memo_values
 from tests.e2e.test_worker import PARTNER
 from tests.intake.test_memo_bursts import routed
-from tests.support.processes import child_of, wait_until
+from tests.support.processes import ROOT, alive, bot_env, child_of, wait_until
 
 
 def cases(engine) -> int:
@@ -160,6 +160,35 @@ def test_when_the_store_ends_the_server_stores_the_memo_itself(org):
     assert answers == [None]  # so the server stores it (once: the view's id decides)
     wait_until(lambda: held.closed.is_set())
     assert process.store(memo, {"id": "V2"}) is None
+
+
+def test_a_stalled_store_is_ended_before_the_server_stores(db_url, org, slack, tmp_path):
+    """No answer within `stalled_after`: the store is killed (whatever it held open is rolled
+    back, never committed later), the server stores, and a new store takes the next memo."""
+    log = (tmp_path / "store.log").open("w")
+    process = memo_store.MemoStoreProcess(
+        restart_after=0.2,
+        stalled_after=1.0,
+        env=bot_env(db_url, slack),
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
+    process.start()
+    try:
+        wait_until(lambda: process.running)
+        with transaction(org) as session:
+            memo = routed(session)
+        first = process._proc.pid
+        os.kill(first, signal.SIGSTOP)  # a stalled disk, as the server sees it
+        assert process.store(memo, {"id": "V1", "private_metadata": ""}) is None
+        assert not alive(first)  # ended before the server stores the memo itself
+        wait_until(lambda: process.running and process._proc.pid != first)
+        stored = process.store(memo, {"id": "V2", "private_metadata": ""})
+        assert isinstance(stored, StoredMemo) and cases(org) == 1
+    finally:
+        process.stop()
+        log.close()
 
 
 def test_the_memo_store_answer_reaches_the_listener_in_place_of_the_servers(org, monkeypatch):

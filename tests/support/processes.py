@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
+
+from tests.conftest import SIGNING_SECRET, TEST_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bot_env(db_url: str, slack) -> dict[str, str]:
+    """The environment of a `tsunagi` child process serving the test's town and stand-in."""
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": slack.token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "TSUNAGI_DATABASE_URL": db_url,
+        "TSUNAGI_ENCRYPTION_KEY": TEST_KEY,
+        "TSUNAGI_CHANNEL_INTERVAL": "0",
+        # A worker killed with -9 leaves its claims until their lease runs out: 1 s here, so the
+        # next worker takes them over within the test (90 s in service).
+        "TSUNAGI_LEASE_SECONDS": "1",
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    return env
 
 
 def children(pid: int) -> list[int]:
