@@ -40,7 +40,7 @@ from handlers.common.reference import is_busy, reference_code
 from handlers.common.replies import Refused, Work, message_for, tell
 from handlers.common.services import CONTEXT_KEY, Services, services
 from handlers.common.texts import t
-from models.base.db import transaction
+from models.base.db import joined, transaction
 from models.base.errors import DomainError
 from models.org.identities import Known, roster
 from models.queues import clicks
@@ -219,14 +219,16 @@ def later(name: str, command: Later) -> SlowWork:
 
 
 def answer_command(svc: Services, command: Later, click: Click, *, worker: str, now) -> bool:
-    """In the worker: the subcommand's answer (its own transactions, as at the door), then in
-    one transaction the click done and the answer queued. False: the claim passed on."""
+    """In the worker, in one transaction: the click done, the subcommand's answer (its
+    transactions, written as at the door, joined to this one: what it audits is written once,
+    whatever happens), the answer queued. False: the claim passed on (nothing is kept)."""
     p = click.payload
     body = {"user_id": p["user"], "channel_id": p["channel"], "team_id": p["team"]}
-    reply = command.work(body, None, {CONTEXT_KEY: svc}, list(p["args"]))
     with transaction(svc.engine) as session:
         if not clicks.finish(session, click.id, worker=worker, at=now):
             return False
+        with joined(session):
+            reply = command.work(body, None, {CONTEXT_KEY: svc}, list(p["args"]))
         if reply is not None:
             _answer(session, click, reply.text, now, blocks=reply.blocks)
     return True

@@ -203,6 +203,23 @@ def admit_with(gate: Callable[[], AbstractContextManager]) -> None:
     _admission = gate
 
 
+# A transaction that the transactions opened inside `joined` become part of (this thread only).
+_JOINED: ContextVar[Session | None] = ContextVar("tsunagi_joined_session", default=None)
+
+
+@contextmanager
+def joined(session: Session) -> Iterator[None]:
+    """Every `transaction()` opened inside is part of `session`'s, committed or rolled back
+    with it. For work written as a listener's (its own transactions) that the worker does as one
+    action: a subcommand's answer and the mark that it was answered (handlers/common/deferred.py),
+    so that a crash between them leaves neither, and its audit row is never written twice."""
+    token = _JOINED.set(session)
+    try:
+        yield
+    finally:
+        _JOINED.reset(token)
+
+
 @contextmanager
 def transaction(
     engine: Engine, *, write: bool = True, wait: float | None = None
@@ -211,8 +228,15 @@ def transaction(
 
     `write=False` for pure reads: on SQLite they then do not queue behind writers.
     `wait`: how long to wait for a lock (default: the engine's, `request_path`, else long);
-    past it `Busy` is raised and nothing is stored.
+    past it `Busy` is raised and nothing is stored. Inside `joined`, the joined session.
     """
+    outer = _JOINED.get()
+    if outer is not None:
+        # Committed by whoever opened it; a failure inside still undoes this part alone, as
+        # its own transaction would have (a savepoint).
+        with outer.begin_nested():
+            yield outer
+        return
     if wait is None:
         wait = engine.get_execution_options().get(_WAIT_OPTION)
     deadline = None if wait is None else time.monotonic() + wait

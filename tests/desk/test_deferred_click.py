@@ -268,6 +268,31 @@ def test_status_stores_only_the_receipt_number_and_is_answered_once(bot):
     assert [c.state for c in stored(bot.rt.engine)] == ["done"]
 
 
+def test_a_subcommand_that_fails_after_its_work_audits_it_once(bot, clock, monkeypatch):
+    """The answer to `status` is worked out, then queuing it fails (as a worker killed just
+    there would): the retry answers once, and the refusal it audits is in the log once."""
+    real = deferred._answer
+    calls = []
+
+    def once_broken(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the worker stopped here")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(deferred, "_answer", once_broken)
+    bot.signed.command("U0PARTNER1", "status R8-0999", trigger_id="t-gone")
+    stored(bot.rt.engine)
+    bot.deliver()
+    assert answers_to(bot, "U0PARTNER1") == []  # waiting for its retry
+    clock.advance(seconds=60)
+    [said] = said_to(bot, "U0PARTNER1")
+    assert "見つからないか、あなたが見られるケースではありません" in said["text"]
+    with Session(bot.rt.engine) as s:
+        refusals = s.exec(select(AuditEntry).where(AuditEntry.allowed == False)).all()  # noqa: E712
+    assert len(refusals) == 1
+
+
 def test_other_typed_text_is_never_stored(bot):
     bot.signed.command("U0COORD", "status 辰野 試験子 0266-00-0000", trigger_id="t-typed")
     [c] = stored(bot.rt.engine)
