@@ -20,6 +20,7 @@ from bot.server import EVENTS_PATH, make_server, shutdown
 from bot.settings import Settings
 from handlers.common import deferred
 from handlers.intake import writer
+from handlers.partners import identity
 from models.base import crypto
 from models.base.clock import FrozenClock
 from models.base.db import make_engine, normalise_url, transaction
@@ -216,10 +217,7 @@ def settle(app) -> None:
         pool.shutdown(wait=True)
     deferred.flush(timeout=5)
     writer.flush(timeout=5)
-    # A refusal's audit row is written after its answer (handlers/partners/identity.py).
-    for thread in threading.enumerate():
-        if thread.name == "tsunagi-refusal":
-            thread.join(timeout=5)
+    identity.flush(timeout=5)  # a refusal's audit row is written after its answer
 
 
 def make_bot(db_url: str, slack: SlackStandin, clock) -> tuple[Bot, Running]:

@@ -38,6 +38,7 @@ from handlers.common import deferred
 from handlers.common.services import Services
 from handlers.common.texts import t
 from handlers.intake.writer import store_elsewhere
+from handlers.partners import identity
 from models.base import crypto, offload
 from models.base.clock import system_clock
 from models.base.db import transaction
@@ -181,6 +182,7 @@ def cmd_run(args, settings: Settings) -> int:
         if socket_mode is not None:
             socket_mode.close()
         deferred.flush(timeout=5)  # clicks already answered are stored before the worker goes
+        identity.flush(timeout=5)  # refusals answered are audited
         store_elsewhere(None)
         memo_store.stop()
         worker.stop()

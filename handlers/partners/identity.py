@@ -11,13 +11,14 @@ it); everything else waits until after.
 from __future__ import annotations
 
 import logging
-import threading
+from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers.common.bursts import Bursts
 from handlers.common.replies import tell
-from handlers.common.services import services
+from handlers.common.services import Services, services
 from handlers.common.texts import t
 from handlers.partners.doors import town_name
 from handlers.partners.views import refused_modal
@@ -77,22 +78,53 @@ def check_identity(ack, body: dict, client: WebClient, context: dict, next) -> N
     log.warning("a request from workspace %s was refused: %s", who.team, reason)
     text = t(f"partners.{reason}", town=town)
     answer = _ack(ack, body, text)
-
-    def after_the_answer() -> None:  # Slack has its answer once this middleware returns
-        with transaction(svc.engine) as session:
-            audit.record(
-                session,
-                at=svc.clock(),
-                actor_slack_id=who.user,
-                actor_member_id=member.member_id if member else None,
-                action="identity",
-                allowed=False,
-                detail=f"partners.{reason}",
-            )
-        _tell(body, client, context, text)
-
-    threading.Thread(target=after_the_answer, name="tsunagi-refusal", daemon=True).start()
+    member_id = member.member_id if member else None
+    _refusals.put(_Refusal(svc, client, context, body, who.user, member_id, reason, text))
     return answer
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """What is done after a refusal's answer: its audit row, and a note where one is seen."""
+
+    svc: Services
+    client: WebClient
+    context: dict
+    body: dict
+    user: str
+    member_id: int | None
+    reason: str
+    text: str
+
+
+def _after_the_answers(burst: list[_Refusal]) -> None:
+    """Slack has had its answers. One thread does this for every refusal (a flood of refused
+    requests is a burst, not a thread each), their audit rows in one transaction."""
+    for svc in {id(r.svc): r.svc for r in burst}.values():
+        with transaction(svc.engine) as session:
+            for r in (r for r in burst if r.svc is svc):
+                audit.record(
+                    session,
+                    at=svc.clock(),
+                    actor_slack_id=r.user,
+                    actor_member_id=r.member_id,
+                    action="identity",
+                    allowed=False,
+                    detail=f"partners.{r.reason}",
+                )
+    for r in burst:
+        try:
+            _tell(r.body, r.client, r.context, r.text)
+        except Exception as exc:  # the others are still told
+            log.warning("a refusal could not be shown (%s)", type(exc).__name__)
+
+
+_refusals: Bursts[_Refusal] = Bursts("tsunagi-refusal", _after_the_answers)
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Every refusal so far audited and told (at a normal stop, and in tests)."""
+    return _refusals.flush(timeout)
 
 
 def _ack(ack, body: dict, text: str):

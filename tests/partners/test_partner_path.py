@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 import pytest
 from sqlmodel import Session, select
 
 from handlers.common import ids
+from handlers.partners import identity
 from handlers.partners.doors import sync_doors
 from models.cases.tables import Case, Referral
 from models.ops.tables import AuditEntry
@@ -169,6 +171,21 @@ def test_someone_of_an_unknown_workspace_is_refused_politely_and_logged_by_team(
         assert s.exec(select(Case)).all() == []
         entry = s.exec(select(AuditEntry).where(AuditEntry.action == "identity")).one()
         assert entry.allowed is False
+
+
+def test_a_flood_of_refused_clicks_is_audited_each_by_one_thread(pbot):
+    """Every refusal is audited and told after its answer, by one thread for all of them (a
+    thread each would let a flood of forged requests start as many)."""
+    slack = pbot.slack
+    for i in range(12):
+        answer = pbot.partner.click(OUTSIDER, door(slack), ids.ACTION_DOOR_MEMO, trigger_id=f"x{i}")
+        assert answer.status == 200
+    assert identity.flush(timeout=20)
+    assert len([t for t in threading.enumerate() if t.name == "tsunagi-refusal"]) <= 1
+    assert len(slack.ephemerals(OUTSIDER)) == 12
+    with Session(pbot.rt.engine) as s:
+        entries = s.exec(select(AuditEntry).where(AuditEntry.action == "identity")).all()
+    assert len(entries) == 12 and not any(e.allowed for e in entries)
 
 
 def test_a_member_acting_from_another_workspace_than_listed_is_refused(pbot):
