@@ -5,7 +5,7 @@ Idempotent: the door's ts and the hash of its text are kept in the database (Par
 post reached Slack but its ts was never written (a crash), the pinned door is found again
 (`pins.list`) before anything is posted; a door deleted in Slack is posted anew.
 
-One process at a time: a sync holds a lease in the database (models/org/doors.claim_doors),
+One process at a time: a sync holds a lease in the database (models/queues/lease.claim_named),
 renewed before each door, so two workers (or a worker and `tsunagi door post`) never both find
 a door missing and post two. The other one is told `DoorsBusy`.
 """
@@ -25,15 +25,10 @@ from sqlmodel import Session
 from handlers.common import forms, ids
 from handlers.partners.views import DOOR_METADATA_TYPE, digest, door_message
 from models.base.db import transaction
-from models.org.doors import (
-    claim_doors,
-    door_agencies,
-    door_in,
-    door_of,
-    record_door,
-    release_doors,
-)
+from models.org.doors import DOORS_LEASE, door_agencies, door_in, door_of, record_door
 from models.org.roster import setting
+from models.org.tables import OrgSetting
+from models.queues import lease
 
 log = logging.getLogger("tsunagi.partners")
 
@@ -90,13 +85,15 @@ def sync_doors(
             outcomes.append(_sync_one(engine, client, *entry))
     finally:
         with transaction(engine) as session:
-            release_doors(session, holder=holder)
+            lease.release_named(session, OrgSetting, DOORS_LEASE, holder=holder)
     return outcomes
 
 
 def _claim(engine: Engine, holder: str) -> bool:
     with transaction(engine) as session:
-        return claim_doors(session, holder=holder, now=time.time(), seconds=LEASE_SECONDS)
+        return lease.claim_named(
+            session, OrgSetting, DOORS_LEASE, holder=holder, now=time.time(), seconds=LEASE_SECONDS
+        )
 
 
 def stale_doors(engine: Engine) -> frozenset[tuple[int, str, str]]:

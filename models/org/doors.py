@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from models.base.upsert import insert_if_absent
 from models.cases.tables import Case, Referral
 from models.org.identities import Known
 from models.org.roster import channel_for
-from models.org.tables import Agency, AgencyKind, Member, OrgSetting, PartnerDoor
+from models.org.tables import Agency, AgencyKind, Member, PartnerDoor
 
 # Whose channel holds a door: the agencies that send memos but do not receive case cards.
 DOOR_KINDS = (AgencyKind.partner.value, AgencyKind.support.value, AgencyKind.department.value)
@@ -111,31 +110,8 @@ def record_door(
     return door
 
 
-# Setting: which process is keeping the doors now, and until when (wall-clock seconds).
+# Setting: which process is keeping the doors now, and until when (models/queues/lease.py).
 DOORS_LEASE = "partner_doors_lease"
-
-
-def claim_doors(session: Session, *, holder: str, now: float, seconds: float) -> bool:
-    """Take, or renew, the right to keep the doors for `seconds` from `now`; False while another
-    holder's claim runs. Two processes never hold it at once: the row is written in a write
-    transaction (SQLite: one writer at a time; PostgreSQL: the row is locked until commit)."""
-    insert_if_absent(session, OrgSetting, key=DOORS_LEASE, value=None)
-    query = select(OrgSetting).where(OrgSetting.key == DOORS_LEASE).with_for_update()
-    row = session.exec(query).one()
-    held = row.value if isinstance(row.value, dict) else {}
-    if held.get("by") not in (None, holder) and float(held.get("until") or 0) > now:
-        return False
-    row.value = {"by": holder, "until": now + seconds}
-    session.add(row)
-    return True
-
-
-def release_doors(session: Session, *, holder: str) -> None:
-    query = select(OrgSetting).where(OrgSetting.key == DOORS_LEASE).with_for_update()
-    row = session.exec(query).first()
-    if row is not None and isinstance(row.value, dict) and row.value.get("by") == holder:
-        row.value = None
-        session.add(row)
 
 
 # --- channels that must stay inside the town ------------------------------------------------

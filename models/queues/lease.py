@@ -1,5 +1,6 @@
-"""One lease-claim mechanism for every queue: outbox notices (Link-net posts among them) and
-reminder rows.
+"""One lease-claim mechanism for every queue: outbox notices (Link-net posts among them),
+reminder rows and stored clicks; and, at the end, the named lease of a job only one process may
+run at a time (the partner doors' keeper).
 
 A claim writes a fresh *token* (the worker's id and a random generation) into the row's
 `claimed_by` and the real time into `claimed_at`. The token fences the claim: every later change
@@ -21,6 +22,7 @@ from sqlalchemy import Engine, Select, update
 from sqlmodel import Session, select
 
 from models.base.db import transaction
+from models.base.upsert import insert_if_absent
 
 
 def _seconds(name: str, default: float) -> float:
@@ -174,3 +176,31 @@ class Heartbeat:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+# --- one process at a time: a named lease -----------------------------------------------------
+
+
+def claim_named(
+    session: Session, table, key: str, *, holder: str, now: float, seconds: float
+) -> bool:
+    """Take, or renew, the lease `key` for `seconds` from `now` (wall-clock seconds); False while
+    another holder's runs. `table` is a key/value table (the org settings): the row is written in
+    a write transaction (SQLite: one writer at a time; PostgreSQL: the row is locked until commit),
+    so two processes never hold it at once."""
+    insert_if_absent(session, table, key=key, value=None)
+    row = session.exec(select(table).where(table.key == key).with_for_update()).one()
+    held = row.value if isinstance(row.value, dict) else {}
+    if held.get("by") not in (None, holder) and float(held.get("until") or 0) > now:
+        return False
+    row.value = {"by": holder, "until": now + seconds}
+    session.add(row)
+    return True
+
+
+def release_named(session: Session, table, key: str, *, holder: str) -> None:
+    """Give the lease `key` back, if `holder` still has it."""
+    row = session.exec(select(table).where(table.key == key).with_for_update()).first()
+    if row is not None and isinstance(row.value, dict) and row.value.get("by") == holder:
+        row.value = None
+        session.add(row)

@@ -16,8 +16,9 @@ from bot.cli.main import main
 from bot.partners.door_job import JOB, DoorKeeper
 from handlers.partners.doors import DoorsBusy, stale_doors, sync_doors
 from models.base.db import make_engine, transaction
-from models.org.doors import claim_doors
-from models.org.tables import Agency
+from models.org.doors import DOORS_LEASE
+from models.org.tables import Agency, OrgSetting
+from models.queues.lease import claim_named
 from reminders.jobs import JobContext
 from tests.conftest import make_bot
 from tests.partners.conftest import PARTNER_CHANNEL, door
@@ -127,20 +128,23 @@ def test_two_processes_at_once_post_one_door(wbot, db_url):
 
 
 def test_a_lease_that_ran_out_can_be_taken_over(partner_org):
+    def claim(s, holder: str, now: float) -> bool:
+        return claim_named(s, OrgSetting, DOORS_LEASE, holder=holder, now=now, seconds=60)
+
     with transaction(partner_org) as s:
-        assert claim_doors(s, holder="a", now=1000.0, seconds=60)
+        assert claim(s, "a", 1000.0)
     with transaction(partner_org) as s:
-        assert not claim_doors(s, holder="b", now=1030.0, seconds=60)
-        assert claim_doors(s, holder="a", now=1030.0, seconds=60)  # its holder renews it
+        assert not claim(s, "b", 1030.0)
+        assert claim(s, "a", 1030.0)  # its holder renews it
     with transaction(partner_org) as s:
-        assert claim_doors(s, holder="b", now=1100.0, seconds=60)  # a died: taken over
+        assert claim(s, "b", 1100.0)  # a died: taken over
 
 
 def test_door_post_while_the_worker_keeps_the_doors_says_so(
     partner_org, connect_slack, db_url, encryption_key, monkeypatch, capsys
 ):
     with transaction(partner_org) as s:
-        assert claim_doors(s, holder="the-worker", now=9e12, seconds=60)
+        assert claim_named(s, OrgSetting, DOORS_LEASE, holder="the-worker", now=9e12, seconds=60)
     monkeypatch.setenv("TSUNAGI_DATABASE_URL", db_url)
     monkeypatch.setenv("TSUNAGI_ENCRYPTION_KEY", encryption_key)
     monkeypatch.delenv("TSUNAGI_OLD_ENCRYPTION_KEYS", raising=False)
