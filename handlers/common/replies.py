@@ -30,6 +30,7 @@ from handlers.common.texts import has, label, t
 from handlers.home.listeners import refresh_home
 from models.base.db import transaction
 from models.base.errors import Busy, DomainError
+from models.base.ids import id_or_none
 from models.cases.access import Decision, decide
 from models.ops import audit
 from models.org.doors import door_channel_of
@@ -48,10 +49,7 @@ STATE_PARAMS = ("state", "frm", "to")  # parameters of domain errors that name a
 
 def int_or_none(value: object) -> int | None:
     """An id from a button's value or a form's metadata; None for anything else."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return id_or_none(value)
 
 
 def button_value(body: dict) -> object:

@@ -50,7 +50,7 @@ from models.cases import casework
 from models.cases import memo as intake
 from models.cases.access import STEP_ACTION, Action, decide, steps_for
 from models.cases.lifecycle import STEP_FROM, CaseState, Step, stages_from
-from models.cases.records import case_by_id, case_by_number, detail, normalise_number, summary
+from models.cases.records import case_by_number, case_or_none, detail, normalise_number, summary
 from models.cases.tables import Case, has_consent
 from models.org.roster import member_by_slack_id, windows
 from models.plans import tasks as plans
@@ -81,10 +81,9 @@ def register(app: App) -> None:
     records.register(app)  # consent and assessment, opened from the case's detail
 
 
-def _case(session, case_id: int | None) -> Case:
-    if case_id is None:
-        raise DomainError("case.not_found")
-    return case_by_id(session, case_id)
+def _case(session, case_id: int | None) -> Case | None:
+    """None (refused by `require` like a case not theirs) where no such case exists."""
+    return case_or_none(session, case_id)
 
 
 # --- 受付 ---------------------------------------------------------------------------------------
@@ -187,7 +186,7 @@ def open_step(
         return
 
     def build(session, user, now):
-        case = case_by_id(session, case_id)
+        case = _case(session, case_id)
         require(session, at=now, user=user, action=STEP_ACTION[step], case=case)
         if CaseState(case.state) not in STEP_FROM[step]:
             raise DomainError("desk.not_now", number=case.number, state=case.state)
@@ -268,7 +267,7 @@ def submit_step(ack: Ack, body: dict, client: WebClient, view: dict, context: di
     step = Step(meta.step)
 
     def work(session, user, now):
-        case = case_by_id(session, meta.case_id)
+        case = _case(session, meta.case_id)
         action = STEP_ACTION[step]
         member = require(session, at=now, user=user, action=action, case=case)
         done = _apply(session, step, case, member, view, now)

@@ -34,7 +34,7 @@ from models.cases import consent as consents
 from models.cases.access import Action, decide
 from models.cases.casework import consent_lines
 from models.cases.lifecycle import CaseState
-from models.cases.records import case_by_id, summary
+from models.cases.records import case_or_none, summary
 from models.cases.tables import Case
 from models.org.roster import member_by_slack_id
 from models.org.tables import Member
@@ -55,8 +55,9 @@ def _number(value: object) -> int:
     return number
 
 
-def _case(session, value: object) -> Case:
-    return case_by_id(session, _number(value))
+def _case(session, value: object) -> Case | None:
+    """None (refused by the rights check like a case not theirs) where no such case exists."""
+    return case_or_none(session, value)
 
 
 # --- 本人同意 ------------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ def open_consent(client: WebClient, context: dict, body: dict, case_id: int) -> 
     """The consent form, with the current consent and its history (audited as a view)."""
 
     def build(session, user, now):
-        case = case_by_id(session, case_id)
+        case = _case(session, case_id)
         member = require(session, at=now, user=user, action=Action.record_consent, case=case)
         consents.require_step(case)
         view = consent_modal(
@@ -142,10 +143,10 @@ def open_assessment(client: WebClient, context: dict, body: dict, case_id: int) 
     write one."""
 
     def build(session, user, now):
-        case = case_by_id(session, case_id)
+        case = _case(session, case_id)
         member = member_by_slack_id(session, user)
         may_view = decide(session, member, Action.view_assessment, case)
-        can_edit = _can_edit(session, member, case)
+        can_edit = case is not None and _can_edit(session, member, case)
         if not can_edit:
             check(
                 session,
@@ -154,7 +155,7 @@ def open_assessment(client: WebClient, context: dict, body: dict, case_id: int) 
                 user=user,
                 member=member,
                 action=Action.view_assessment,
-                case_id=case.id,
+                case_id=case.id if case is not None else None,
             )
         latest = assessments.latest(session, case.id)
         if latest is not None and may_view:

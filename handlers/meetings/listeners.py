@@ -29,21 +29,20 @@ from handlers.common.replies import (
     message_for,
     open_modal,
     refuse,
-    require,
     show,
 )
 from handlers.common.services import services
 from handlers.common.texts import t
 from handlers.desk.case_views import detail_modal
 from handlers.meetings import change_listeners, minutes_listeners, schedule_listeners
-from handlers.meetings.lookup import meeting_info, pair
+from handlers.meetings.lookup import attended, meeting_info, pair
 from handlers.meetings.papers import agenda_text
 from handlers.meetings.schedule_listeners import schedule_view
 from handlers.meetings.views import agenda_modal, meeting_modal, meetings_list
 from models.base.errors import DomainError
 from models.cases import casework
 from models.cases.access import Action, decide, steps_for
-from models.cases.records import case_by_id, detail
+from models.cases.records import case_or_none, detail
 from models.cases.tables import Case
 from models.meetings import schedule as domain
 from models.meetings.tables import MeetingKind, MeetingState
@@ -112,7 +111,7 @@ def meeting_command(body: dict, client: WebClient, context: dict, args: list[str
             )
         elif word.isdigit():
             try:
-                view = _meeting_view(session, user=user, meeting_id=int(word), now=now)
+                view = _meeting_view(session, user=user, meeting_id=int_or_none(word), now=now)
             except (Refused, DomainError) as exc:
                 text = exc.text if isinstance(exc, Refused) else message_for(exc)
         elif manage:
@@ -176,8 +175,7 @@ LATER: dict[str, deferred.Later] = {
 
 
 def _meeting_view(session: Session, *, user: str, meeting_id: int | None, now):
-    meeting = domain.meeting_by_id(session, meeting_id)
-    member = require(session, at=now, user=user, action=Action.view_meeting, meeting=meeting)
+    member, meeting = attended(session, at=now, user=user, meeting_id=meeting_id)
     manage = bool(decide(session, member, Action.manage_meeting))
     return meeting_modal(meeting_info(session, meeting, now=now), manage=manage)
 
@@ -199,8 +197,7 @@ def open_agenda(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
     meeting_id = int_or_none(button_value(body))
 
     def build(session, user, now):
-        meeting = domain.meeting_by_id(session, meeting_id)
-        member = require(session, at=now, user=user, action=Action.view_meeting, meeting=meeting)
+        member, meeting = attended(session, at=now, user=user, meeting_id=meeting_id)
         info = meeting_info(session, meeting, now=now)
         entitled = [
             line
@@ -225,17 +222,14 @@ def open_case_from_agenda(ack: Ack, body: dict, client: WebClient, context: dict
     meeting_id, case_id = pair(button_value(body))
 
     def build(session, user, now):
-        meeting = domain.meeting_by_id(session, meeting_id)
-        case = case_by_id(session, case_id) if case_id else None
-        if case is None:
-            raise DomainError("case.not_found")
-        member = require(
+        case = case_or_none(session, case_id)
+        member, meeting = attended(
             session,
             at=now,
             user=user,
+            meeting_id=meeting_id,
             action=Action.view_meeting_case,
             case=case,
-            meeting=meeting,
         )
         view = detail_modal(
             detail(session, case),

@@ -30,9 +30,29 @@ def pair(value: object) -> tuple[int | None, int | None]:
 
 
 def managed(session: Session, *, at, user: str, meeting_id: int | None) -> tuple:
-    """The coordinator and the meeting they manage (else Refused, audited)."""
-    meeting = domain.meeting_by_id(session, meeting_id)
+    """The coordinator and the meeting they manage (else Refused, audited: anyone else is
+    told it is the coordinator's, whether the meeting exists or not)."""
+    meeting = domain.meeting_or_none(session, meeting_id)
     member = require(session, at=at, user=user, action=Action.manage_meeting, meeting=meeting)
+    if meeting is None:
+        raise DomainError("meeting.not_found")  # the coordinator, who sees every meeting
+    return member, meeting
+
+
+def attended(
+    session: Session,
+    *,
+    at,
+    user: str,
+    meeting_id: int | None,
+    action=Action.view_meeting,
+    case=None,
+) -> tuple:
+    """The member and the meeting they may see (an attendee, the coordinator; with `case`, a
+    case on its agenda); else Refused, audited, in the same words whether the meeting (or the
+    case) does not exist or is not theirs to see."""
+    meeting = domain.meeting_or_none(session, meeting_id)
+    member = require(session, at=at, user=user, action=action, meeting=meeting, case=case)
     return member, meeting
 
 

@@ -18,12 +18,11 @@ from handlers.common.replies import (
     int_or_none,
     message_for,
     open_modal,
-    require,
     submit,
 )
 from handlers.common.services import services
 from handlers.common.texts import t
-from handlers.meetings.lookup import managed
+from handlers.meetings.lookup import attended, managed
 from handlers.meetings.papers import minutes_now, minutes_text
 from handlers.meetings.schedule_views import linknet_record_modal
 from handlers.meetings.views import minutes_modal
@@ -43,8 +42,7 @@ def open_minutes(ack: Ack, body: dict, client: WebClient, context: dict) -> None
     meeting_id = int_or_none(button_value(body))
 
     def build(session, user, now):
-        meeting = domain.meeting_by_id(session, meeting_id)
-        member = require(session, at=now, user=user, action=Action.view_meeting, meeting=meeting)
+        member, meeting = attended(session, at=now, user=user, meeting_id=meeting_id)
         minutes = minutes_of(session, meeting.id)
         if minutes is None:
             raise DomainError("meeting.no_minutes")

@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from handlers.common.replies import allowed, check, submit
 from handlers.common.texts import t
-from models.base.errors import DomainError
 from models.cases.access import OutreachAction, decide_outreach
+from models.cases.records import case_or_none
 from models.cases.tables import Case
 from models.org.roster import member_by_slack_id
 from models.org.tables import Member
@@ -58,10 +58,8 @@ def checked(
 ) -> tuple[Member, OutreachTarget | None]:
     """(member, target): the target and the right, looked up in the database; else Refused."""
     member = member_by_slack_id(session, user)
+    # A target that does not exist is refused (audited) like one the member may not see.
     target = session.get(OutreachTarget, target_id) if target_id else None
-    about_target = action not in (OutreachAction.create, OutreachAction.from_case)
-    if member is not None and target is None and about_target:
-        raise DomainError("outreach.not_found")
     check(
         session,
         decide_outreach(session, member, action, target=target, case=case),
@@ -75,11 +73,9 @@ def checked(
 
 
 def case_of(session: Session, case_id: int | None) -> Case | None:
-    """The case a target is registered from (None: a target without a case)."""
-    case = session.get(Case, case_id) if case_id else None
-    if case_id and case is None:
-        raise DomainError("case.not_found")
-    return case
+    """The case a target is registered from; None for no case, or for one that does not exist
+    (`checked` then refuses `from_case` like a case the member may not see)."""
+    return case_or_none(session, case_id) if case_id else None
 
 
 def proposed(session: Session, target: OutreachTarget, now: datetime) -> date:

@@ -43,7 +43,7 @@ def _assignable(session: Session, agency_id: int) -> bool:
 def create_form(client: WebClient, context: dict, body: dict, *, case_id: int | None) -> None:
     def build(session, user, now):
         case = case_of(session, case_id)
-        action = OutreachAction.from_case if case else OutreachAction.create
+        action = OutreachAction.from_case if case_id else OutreachAction.create
         member, _ = checked(session, at=now, user=user, action=action, case=case)
         if case is not None and (listed := domain.open_target_of_case(session, case.id)):
             raise DomainError("outreach.error.case_already_listed_as", label=listed.label)
@@ -81,9 +81,12 @@ def submit_create(ack: Ack, body: dict, client: WebClient, view: dict, context: 
 
     def work(session, user, now):
         case = case_of(session, case_id)
-        action = OutreachAction.from_case if case else OutreachAction.create
+        action = OutreachAction.from_case if case_id else OutreachAction.create
         member, _ = checked(session, at=now, user=user, action=action, case=case)
-        target = domain.create(session, data=data, created_by=member, at=now, case_id=case_id)
+        registered_from = case.id if case is not None else None
+        target = domain.create(
+            session, data=data, created_by=member, at=now, case_id=registered_from
+        )
         schedule_for(session, target, at=now)
         tell_assigned(session, target, at=now)  # the agencies hear of it now, not on the day
         audit_allowed(session, at=now, member=member, action=action, target=target)

@@ -20,9 +20,12 @@ from reminders import plans as plan_reminders
 
 
 def _plan(session, *, at, user: str, plan_id):
-    plan = plans.plan_by_id(session, plan_id)
-    case = session.get(Case, plan.case_id)
+    plan = plans.plan_or_none(session, plan_id)
+    case = session.get(Case, plan.case_id) if plan is not None else None
+    # Anyone but the coordinator is refused (audited) whether the plan exists or not.
     member = require(session, at=at, user=user, action=Action.evaluate_plan, case=case)
+    if plan is None:
+        raise DomainError("plan.not_found")  # the coordinator, who sees every plan
     return member, plan, case
 
 

@@ -10,16 +10,16 @@ from sqlmodel import Session, select
 
 from handlers.common import forms
 from handlers.common.blocks import notice_modal
-from handlers.common.replies import allowed, button_value, open_modal, require, submit
+from handlers.common.replies import allowed, button_value, open_modal, submit
 from handlers.common.texts import t
 from handlers.meetings.documents import meeting_when
-from handlers.meetings.lookup import pair
+from handlers.meetings.lookup import managed, pair
 from handlers.meetings.papers import minutes_text
 from handlers.plans.outcome_views import OutcomeForm, outcome_modal
 from models.base.errors import DomainError
 from models.cases.access import Action
 from models.cases.consent import COVERABLE_KINDS
-from models.cases.records import case_by_id
+from models.cases.records import case_or_none
 from models.meetings import schedule as meetings
 from models.meetings.minutes import store_minutes
 from models.meetings.tables import CASE_MEETINGS, on_agenda
@@ -34,13 +34,10 @@ from reminders import plans as plan_reminders
 
 
 def _outcome_context(session, *, at, user: str, meeting_id, case_id):
-    meeting = meetings.meeting_by_id(session, meeting_id)
-    case = case_by_id(session, case_id) if case_id else None
+    member, meeting = managed(session, at=at, user=user, meeting_id=meeting_id)
+    case = case_or_none(session, case_id)
     if case is None:
-        raise DomainError("case.not_found")
-    member = require(
-        session, at=at, user=user, action=Action.manage_meeting, case=case, meeting=meeting
-    )
+        raise DomainError("case.not_found")  # the coordinator, who sees every case
     return member, meeting, case
 
 

@@ -33,8 +33,8 @@ from reminders import plans as plan_reminders
 
 
 def _task(session, *, at, user: str, task_id, action: Action):
-    task = plans.task_by_id(session, task_id)
-    case = session.get(Case, task.case_id)
+    task = plans.task_or_none(session, task_id)  # None: refused like another agency's task
+    case = session.get(Case, task.case_id) if task is not None else None
     member = require(session, at=at, user=user, action=action, case=case, task=task)
     return member, task, case
 

@@ -230,28 +230,34 @@ MEETING_ACTIONS = frozenset(
 
 
 def _meeting_right(session: Session, member: Member, action: Action, case, meeting, task):
-    """Meetings and plan tasks (the member is active). See the module's docstring."""
+    """Meetings and plan tasks (the member is active). See the module's docstring.
 
-    if member.has(Role.coordinator):
-        return ALLOW
+    A task, meeting or agenda case that does not exist is refused like one the member may not
+    see (their texts say the same), so that no answer tells which ids exist."""
+    coordinator = member.has(Role.coordinator)
     if action in (Action.view_task, Action.update_task):
         if task is None:
             return Decision(False, "plan.task_not_found")
-        if member.agency_id == task.agency_id:
+        if coordinator or member.agency_id == task.agency_id:
             return ALLOW
         return Decision(False, "plan.not_your_task")
     if action not in (Action.view_meeting, Action.view_meeting_case):
-        return Decision(False, "access.coordinator_only")
+        return ALLOW if coordinator else Decision(False, "access.coordinator_only")
     if meeting is None:
         return Decision(False, "meeting.not_found")
-    if not is_attendee(session, meeting.id, member):
-        return Decision(False, "meeting.not_attendee")
     kind = MeetingKind(meeting.kind)
-    if kind is MeetingKind.saponet and not bound_by_confidentiality(member):
-        return Decision(False, "meeting.not_bound")
+    if not coordinator:
+        if not is_attendee(session, meeting.id, member):
+            return Decision(False, "meeting.not_attendee")
+        if kind is MeetingKind.saponet and not bound_by_confidentiality(member):
+            return Decision(False, "meeting.not_bound")
     if action is Action.view_meeting:
         return ALLOW
-    if case is None or not on_agenda(session, meeting.id, case.id):
+    if case is None:
+        return Decision(False, "meeting.case_not_on_agenda")
+    if coordinator:
+        return ALLOW
+    if not on_agenda(session, meeting.id, case.id):
         return Decision(False, "meeting.case_not_on_agenda")
     if kind is MeetingKind.saponet:
         return ALLOW
@@ -294,6 +300,8 @@ def decide(
     found = relations(session, member, case)
     if found & RULES[action]:
         return ALLOW
+    if not found:  # a case they may not see at all: the same answer as one that does not exist
+        return Decision(False, "access.not_your_case")
     if action in COORDINATOR_ONLY:
         return Decision(False, "access.coordinator_only")
     if RULES[action] == {R.at_window} and R.routed in found:
@@ -361,9 +369,11 @@ def decide_outreach(
         return Decision(False, "access.not_your_case")
     if target is None:
         return Decision(False, "outreach.not_found")
+    if not coordinator and not may_see(session, member, target):
+        return Decision(False, "access.not_your_target")  # the same words as not found
     if action in (OutreachAction.close, OutreachAction.agenda):
         return ALLOW if coordinator else Decision(False, "access.coordinator_only")
-    return ALLOW if may_see(session, member, target) else Decision(False, "access.not_your_target")
+    return ALLOW
 
 
 # Which right each step of the case desk needs (models/cases/lifecycle.Step).

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from models.base.errors import DomainError
+from models.base.ids import id_or_none
 from models.cases.lifecycle import CaseState, can_move, referrer_status
 from models.cases.tables import (  # builds on this module
     Case,
@@ -27,6 +28,14 @@ def case_by_id(session: Session, case_id: int) -> Case:
     if case is None:
         raise DomainError("case.not_found")
     return case
+
+
+def case_or_none(session: Session, case_id: object) -> Case | None:
+    """The case a button or a form names, or None. A listener hands None to the rights check,
+    which refuses it (audited) in the same words as a case the person may not see: what the
+    answer says never tells which cases exist."""
+    case_id = id_or_none(case_id)
+    return session.get(Case, case_id) if case_id is not None else None
 
 
 NUMBER = re.compile(r"^R\d{1,2}-\d{4,}$")

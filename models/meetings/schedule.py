@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from models.base.errors import DomainError
+from models.base.ids import id_or_none
 from models.cases import tables as case_tables
 from models.cases.records import case_by_id
 from models.cases.tables import Case
@@ -108,10 +109,17 @@ def schedule(
 
 
 def meeting_by_id(session: Session, meeting_id: int | None) -> Meeting:
-    meeting = session.get(Meeting, meeting_id) if meeting_id else None
+    meeting = meeting_or_none(session, meeting_id)
     if meeting is None:
         raise DomainError("meeting.not_found")
     return meeting
+
+
+def meeting_or_none(session: Session, meeting_id: object) -> Meeting | None:
+    """The meeting a button or a command names, or None (refused by the rights check in the
+    same words as a meeting the person does not attend)."""
+    meeting_id = id_or_none(meeting_id)
+    return session.get(Meeting, meeting_id) if meeting_id is not None else None
 
 
 def agenda_cases(session: Session, meeting_id: int) -> list[Case]:

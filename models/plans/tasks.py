@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from models.base.clock import TOKYO
 from models.base.errors import DomainError
+from models.base.ids import id_or_none
 from models.base.prefix import starts_with
 from models.cases.destinations import card_targets
 from models.cases.tables import Case
@@ -40,10 +41,16 @@ def plan_versions(session: Session, case_id: int) -> list[Plan]:
 
 
 def plan_by_id(session: Session, plan_id: int | None) -> Plan:
-    plan = session.get(Plan, plan_id) if plan_id else None
+    plan = plan_or_none(session, plan_id)
     if plan is None:
         raise DomainError("plan.not_found")
     return plan
+
+
+def plan_or_none(session: Session, plan_id: object) -> Plan | None:
+    """The plan a button names, or None."""
+    plan_id = id_or_none(plan_id)
+    return session.get(Plan, plan_id) if plan_id is not None else None
 
 
 def _add_task(
@@ -188,10 +195,17 @@ def plan_of_outcome(session: Session, outcome: Outcome) -> Plan | None:
 
 
 def task_by_id(session: Session, task_id: int | None) -> PlanTask:
-    task = session.get(PlanTask, task_id) if task_id else None
+    task = task_or_none(session, task_id)
     if task is None:
         raise DomainError("plan.task_not_found")
     return task
+
+
+def task_or_none(session: Session, task_id: object) -> PlanTask | None:
+    """The task a button names, or None (refused by the rights check in the same words as
+    another agency's task)."""
+    task_id = id_or_none(task_id)
+    return session.get(PlanTask, task_id) if task_id is not None else None
 
 
 def complete_task(session: Session, task: PlanTask, *, at: datetime, by_id: int | None = None):

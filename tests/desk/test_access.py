@@ -29,7 +29,17 @@ from tests.support.desk import (
 )
 
 EVERYONE = {Action.send_memo, Action.view_home, Action.list_mine}
-CASE_ACTIONS = set(Action) - EVERYONE - {Action.reminder_done, Action.reminder_snooze}
+# Decided on a meeting or a task: asked without one (as here), even the coordinator is refused,
+# since there is nothing to see (a missing id is answered like one not theirs).
+ON_A_MEETING_OR_TASK = {
+    Action.view_meeting,
+    Action.view_meeting_case,
+    Action.view_task,
+    Action.update_task,
+}
+CASE_ACTIONS = (
+    set(Action) - EVERYONE - {Action.reminder_done, Action.reminder_snooze} - ON_A_MEETING_OR_TASK
+)
 HANDLER_VIEWS = {
     Action.view_case_status,
     Action.view_case_summary,
@@ -237,4 +247,4 @@ def test_case_scope_agrees_with_decide_for_every_member_and_case(minsei_holds_a_
 
 def test_the_docstring_table_lists_every_action():
     documented = set(re.findall(r"^(\w+)\s+\|", access.__doc__, flags=re.M)) - {"Action"}
-    assert documented == {a.value for a in CASE_ACTIONS | EVERYONE}
+    assert documented == {a.value for a in CASE_ACTIONS | EVERYONE | ON_A_MEETING_OR_TASK}

@@ -332,7 +332,7 @@ def test_someone_not_invited_is_refused_the_agenda_and_the_case(bot, cases):
     seen = len(bot.slack.ephemerals("U0KODOMO1"))
     opened = len(bot.slack.views_opened())
     click_message(bot, "U0KODOMO1", invite, "meeting_agenda", str(meeting.id))
-    assert "出席者ではない" in ephemeral_after(bot, "U0KODOMO1", seen)
+    assert "あなたが見られる会議ではありません" in ephemeral_after(bot, "U0KODOMO1", seen)
     assert len(bot.slack.views_opened()) == opened
     # a forged 詳細 click on a case of that meeting
     forged = {
@@ -354,7 +354,7 @@ def test_someone_not_invited_is_refused_the_agenda_and_the_case(bot, cases):
     }
     seen = len(bot.slack.ephemerals("U0KODOMO1"))
     click_message(bot, "U0KODOMO1", forged, "meeting_case")
-    assert "出席者ではない" in ephemeral_after(bot, "U0KODOMO1", seen)
+    assert "あなたが見られる会議ではありません" in ephemeral_after(bot, "U0KODOMO1", seen)
     refused = [
         a for a in audits(bot.rt.engine) if not a.allowed and a.actor_slack_id == "U0KODOMO1"
     ]

@@ -3,6 +3,8 @@ Slack stand-in, reminders on an injected clock; and minutes (modal and `tsunagi 
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from sqlmodel import Session, select
 
@@ -16,6 +18,7 @@ from models.plans.tables import Plan, PlanTask
 from models.plans.tasks import complete_task
 from models.queues.tables import Notice
 from tests.conftest import START, TEST_KEY
+from tests.desk.test_enumeration_buttons import forge, same_answer
 from tests.intake.test_intake_e2e import PERSONAL
 from tests.support.desk import agency, bring_to, give_consent, member, new_case
 from tests.support.meetings import (
@@ -180,7 +183,7 @@ def test_the_minutes_hold_the_outcome_and_only_attendees_read_them(bot, planned)
     assert any(a.allowed and "minutes" in (a.detail or "") for a in audits(bot.rt.engine))
     seen = len(bot.slack.ephemerals("U0KODOMO1"))
     click_message(bot, "U0KODOMO1", ready, "meeting_minutes", str(planned["meeting"]))
-    assert "出席者ではない" in ephemeral_after(bot, "U0KODOMO1", seen)
+    assert "あなたが見られる会議ではありません" in ephemeral_after(bot, "U0KODOMO1", seen)
 
 
 def test_minutes_export_writes_markdown(bot, planned, monkeypatch, capsys, tmp_path, db_url):
@@ -263,7 +266,7 @@ def test_another_agency_cannot_see_or_change_a_task(bot, planned):
         seen = len(bot.slack.ephemerals("U0KODOMO1"))
         opened = len(bot.slack.views_opened())
         click_message(bot, "U0KODOMO1", assigned, action, str(first.id))
-        assert "あなたの機関のものではない" in ephemeral_after(bot, "U0KODOMO1", seen)
+        assert "あなたの機関の役割ではありません" in ephemeral_after(bot, "U0KODOMO1", seen)
         assert len(bot.slack.views_opened()) == opened
     assert tasks(bot.rt.engine)[0].state == "open"
     refused = [
@@ -523,3 +526,17 @@ def test_closing_the_case_from_its_card_ends_its_tasks_and_its_review(bot, plann
     bot.rt.scheduler.tick()
     bot.deliver()
     assert not [m for m in bot.slack.messages("C0COORD") if m["text"].startswith("【評価日】")]
+
+
+def test_a_missing_task_or_plan_is_answered_like_another_agencys(bot, planned):
+    """No enumeration of tasks and plans: a forged id that does not exist gets the same words
+    as another agency's task (or the coordinator's evaluation), one refusal row each."""
+    first, _ = tasks(bot.rt.engine)
+    with Session(bot.rt.engine) as s:
+        plan = s.exec(select(Plan)).one()
+    for action in ("task_open", "task_done", "task_progress"):
+        ask = functools.partial(forge, bot, "U0KODOMO1", action)
+        said = same_answer(bot, "U0KODOMO1", ask, str(first.id), "999999")
+        assert "あなたの機関の役割ではありません" in said
+    ask = functools.partial(forge, bot, "U0KODOMO1", "plan_evaluate")
+    assert "重層推進室" in same_answer(bot, "U0KODOMO1", ask, str(plan.id), "999999")
