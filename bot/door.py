@@ -1,27 +1,26 @@
 """The front door: every Slack request is measured, verified and shape-checked before Bolt sees it.
 
 Order matters: the size from `Content-Length` first (nothing read), then exactly that many bytes,
-then the signature over those bytes, then the shape of the payload. The body is parsed once, here,
-and handed to Bolt parsed (bot/server.py): a memo's form body is ~20 KB of percent-escapes, and
-decoding it twice in pure Python was a quarter of the time a memo took. A refusal logs one line with
-the reason and sizes only — never the body (Bolt's own verification logs the whole body on a bad
-signature, so it is switched off in create_app and done here instead).
+then the signature over those bytes, then the shape of the payload (bot/shapes.py). The body is
+parsed once, here, and handed to Bolt parsed (bot/server.py): a memo's form body is ~20 KB of
+percent-escapes, and decoding it twice in pure Python was a quarter of the time a memo took. A
+refusal logs one line with the reason and sizes only — never the body (Bolt's own verification
+logs the whole body on a bad signature, so it is switched off in create_app and done here).
 
-Socket Mode envelopes get the same cap (`cap_envelopes`).
+Socket Mode envelopes get the same cap and shape checks (`guard_envelopes`).
 """
 
 from __future__ import annotations
 
-import binascii
+import hashlib
+import hmac
 import io
-import json
 import logging
 import re
 import time
-import urllib.parse
 from collections.abc import Callable
 
-from slack_sdk.signature import SignatureVerifier
+from bot.shapes import Refusal, checked_envelope, parse
 
 log = logging.getLogger("tsunagi.door")
 
@@ -32,23 +31,6 @@ log = logging.getLogger("tsunagi.door")
 # escaped). 256 KiB leaves room for twice the worst of these and is far below what would hurt.
 MAX_BODY = 256 * 1024
 MAX_AGE = 60 * 5  # Slack's own rule: a timestamp older than five minutes is a replay
-
-INTERACTIVE_TYPES = {
-    "block_actions",
-    "block_suggestion",
-    "view_submission",
-    "view_closed",
-    "shortcut",
-    "message_action",
-}
-EVENT_TYPES = {"event_callback", "url_verification"}
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.reason = status, reason
-
 
 STATUS_LINES = {
     400: "400 Bad Request",
@@ -77,7 +59,9 @@ def announced_length(environ: dict, cap: int) -> int:
     return length
 
 
-def verify(verifier: SignatureVerifier, environ: dict, body: bytes, now: float) -> None:
+def verify(secret: bytes, environ: dict, body: bytes, now: float) -> None:
+    """Slack's signature: HMAC-SHA256 of `v0:{timestamp}:{body}`, over the bytes as they came
+    (slack_sdk's check decodes the body first, and a body that is not UTF-8 raised there)."""
     ts = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
     signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
     if not ts or not signature:
@@ -88,116 +72,15 @@ def verify(verifier: SignatureVerifier, environ: dict, body: bytes, now: float) 
         raise Refusal(401, f"unreadable timestamp ({len(body)} bytes)") from None
     if abs(age) > MAX_AGE:
         raise Refusal(401, f"stale timestamp (age {age} s, {len(body)} bytes)")
-    if not verifier.is_valid(body=body, timestamp=ts, signature=signature):
+    mac = hmac.new(secret, b"v0:" + ts.encode("ascii", "replace") + b":" + body, hashlib.sha256)
+    expected = b"v0=" + mac.hexdigest().encode()
+    if not hmac.compare_digest(expected, signature.encode("latin-1", "replace")):
         raise Refusal(401, f"bad signature (timestamp age {age} s, {len(body)} bytes)")
-
-
-def _has_user(payload: dict) -> bool:
-    user = payload.get("user")
-    return isinstance(user, dict) and isinstance(user.get("id"), str) and bool(user["id"])
 
 
 # Where the parsed body travels from the door to Bolt (bot/server.py), beside the raw text.
 PARSED_BODY = "tsunagi.slack_body"
 RAW_BODY = "tsunagi.slack_raw_body"
-
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-
-def unquote_plus(value: str) -> str:
-    """urllib.parse.unquote_plus, done in C where it can be.
-
-    A form value's `%XX` is quoted-printable's `=XX`, which binascii decodes in C (urllib loops in
-    Python over every escape). Only for values where the two codings cannot differ: ASCII, no
-    `=` or line break of their own, every `%` followed by two hex digits; others go to urllib.
-    """
-    if (
-        not value.isascii()
-        or "=" in value
-        or "\r" in value
-        or "\n" in value
-        or _BAD_ESCAPE.search(value)
-    ):
-        return urllib.parse.unquote_plus(value)
-    decoded = binascii.a2b_qp(value.replace("+", " ").replace("%", "="))
-    return decoded.decode("utf-8", "replace")
-
-
-def _form(text: str) -> dict[str, str]:
-    """A form body as Bolt reads one (the last of repeated keys wins)."""
-    if "&" not in text and text.startswith("payload="):  # every interaction: one big value
-        return {"payload": unquote_plus(text[len("payload=") :])}
-    return dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
-
-
-def parse(content_type: str, body: bytes) -> dict:
-    """The body as Bolt would read it, parsed once; Refusal for what Bolt would fail on (a 500
-    and a traceback), with a reason and never the body."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Refusal(400, "not UTF-8") from None
-    if not text.strip():
-        raise Refusal(400, "empty body")
-    if content_type.startswith("application/json") or text.startswith("{"):
-        return _check_json(text)
-    form = _form(text)
-    if "payload" in form:
-        return _check_interaction(form["payload"])
-    if "command" in form:
-        if not form.get("user_id"):
-            raise Refusal(400, "slash command without user")
-        return form
-    if "ssl_check" in form:
-        return form
-    raise Refusal(400, "unknown form")
-
-
-def _check_json(text: str) -> dict:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise Refusal(400, "not JSON") from None
-    if not isinstance(data, dict):
-        raise Refusal(400, f"JSON {type(data).__name__}, not an object")
-    kind = data.get("type")
-    if kind not in EVENT_TYPES:
-        raise Refusal(400, "unknown event type")
-    if kind == "event_callback" and not isinstance(data.get("event"), dict):
-        raise Refusal(400, "event_callback without event")
-    return data
-
-
-def _check_interaction(raw: str) -> dict:
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        raise Refusal(400, "payload not JSON") from None
-    if not isinstance(payload, dict):
-        raise Refusal(400, f"payload {type(payload).__name__}, not an object")
-    kind = payload.get("type")
-    if kind not in INTERACTIVE_TYPES:
-        raise Refusal(400, "unknown payload type")
-    if not _has_user(payload):
-        raise Refusal(400, f"{kind} without user")
-    if kind in ("view_submission", "view_closed"):
-        view = payload.get("view")
-        if not isinstance(view, dict) or not isinstance(view.get("callback_id"), str):
-            raise Refusal(400, f"{kind} without view")
-        state = view.get("state")
-        if kind == "view_submission" and not (
-            isinstance(state, dict) and isinstance(state.get("values"), dict)
-        ):
-            raise Refusal(400, "view_submission without state")
-    if kind in ("block_actions", "block_suggestion"):
-        actions = payload.get("actions")
-        if kind == "block_actions" and not (
-            isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)
-        ):
-            raise Refusal(400, "block_actions without actions")
-    if kind in ("shortcut", "message_action") and not isinstance(payload.get("callback_id"), str):
-        raise Refusal(400, f"{kind} without callback_id")
-    return payload
 
 
 def guarded(
@@ -209,13 +92,13 @@ def guarded(
 ) -> Callable:
     """A WSGI app that passes only measured, signed, well-formed requests on to `inner`, with
     the parsed body in `environ[PARSED_BODY]` and its text in `environ[RAW_BODY]`."""
-    verifier = SignatureVerifier(signing_secret)
+    secret = signing_secret.encode()
 
     def application(environ, start_response):
         try:
             length = announced_length(environ, cap)
             body = environ["wsgi.input"].read(length)  # exactly what was announced, no more
-            verify(verifier, environ, body, now())
+            verify(secret, environ, body, now())
             parsed = parse(environ.get("CONTENT_TYPE", ""), body)
         except Refusal as refusal:
             log.warning("refused a request: %s", refusal.reason)
@@ -234,7 +117,7 @@ def guarded(
     return application
 
 
-# Socket Mode: the same cap on an envelope as it arrives, before it is queued or parsed.
+# Socket Mode: the same cap and shapes for an envelope as it arrives, before it is queued.
 _ENVELOPE_ID = re.compile(r'(?<!\\)"envelope_id"\s*:\s*"([^"\\]{1,200})"')
 
 
@@ -242,19 +125,32 @@ def envelope_too_big(message: str, cap: int = MAX_BODY) -> bool:
     return len(message) > cap or len(message.encode("utf-8")) > cap
 
 
-def cap_envelopes(client, cap: int = MAX_BODY) -> None:
-    """Wrap a slack_sdk SocketModeClient: an over-cap envelope is acknowledged and dropped."""
+def guard_envelopes(client, cap: int = MAX_BODY) -> None:
+    """Wrap a slack_sdk SocketModeClient: an envelope over the cap, or one whose shape Bolt or a
+    listener would fail on (bot/shapes.py), is acknowledged (so Slack does not send it again),
+    logged in one line without its contents, and dropped."""
     enqueue = client.enqueue_message
 
-    def capped(message: str) -> None:
-        if not envelope_too_big(message, cap):
-            enqueue(message)
-            return
-        log.warning(  # before the acknowledgement: whoever sees the answer finds the line
-            "dropped a Socket Mode envelope: too large (%d characters, cap %d)", len(message), cap
-        )
-        found = _ENVELOPE_ID.search(message)
-        if found:  # acknowledged, so Slack does not send it again
-            client.send_socket_mode_response({"envelope_id": found.group(1)})
+    def acknowledge(envelope_id: str | None) -> None:
+        if envelope_id:
+            client.send_socket_mode_response({"envelope_id": envelope_id})
 
-    client.enqueue_message = capped
+    def guarded_enqueue(message: str) -> None:
+        if envelope_too_big(message, cap):
+            log.warning(  # before the acknowledgement: whoever sees the answer finds the line
+                "dropped a Socket Mode envelope: too large (%d characters, cap %d)",
+                len(message),
+                cap,
+            )
+            found = _ENVELOPE_ID.search(message)
+            acknowledge(found.group(1) if found else None)
+            return
+        try:
+            checked_envelope(message)
+        except Refusal as refusal:
+            log.warning("dropped a Socket Mode envelope: %s", refusal.reason)
+            acknowledge(getattr(refusal, "envelope_id", None))
+            return
+        enqueue(message)
+
+    client.enqueue_message = guarded_enqueue

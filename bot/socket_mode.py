@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from waitress.server import create_server
 
-from bot.door import cap_envelopes
+from bot.door import guard_envelopes
 from bot.health import HealthCheck, probe
 from bot.runtime import Runtime
 from bot.server import shutdown
@@ -272,7 +272,7 @@ def start_socket_mode(
     handler = SocketModeHandler(
         rt.app, app_token, web_client=rt.client, ping_interval=ping_interval
     )
-    cap_envelopes(handler.client)  # the same size cap as HTTP
+    guard_envelopes(handler.client)  # the same size cap and shape checks as HTTP
     state = SocketState()
     client = handler.client
     client.on_message_listeners.append(state.message)

@@ -220,6 +220,11 @@ class SocketModeStandin:
         with contextlib.suppress(Exception):  # a dead connection: the retry goes to the next one
             conn.send(json.dumps(message, ensure_ascii=False))
 
+    def send_raw(self, text: str) -> None:
+        """A frame as it is, nothing waited for (what a broken proxy or a Slack change sends)."""
+        self.web.wait_for(self.connections, timeout=10)
+        self.connections()[-1].send(text)
+
     # ------------------------------------------------------------------ what users do
 
     def command(self, user: str, text: str = "", *, trigger_id: str, channel="C0ANY") -> dict:

@@ -3,6 +3,9 @@ payloads refused with one warning line — all through the bot's real HTTP endpo
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import http.client
 import io
 import json
 import logging
@@ -19,13 +22,14 @@ from slack_bolt.request.internals import parse_body
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot import door
+from bot import door, shapes
 from sandbox.standin.signed import TEAM
 from tests.conftest import SIGNING_SECRET
 
 FORM = "application/x-www-form-urlencoded"
 USER = {"id": "U0PARTNER1", "team_id": TEAM["id"]}
 VIEW = {"id": "V0TEST", "callback_id": "tsunagi_memo", "blocks": [], "private_metadata": ""}
+SHORTCUT = {"type": "shortcut", "user": USER, "callback_id": "tsunagi_memo", "trigger_id": "t1"}
 
 
 def form_payload(payload) -> str:
@@ -74,6 +78,67 @@ MALFORMED = {
     "JSON body null": ("null", "application/json"),
     "JSON event of unknown type": ('{"type": "mystery"}', "application/json"),
     "event callback without event": ('{"type": "event_callback"}', "application/json"),
+    # What Bolt reads before its own error handling (the ids), or a listener always reads.
+    "JSON body nested deeper than Python's stack": (
+        '{"type": "url_verification", "x": ' + "[" * 20_000,
+        "application/json",
+    ),
+    "payload nested deeper than Python's stack": (
+        form_payload('{"type": "block_actions", "x": ' + "[" * 20_000),
+        FORM,
+    ),
+    **{
+        f"shortcut with {key} {value!r}": (form_payload({**SHORTCUT, key: value}), FORM)
+        for key, value in [
+            ("team", 5),
+            ("team", "T0TEST"),
+            ("enterprise", 5),
+            ("enterprise", "E0TEST"),
+            ("channel", 5),
+            ("authorizations", 5),
+            ("authorizations", [1]),
+        ]
+    },
+    "shortcut without trigger id": (
+        form_payload({k: v for k, v in SHORTCUT.items() if k != "trigger_id"}),
+        FORM,
+    ),
+    "message action whose message is a string": (
+        form_payload({**SHORTCUT, "type": "message_action", "message": "x"}),
+        FORM,
+    ),
+    "view submission without view type": (
+        form_payload(
+            {
+                "type": "view_submission",
+                "user": USER,
+                "view": {**VIEW, "state": {"values": {}}},
+            }
+        ),
+        FORM,
+    ),
+    "block actions with an empty action": (
+        form_payload({"type": "block_actions", "user": USER, "actions": [{}]}),
+        FORM,
+    ),
+    "block actions with a number for action id": (
+        form_payload({"type": "block_actions", "user": USER, "actions": [{"action_id": 5}]}),
+        FORM,
+    ),
+    "home opened by a user that is a number": (
+        json.dumps(
+            {
+                "type": "event_callback",
+                "event_id": "Ev0BAD",
+                "event": {"type": "app_home_opened", "user": 5, "tab": "home"},
+            }
+        ),
+        "application/json",
+    ),
+    "slash command with an empty user": (
+        urllib.parse.urlencode({"command": "/tsunagi", "user_id": "", "team_id": "T0TEST"}),
+        FORM,
+    ),
 }
 
 
@@ -106,6 +171,40 @@ def test_unsigned_garbage_is_refused_with_401_and_not_parsed(bot, caplog):
     (line,) = [r.getMessage() for r in caplog.records if r.name == "tsunagi.door"]
     assert line.startswith("refused a request: bad signature (timestamp age ")
     assert "payload" not in line and "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_a_body_that_is_not_utf8_is_refused_without_a_traceback(bot, caplog, signed):
+    """slack_sdk's check decodes the body as UTF-8 first: a body that is not (gzip, latin-1)
+    once ended in a 500 and a traceback, for anyone, without the signing secret."""
+    _records_at_debug(caplog)
+    body = b"payload=\xff\xfe\x00"
+    ts = str(int(time.time()))
+    mac = hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256)
+    signature = "v0=" + (mac.hexdigest() if signed else "0" * 64)
+    conn = http.client.HTTPConnection("127.0.0.1", urllib.parse.urlsplit(bot.url).port, timeout=10)
+    try:
+        headers = {
+            "Content-Type": FORM,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        }
+        conn.request("POST", urllib.parse.urlsplit(bot.url).path, body=body, headers=headers)
+        status = conn.getresponse().status
+    finally:
+        conn.close()
+    assert status == (400 if signed else 401)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "tsunagi.door"]
+    assert line.startswith("refused a request: ")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "Traceback" not in caplog.text
+
+
+def test_a_signature_header_that_is_not_ascii_is_refused(bot, caplog):
+    _records_at_debug(caplog)
+    answer = bot.signed.post("payload=x", FORM, headers={"X-Slack-Signature": "v0=\xe9" * 20})
+    assert answer.status == 401
+    assert "Traceback" not in caplog.text
 
 
 def test_a_request_without_signature_headers_is_refused(bot):
@@ -257,8 +356,9 @@ class _FakeSocketClient:
 
 def test_an_over_cap_socket_mode_envelope_is_acknowledged_and_dropped(caplog):
     client = _FakeSocketClient()
-    door.cap_envelopes(client, cap=1000)
-    small = json.dumps({"envelope_id": "e-small", "type": "interactive", "payload": {}})
+    door.guard_envelopes(client, cap=1000)
+    click = {"type": "block_actions", "user": {"id": "U0WIN1"}, "actions": [{"action_id": "a"}]}
+    small = json.dumps({"envelope_id": "e-small", "type": "interactive", "payload": click})
     big = json.dumps(
         {"envelope_id": "e-big", "type": "interactive", "payload": {"t": "辰野試験子" * 400}},
         ensure_ascii=False,
@@ -278,7 +378,7 @@ def test_the_socket_mode_cap_wraps_bolts_real_client():
     try:
         acks = []
         handler.client.send_socket_mode_response = acks.append
-        door.cap_envelopes(handler.client, cap=100)
+        door.guard_envelopes(handler.client, cap=100)
         handler.client.enqueue_message(json.dumps({"envelope_id": "e1", "payload": "x" * 200}))
         assert acks == [{"envelope_id": "e1"}]
         assert handler.client.message_queue.qsize() == 0
@@ -293,27 +393,27 @@ def test_the_socket_mode_cap_wraps_bolts_real_client():
 @given(st.text())
 def test_the_fast_decoding_of_a_form_value_is_urllibs(text):
     encoded = urllib.parse.quote_plus(text)
-    assert door.unquote_plus(encoded) == urllib.parse.unquote_plus(encoded) == text
+    assert shapes.unquote_plus(encoded) == urllib.parse.unquote_plus(encoded) == text
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet="ab %+=\t_\r\n09AFaf\x00é"))
 def test_odd_escapes_decode_as_urllib_decodes_them(raw):
     # Bad escapes, raw '=' or line breaks: the C path cannot be trusted there, urllib decides.
-    assert door.unquote_plus(raw) == urllib.parse.unquote_plus(raw)
+    assert shapes.unquote_plus(raw) == urllib.parse.unquote_plus(raw)
 
 
 @pytest.mark.parametrize(
     "body",
     [
-        form_payload({"type": "shortcut", "callback_id": "x", "user": USER, "text": "a&b=c+d%"}),
+        form_payload({**SHORTCUT, "callback_id": "x", "text": "a&b=c+d%"}),
         urllib.parse.urlencode({"command": "/tsunagi", "user_id": "U1", "text": "payload あ"}),
         json.dumps({"type": "event_callback", "event": {"type": "app_home_opened"}}),
     ],
 )
 def test_the_door_parses_bodies_as_bolt_does(body):
     kind = "application/json" if body.startswith("{") else FORM
-    ours = door.parse(kind, body.encode())
+    ours = shapes.parse(kind, body.encode())
     if "command" in ours:  # Bolt reads a command whose text says "payload" as an empty body
         assert ours["text"] == "payload あ"
     else:
