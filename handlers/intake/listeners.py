@@ -3,6 +3,9 @@ handlers/desk/listeners.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import Session
@@ -15,7 +18,7 @@ from handlers.common.texts import t
 from handlers.intake import writer
 from handlers.intake.prefill import readable
 from handlers.intake.views import memo_modal, read_memo, sent_modal
-from models.base.db import transaction
+from models.base.db import LONG_WAIT, transaction
 from models.base.errors import Busy, DomainError
 from models.cases import memo as intake
 from models.cases.access import Action, decide
@@ -23,7 +26,7 @@ from models.cases.destinations import intake_org
 from models.cases.memo import LIMITS, MemoInput, NotStored
 from models.org.identities import copy_of, roster
 from models.org.roster import member_by_slack_id
-from models.org.tables import Agency
+from models.org.tables import Agency, Member
 
 
 def register(app: App) -> None:
@@ -42,8 +45,11 @@ def open_memo(client: WebClient, context: dict, *, user: str, trigger_id: str, m
     svc = services(context)
     refusal = _refusal(svc, user)
     if refusal is not None:
-        view = notice_modal(t("access.not_registered_title"), refusal)
-        client.views_open(trigger_id=trigger_id, view=view)
+        view = notice_modal(t("access.not_registered_title"), t(refusal.reason))
+        try:
+            client.views_open(trigger_id=trigger_id, view=view)  # first: the trigger lasts 3 s
+        finally:
+            _audit(svc, user, refusal)
         return
     prefill, was_cut = None, False
     if message:
@@ -61,12 +67,19 @@ def _open_form(
     client.views_open(trigger_id=trigger_id, view=view)
 
 
-def _refusal(svc, user: str) -> str | None:
-    """None if `user` may send memos; else the explanation, the refusal written to the audit log.
+@dataclass(frozen=True)
+class _Refusal:
+    member: Member | None
+    reason: str  # a text's key
+    at: datetime
+
+
+def _refusal(svc, user: str) -> _Refusal | None:
+    """None if `user` may send memos; else why not (to answer first, then `_audit`).
 
     Every active member may: one in the in-memory roster is let through without a query (the
     submission checks again). The check only reads, so members opening the form do not queue
-    behind memos being stored.
+    behind memos being stored, and a refusal's answer waits for no lock.
     """
     if user in roster(svc.engine).members:
         return None
@@ -75,7 +88,21 @@ def _refusal(svc, user: str) -> str | None:
         decision = decide(session, member, Action.send_memo)
     if decision:
         return None
-    return _audited_refusal(svc, user, at=svc.clock(), member=member, reason=decision.reason)
+    return _Refusal(member, decision.reason, svc.clock())
+
+
+def _audit(svc, user: str, refusal: _Refusal) -> None:
+    """A refusal already answered, written to the audit log (nobody waits for it now: the
+    background's long lock wait, so a busy moment does not lose the row)."""
+    with transaction(svc.engine, wait=LONG_WAIT) as session:
+        refuse(
+            session,
+            at=refusal.at,
+            slack_id=user,
+            member=refusal.member,
+            action=Action.send_memo,
+            reason=refusal.reason,
+        )
 
 
 def _audited_refusal(svc, user: str, *, at, member, reason: str) -> str:
@@ -93,7 +120,8 @@ def memo_command(ack: Ack, body: dict, client: WebClient, context: dict, args: l
     user = body["user_id"]
     refusal = _refusal(svc, user)  # a member: from memory, no query before the ack
     if refusal is not None:
-        ack(text=refusal)
+        ack(text=t(refusal.reason))  # answered first; the audit row's write may wait for a lock
+        _audit(svc, user, refusal)
         return
     ack()
     _open_form(client, svc, trigger_id=body["trigger_id"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from sqlalchemy import insert, update
@@ -76,8 +77,25 @@ def test_stranger_is_told_politely_who_to_ask_and_nothing_opens(bot):
     assert answer.status == 200
     assert "重層推進室" in answer.text
     assert bot.slack.views_opened() == []
-    [entry] = audits(bot)
+    [entry] = bot.slack.wait_for(lambda: audits(bot))  # written after the answer
     assert (entry.actor_slack_id, entry.allowed, entry.action) == ("U0STRANGER", False, "send_memo")
+
+
+def test_a_strangers_refusal_is_answered_first_while_the_database_is_busy(bot, db_url):
+    """The answer waits for no lock; the refusal's audit row is written once the lock is free."""
+    if not db_url.startswith("sqlite"):
+        return  # the write lock held from outside is SQLite's
+    holder = sqlite3.connect(db_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        answer = bot.signed.command("U0STRANGER", "", trigger_id=bot.slack.issue_trigger_id())
+        assert answer.status == 200 and "重層推進室" in answer.text
+        assert "混み合って" not in answer.text
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    [entry] = bot.slack.wait_for(lambda: audits(bot))
+    assert (entry.actor_slack_id, entry.allowed) == ("U0STRANGER", False)
 
 
 def test_stranger_shortcut_gets_an_explaining_modal(bot):
