@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 from slack_bolt import BoltResponse
 from slack_sdk import WebClient
 
 from bot.logging_safety import frames_only
 from handlers.common import timely
+from handlers.common.blocks import notice_modal
+from handlers.common.bursts import Bursts
 from handlers.common.reference import is_busy, reference_code
 from handlers.common.replies import tell
 from handlers.common.texts import t
+from handlers.home.views import failed_home
 
 log = logging.getLogger("tsunagi.app")
 
@@ -33,7 +37,12 @@ def _tell(client: WebClient, body: dict, text: str, context: dict | None) -> Non
     """The same reach as every other answer (handlers/common/replies.tell): an ephemeral message
     where they clicked or typed, a small modal over the modal they clicked in, a DM — and for a
     person of another organisation, whom Slack refuses the town's app a DM, their agency's door
-    channel (read from the database through `context`)."""
+    channel (read from the database through `context`). The Home tab that failed to draw shows
+    the failure itself."""
+    event = body.get("event") if body.get("type") == "event_callback" else None
+    if isinstance(event, dict) and event.get("type") == "app_home_opened" and event.get("user"):
+        client.views_publish(user_id=event["user"], view=failed_home(text))  # where they look
+        return
     user = (body.get("user") or {}).get("id") or body.get("user_id")
     if not user:
         return
@@ -73,17 +82,56 @@ def answer(
 def _answer(body: dict, client, response, context, *, kind, busy: bool, code: str):
     reference = t("error.reference", ref=code)
     text = t("error.busy" if busy else "error.generic") + reference
-    if response is not None and kind == "view_submission":  # not yet acknowledged: in the modal
-        block = _first_input_block(body.get("view") or {})
-        if block:
-            text = t("error.busy_form" if busy else "error.generic") + reference
-            errors = {"response_action": "errors", "errors": {block: text}}
-            return BoltResponse(
-                status=200, body=json.dumps(errors), headers={"content-type": "application/json"}
-            )
+    if response is not None:  # Slack has no answer yet: answered now, without a Slack call
+        return _unanswered(body, client, context, kind=kind, busy=busy, text=text, ref=reference)
     if kind == "view_submission" and timely.told_late(context, text):
         return None  # the interim screen was showing: the failure took its place
     _tell(client, body, text, context)
-    if response is not None:  # a failure is answered, not shown by Slack as a broken app
-        return BoltResponse(status=200, body="")
     return None
+
+
+def _unanswered(body: dict, client, context, *, kind, busy: bool, text: str, ref: str):
+    """The answer Slack is waiting for; a note to the person, where one is needed besides,
+    goes out after it (a Slack call here would hold the answer back)."""
+    if kind == "view_submission":  # in the form: on its first field, else in its place
+        block = _first_input_block(body.get("view") or {})
+        if block:
+            in_field = t("error.busy_form" if busy else "error.generic") + ref
+            return _json({"response_action": "errors", "errors": {block: in_field}})
+        view = notice_modal(t("error.title"), text).to_dict()
+        return _json({"response_action": "update", "view": view})
+    _notes.put(_Note(client, body, text, context))
+    if kind == "block_suggestion":  # a select's options: an empty list, not a broken select
+        return _json({"options": []})
+    return BoltResponse(status=200, body="")  # answered, not shown by Slack as a broken app
+
+
+def _json(answer: dict) -> BoltResponse:
+    return BoltResponse(
+        status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
+    )
+
+
+@dataclass(frozen=True)
+class _Note:
+    client: WebClient
+    body: dict
+    text: str
+    context: dict | None
+
+
+def _send_notes(burst: list[_Note]) -> None:
+    for note in burst:
+        try:
+            _tell(note.client, note.body, note.text, note.context)
+        except Exception as exc:  # the others are still told
+            log.warning("could not tell of a failure (%s)", type(exc).__name__)
+
+
+# One thread sends the notes of failures answered before their Slack call.
+_notes: Bursts[_Note] = Bursts("tsunagi-failure-notes", _send_notes)
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Every note of a failure sent (at a normal stop, and in tests)."""
+    return _notes.flush(timeout)

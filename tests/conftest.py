@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
-from bot import runtime
+from bot import failures, runtime
 from bot.scheduler import load_reminders
 from bot.server import EVENTS_PATH, make_server, shutdown
 from bot.settings import Settings
@@ -218,6 +218,7 @@ def settle(app) -> None:
     deferred.flush(timeout=5)
     writer.flush(timeout=5)
     identity.flush(timeout=5)  # a refusal's audit row is written after its answer
+    failures.flush(timeout=5)  # a failure's note, sent after its answer
 
 
 def make_bot(db_url: str, slack: SlackStandin, clock) -> tuple[Bot, Running]:

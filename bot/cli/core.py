@@ -12,7 +12,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import runtime
+from bot import failures, runtime
 from bot.cli.common import (
     Stop,
     command,
@@ -183,6 +183,7 @@ def cmd_run(args, settings: Settings) -> int:
             socket_mode.close()
         deferred.flush(timeout=5)  # clicks already answered are stored before the worker goes
         identity.flush(timeout=5)  # refusals answered are audited
+        failures.flush(timeout=5)  # and failures answered are told
         store_elsewhere(None)
         memo_store.stop()
         worker.stop()

@@ -240,6 +240,11 @@ def home_view(desk: Desk | None, *, now: datetime) -> View:
     )
 
 
+def failed_home(text: str) -> View:
+    """The Home tab when drawing the desk failed: what happened, with its reference."""
+    return View(type="home", blocks=[section(t("home.greeting")), section(text)])
+
+
 def read_pages(raw: str | None) -> dict[str, int]:
     """The pages shown now (from the Home view's private_metadata)."""
     try:
