@@ -229,7 +229,7 @@ def answer_command(svc: Services, command: Later, click: Click, *, worker: str, 
             return False
         with joined(session):
             reply = command.work(body, None, {CONTEXT_KEY: svc}, list(p["args"]))
-        if reply is not None:
+        if reply is not None and not clicks.restored(click):  # answered before the restore
             _answer(session, click, reply.text, now, blocks=reply.blocks)
     return True
 
@@ -259,6 +259,10 @@ def do(session: Session, build: Builder, click: Click, *, worker: str, now: date
         text = build(click.payload)(session, click.payload["user"], now)
     except Refused as exc:  # raised before anything changed; its audit entry stays
         text = exc.text
+    else:
+        if clicks.restored(click):  # done again after a restore: it was answered before it
+            log.info("click %s done again after a restore; not answered twice", click.id)
+            return True
     _answer(session, click, text, now)
     return True
 

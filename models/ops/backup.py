@@ -37,7 +37,7 @@ from models.base.clock import TOKYO
 from models.base.db import normalise_url
 from models.ops import migrate
 from models.ops.keys import CANARY
-from models.queues import outbox
+from models.queues import clicks, outbox
 from models.queues import reminders as reminder_rows
 
 # Tables whose presence marks a tsunagi database, and whose rows mean "it holds data".
@@ -353,5 +353,10 @@ def backup_postgres(url: str, dest: Path) -> Summary:
 def mark_unsent_for_verification(engine: Engine) -> int:
     """After a restore: what the backup had not sent may have gone out after it was taken.
     Every such notice — and every notice a restored reminder queues again — is looked for in
-    Slack before it is sent. Returns how many rows were marked."""
-    return outbox.mark_restored(engine) + reminder_rows.mark_restored(engine)
+    Slack before it is sent; a click the backup holds undone is done again without a second
+    answer (models/queues/clicks.py). Returns how many rows were marked."""
+    return (
+        outbox.mark_restored(engine)
+        + reminder_rows.mark_restored(engine)
+        + clicks.mark_restored(engine)
+    )

@@ -18,6 +18,7 @@ from models.queues import lease
 from models.queues.tables import Click, ClickState
 
 MAX_ATTEMPTS = 3  # an action that failed this often is answered with the failure
+RESTORED = "restored"  # in a click's payload: it was open in a backup restored since
 # A finished click's row is kept this long: ids only, but nothing needs it once Slack's retries
 # (minutes) are long over; the retention run deletes it then (models/ops/retention.py).
 KEEP_FOR = timedelta(days=30)
@@ -90,6 +91,25 @@ def retry(
             )
         )
         return result.rowcount == 1
+
+
+def mark_restored(engine: Engine) -> int:
+    """After a restore: a click the backup holds undone was almost surely done and answered
+    after the backup was taken (clicks are done within seconds). It is done again (the restored
+    data lost its effect), but marked so that its answer is not sent a second time (an answer
+    only to the person leaves nothing in Slack to look for). Returns how many."""
+    with transaction(engine) as session:
+        open_ = (ClickState.pending.value, ClickState.claimed.value)
+        rows = list(session.exec(select(Click).where(Click.state.in_(open_))))
+        for click in rows:
+            click.payload = {**click.payload, RESTORED: True}  # a new dict: the JSON is rewritten
+            click.state, click.claimed_by = ClickState.pending.value, None
+            session.add(click)
+        return len(rows)
+
+
+def restored(click: Click) -> bool:
+    return bool(click.payload.get(RESTORED))
 
 
 def backoff(attempts: int) -> timedelta:

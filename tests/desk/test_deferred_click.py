@@ -22,10 +22,11 @@ from models.ops.audit import AuditEntry
 from models.queues import clicks, lease
 from models.queues.tables import Click
 from sandbox.standin.signed import click_payload
-from tests.conftest import START
+from tests.conftest import START, TEST_KEY
 from tests.desk.test_click_reply import PERSONAL
 from tests.e2e.test_socket_mode import memo_card, sbot, socket  # noqa: F401  (fixtures)
 from tests.linknet.test_linknet_e2e import answers_to, placeholder
+from tests.ops.test_backup import PG_TOOLS, cli
 from tests.support.desk import new_case
 
 CODE = re.compile(r"E-[A-Z0-9]{4}")
@@ -333,3 +334,30 @@ def test_in_socket_mode_the_coordinators_form_still_opens_at_the_door(sbot):  # 
     assert not ack.get("text")  # no placeholder: the form is the answer
     sbot.slack.wait_for(lambda: len(sbot.slack.views_opened()) > opened)
     assert stored(sbot.rt.engine, at_least=0) == []
+
+
+def test_a_click_open_in_a_restored_backup_is_done_again_but_answered_once(
+    bot, db_url, monkeypatch, capsys, tmp_path
+):
+    """The backup is taken while a click waits for the worker; the worker does it and answers;
+    the backup is restored. The restored data lost the click's effect, so it is done again —
+    without a second 引き受けました to the person."""
+    if db_url.startswith("postgresql") and not PG_TOOLS:
+        pytest.skip("pg_dump/pg_restore are not installed")
+    card = card_of_new_case(bot)
+    click(bot, card)
+    [c] = stored(bot.rt.engine)
+    assert c.state == "pending"
+    code, out = cli(monkeypatch, capsys, db_url, TEST_KEY, "backup", tmp_path / "b.db")
+    assert code == 0, out
+    [said] = bot.answers("U0WIN1")  # done and answered after the backup
+    assert "引き受けました" in said["text"]
+    code, out = cli(monkeypatch, capsys, db_url, TEST_KEY, "restore", tmp_path / "b.db", "--force")
+    assert code == 0, out
+    bot.rt.engine.dispose()
+    assert the_case(bot.rt.engine).acknowledged_at is None  # the restore took it back
+    bot.deliver()
+    assert the_case(bot.rt.engine).acknowledged_at is not None  # done again
+    bot.deliver()
+    assert len(bot.slack.ephemerals("U0WIN1")) == 1  # answered once
+    assert [c.state for c in stored(bot.rt.engine)] == ["done"]
