@@ -44,9 +44,19 @@ def acting(body: dict) -> Identity | None:
     user = body.get("user") or {}
     if not user.get("id"):
         return None
-    team = user.get("team_id") or (body.get("team") or {}).get("id")
-    enterprise = user.get("enterprise_id") or (body.get("enterprise") or {}).get("id")
+    team_of, org_of = _dict(body.get("team")), _dict(body.get("enterprise"))
+    team = user.get("team_id") or team_of.get("id")
+    enterprise = user.get("enterprise_id") or org_of.get("id") or team_of.get("enterprise_id")
+    if isinstance(team, str) and team.startswith("E"):
+        # Enterprise Grid gives the organisation's id in user.team_id; the workspace is the
+        # payload's team when that team belongs to the same organisation, else unknown.
+        enterprise = enterprise or team
+        team = team_of.get("id") if team_of.get("enterprise_id") == enterprise else None
     return Identity(user["id"], team, enterprise)
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def home_team(context: dict, body: dict) -> str | None:

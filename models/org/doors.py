@@ -41,10 +41,13 @@ def recognised(member: Member | Known | None, who: Identity, *, home_team: str |
 
     A member with `team` in the org file must act from that workspace (and from that
     `enterprise`, when given); any other member from the town's own. Without a team to compare
-    (a request that names none, or a home team not known yet) the member is taken as listed.
+    (a request that names none, or a home team not known yet) the member is taken as listed,
+    unless the request names an organisation other than the member's `enterprise`.
     A person the org file does not know is left to the handler, which refuses strangers."""
-    if member is None or who.team is None:
+    if member is None:
         return True
+    if who.team is None:
+        return member.enterprise is None or who.enterprise in (None, member.enterprise)
     if member.team is not None:
         if who.team != member.team:
             return False
