@@ -23,6 +23,7 @@ from handlers.outreach import listeners as outreach
 from handlers.partners import listeners as partners
 from handlers.plans import listeners as plans
 from handlers.reminders import listeners as reminders
+from handlers.unmatched import listeners as unmatched
 from models.base.db import admit_with
 
 log = logging.getLogger("tsunagi.app")
@@ -42,6 +43,7 @@ FEATURES = (
     outreach,
     meetings,
     plans,
+    unmatched,  # last: what no other listener takes (a stale or forged button, form, shortcut)
 )
 
 
