@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy import insert, update
 from sqlmodel import Session, func, select
 
+from models.cases import memo as intake_memo
 from models.cases.tables import Case, Referral
 from models.ops.tables import AuditEntry
 from models.org import identities
@@ -343,3 +345,20 @@ def test_a_retried_event_is_handled_once(bot):
     assert bot.signed.event(event, event_id="Ev0002").status == 200
     bot.slack.wait_for(lambda: len(bot.slack.calls_to("views.publish")) >= 2)
     assert len(bot.slack.calls_to("views.publish")) == 2
+
+
+def test_the_harness_waits_past_the_interim_screen_for_the_stored_memo(bot, monkeypatch):
+    """On a loaded machine a memo may outlast 2 s: the 「処理しています」 screen answers first and
+    the receipt follows by views.update. `send_memo` returns that receipt, once stored (a test
+    that went on at the interim screen found no memo yet, seen in CI)."""
+    real = intake_memo.validate
+
+    def slow(*args, **kwargs):
+        time.sleep(2.3)  # past timely.ANSWER_WITHIN
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake_memo, "validate", slow)
+    answer = bot.send_memo("U0PARTNER1")
+    assert "R8-0001" in json.dumps(answer, ensure_ascii=False)
+    with Session(bot.rt.engine) as s:
+        assert s.exec(select(func.count()).select_from(Case)).one() == 1
