@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from bot.logging_safety import frames_only
 from handlers.common import timely
 from handlers.common.blocks import notice_modal
-from handlers.common.bursts import Bursts
+from handlers.common.bursts import Bursts, each
 from handlers.common.reference import is_busy, reference_code
 from handlers.common.replies import tell
 from handlers.common.texts import t
@@ -120,16 +120,12 @@ class _Note:
     context: dict | None
 
 
-def _send_notes(burst: list[_Note]) -> None:
-    for note in burst:
-        try:
-            _tell(note.client, note.body, note.text, note.context)
-        except Exception as exc:  # the others are still told
-            log.warning("could not tell of a failure (%s)", type(exc).__name__)
+def _send(note: _Note) -> None:
+    _tell(note.client, note.body, note.text, note.context)
 
 
 # One thread sends the notes of failures answered before their Slack call.
-_notes: Bursts[_Note] = Bursts("tsunagi-failure-notes", _send_notes)
+_notes: Bursts[_Note] = Bursts("tsunagi-failure-notes", each("tell of a failure", _send))
 
 
 def flush(timeout: float = 5.0) -> bool:

@@ -122,12 +122,18 @@ def _readable_ids(payload: dict, what: str) -> dict:
     return payload
 
 
-def checked_event(data: object) -> dict:
+def _kind_of(data: object, what: str, kinds: set[str]) -> str:
+    """The payload's type, if it is an object of one of `kinds`."""
     if not isinstance(data, dict):
-        raise Refusal(400, f"JSON {type(data).__name__}, not an object")
+        raise Refusal(400, f"{what} {type(data).__name__}, not an object")
     kind = data.get("type")
-    if kind not in EVENT_TYPES:
-        raise Refusal(400, "unknown event type")
+    if kind not in kinds:
+        raise Refusal(400, f"unknown {what} type")
+    return kind
+
+
+def checked_event(data: object) -> dict:
+    kind = _kind_of(data, "event", EVENT_TYPES)
     if kind == "url_verification":
         return data
     event = data.get("event")
@@ -146,11 +152,7 @@ def _has_user(payload: dict) -> bool:
 
 
 def checked_interaction(payload: object) -> dict:
-    if not isinstance(payload, dict):
-        raise Refusal(400, f"payload {type(payload).__name__}, not an object")
-    kind = payload.get("type")
-    if kind not in INTERACTIVE_TYPES:
-        raise Refusal(400, "unknown payload type")
+    kind = _kind_of(payload, "payload", INTERACTIVE_TYPES)
     if not _has_user(payload):
         raise Refusal(400, f"{kind} without user")
     if not _dict_or_absent(payload, "team", "enterprise", "channel", "container", "message"):

@@ -21,6 +21,20 @@ log = logging.getLogger("tsunagi.handlers")
 T = TypeVar("T")
 
 
+def each(what: str, do: Callable[[T], None]) -> Callable[[list[T]], None]:
+    """A burst handler doing `do` for every item: one item's failure is logged (its type only,
+    as "could not <what>") and the others are still done."""
+
+    def handle(burst: list[T]) -> None:
+        for item in burst:
+            try:
+                do(item)
+            except Exception as exc:
+                log.warning("could not %s (%s)", what, type(exc).__name__)
+
+    return handle
+
+
 class Bursts(Generic[T]):
     """`handle(burst)` does a burst of items; it tells each item's owner itself, and a failure
     it lets through is logged (type only) and ends nothing but that burst."""

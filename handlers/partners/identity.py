@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.common.bursts import Bursts
+from handlers.common.bursts import Bursts, each
 from handlers.common.replies import tell
 from handlers.common.services import Services, services
 from handlers.common.texts import t
@@ -122,11 +122,14 @@ def _after_the_answers(burst: list[_Refusal]) -> None:
                     allowed=False,
                     detail=f"partners.{r.reason}",
                 )
-    for r in burst:
-        try:
-            _tell(r.body, r.client, r.context, r.text)
-        except Exception as exc:  # the others are still told
-            log.warning("a refusal could not be shown (%s)", type(exc).__name__)
+    _show_each(burst)
+
+
+def _show(r: _Refusal) -> None:
+    _tell(r.body, r.client, r.context, r.text)
+
+
+_show_each = each("show a refusal", _show)
 
 
 _refusals: Bursts[_Refusal] = Bursts("tsunagi-refusal", _after_the_answers)

@@ -183,39 +183,8 @@ def test_no_personal_data_on_any_home(bot, desk):
             assert value not in text
 
 
-def test_the_home_opened_again_while_it_is_drawn_is_drawn_once_more_not_each_time(bot, monkeypatch):
-    started, release = threading.Event(), threading.Event()
-    real = home.home_view
-
-    def held(*args, **kwargs):
-        if not started.is_set():
-            started.set()
-            release.wait(10)  # the first drawing is held until the test lets it go
-        return real(*args, **kwargs)
-
-    def published(user: str) -> int:
-        calls = bot.slack.calls_to("views.publish")
-        return len([c for c in calls if c.ok and c.args.get("user_id") == user])
-
-    monkeypatch.setattr(home, "home_view", held)
-    opened = {"type": "app_home_opened", "user": "U0WIN1", "tab": "home", "channel": "DU0WIN1"}
-    assert bot.signed.event(opened, event_id="EvFirst").status == 200
-    assert started.wait(5)
-    for i in range(4):  # every open is acknowledged while the first drawing is under way
-        assert bot.signed.event(opened, event_id=f"EvAgain{i}").status == 200
-    other = {"type": "app_home_opened", "user": "U0COORD", "tab": "home", "channel": "DU0COORD"}
-    assert bot.signed.event(other, event_id="EvOther").status == 200
-    bot.slack.wait_for(lambda: published("U0COORD") == 1)  # another person is not held up
-    assert published("U0WIN1") == 0
-    release.set()
-    bot.slack.wait_for(lambda: published("U0WIN1") == 2)
-    time.sleep(0.3)  # a drawing per open would have published five times by now
-    assert published("U0WIN1") == 2
-
-
-def test_slack_retrying_the_open_being_drawn_draws_it_once(bot, monkeypatch):
-    """Slack retries an event whose answer it thinks was lost; a retry that arrives while that
-    very event's Home is drawn was once folded into one more drawing (seen in CI)."""
+def hold_first_drawing(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """(started, release): the first Home drawing waits until the test lets it go."""
     started, release = threading.Event(), threading.Event()
     real = home.home_view
 
@@ -225,22 +194,47 @@ def test_slack_retrying_the_open_being_drawn_draws_it_once(bot, monkeypatch):
             release.wait(10)
         return real(*args, **kwargs)
 
-    def published(user: str) -> int:
-        calls = bot.slack.calls_to("views.publish")
-        return len([c for c in calls if c.ok and c.args.get("user_id") == user])
-
     monkeypatch.setattr(home, "home_view", held)
-    opened = {"type": "app_home_opened", "user": "U0WIN1", "tab": "home", "channel": "DU0WIN1"}
-    assert bot.signed.event(opened, event_id="EvDrawn").status == 200
+    return started, release
+
+
+def published(bot, user: str) -> int:
+    calls = bot.slack.calls_to("views.publish")
+    return len([c for c in calls if c.ok and c.args.get("user_id") == user])
+
+
+OPENED = {"type": "app_home_opened", "user": "U0WIN1", "tab": "home", "channel": "DU0WIN1"}
+OTHER = {"type": "app_home_opened", "user": "U0COORD", "tab": "home", "channel": "DU0COORD"}
+
+
+def test_the_home_opened_again_while_it_is_drawn_is_drawn_once_more_not_each_time(bot, monkeypatch):
+    started, release = hold_first_drawing(monkeypatch)
+    assert bot.signed.event(OPENED, event_id="EvFirst").status == 200
     assert started.wait(5)
-    assert bot.signed.event(opened, event_id="EvDrawn", retry_num=1).status == 200
-    other = {"type": "app_home_opened", "user": "U0COORD", "tab": "home", "channel": "DU0COORD"}
-    assert bot.signed.event(other, event_id="EvOther").status == 200
-    bot.slack.wait_for(lambda: published("U0COORD") == 1)  # the events after it were handled
+    for i in range(4):  # every open is acknowledged while the first drawing is under way
+        assert bot.signed.event(OPENED, event_id=f"EvAgain{i}").status == 200
+    assert bot.signed.event(OTHER, event_id="EvOther").status == 200
+    bot.slack.wait_for(lambda: published(bot, "U0COORD") == 1)  # another person is not held up
+    assert published(bot, "U0WIN1") == 0
+    release.set()
+    bot.slack.wait_for(lambda: published(bot, "U0WIN1") == 2)
+    time.sleep(0.3)  # a drawing per open would have published five times by now
+    assert published(bot, "U0WIN1") == 2
+
+
+def test_slack_retrying_the_open_being_drawn_draws_it_once(bot, monkeypatch):
+    """Slack retries an event whose answer it thinks was lost; a retry that arrives while that
+    very event's Home is drawn was once folded into one more drawing (seen in CI)."""
+    started, release = hold_first_drawing(monkeypatch)
+    assert bot.signed.event(OPENED, event_id="EvDrawn").status == 200
+    assert started.wait(5)
+    assert bot.signed.event(OPENED, event_id="EvDrawn", retry_num=1).status == 200
+    assert bot.signed.event(OTHER, event_id="EvOther").status == 200
+    bot.slack.wait_for(lambda: published(bot, "U0COORD") == 1)  # the events after it were handled
     time.sleep(0.2)
     release.set()
-    bot.slack.wait_for(lambda: published("U0WIN1") == 1)
+    bot.slack.wait_for(lambda: published(bot, "U0WIN1") == 1)
     time.sleep(0.3)  # a folded retry would have drawn it a second time by now
-    assert published("U0WIN1") == 1
-    assert bot.signed.event(opened, event_id="EvNext").status == 200
-    bot.slack.wait_for(lambda: published("U0WIN1") == 2)  # a new open is drawn as before
+    assert published(bot, "U0WIN1") == 1
+    assert bot.signed.event(OPENED, event_id="EvNext").status == 200
+    bot.slack.wait_for(lambda: published(bot, "U0WIN1") == 2)  # a new open is drawn as before
